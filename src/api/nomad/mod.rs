@@ -1,0 +1,3 @@
+//! Nomad's dialect: `/api/...`, camelCase answers, problem+json errors.
+
+pub mod account;

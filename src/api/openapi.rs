@@ -1,0 +1,51 @@
+//! `GET /openapi.json`: OpenAPI 3 of both dialects, generated from the handlers' annotations.
+
+use crate::api::{filerobot, nomad};
+use actix_web::HttpResponse;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Sharebox", description = "Filerobot (/{token}/v4, /{token}/v5) and Nomad (/api) dialects over one asset library and share service."),
+    paths(
+        crate::health,
+        openapi_json,
+        filerobot::meta_model_fields,
+        filerobot::key_info,
+        nomad::account::login,
+        nomad::account::refresh_token,
+        nomad::account::logout,
+    ),
+    modifiers(&Security)
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "filerobot_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Filerobot-Key"))),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "`ApiKey <key>`",
+            ))),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+#[utoipa::path(get, path = "/openapi.json", tag = "Server",
+    responses((status = 200, description = "this document")))]
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}

@@ -1,0 +1,233 @@
+//! The command line: every setting is a flag and an env variable; subcommands call the same
+//! services the server uses, so they work with or without a server on the same data dir.
+
+use crate::clock::Clock;
+use crate::config::{normalize_base_url, Config, DEFAULT_MAX_UPLOAD_BYTES};
+use crate::domain::auth;
+use crate::domain::types::{Email, NewPassword, OrgToken};
+use crate::error::AppError;
+use crate::{app, AppState};
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "sharebox",
+    version,
+    about = "Self-hosted asset library with secure share links"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Settings {
+    /// Where the database, blobs, uploads in progress and the mail outbox live.
+    #[arg(
+        long,
+        env = "SHAREBOX_DATA_DIR",
+        default_value = "./data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(
+        long,
+        env = "SHAREBOX_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub listen: SocketAddr,
+    /// Start of every absolute URL the server hands out [default: http://<listen>].
+    #[arg(long, env = "SHAREBOX_BASE_URL", global = true)]
+    pub base_url: Option<String>,
+    /// SMTP server for mail, e.g. smtp://user:pass@host:587 [default: .eml files in <data-dir>/outbox/].
+    #[arg(long, env = "SHAREBOX_SMTP_URL", global = true)]
+    pub smtp_url: Option<String>,
+    /// Sender address of mail.
+    #[arg(
+        long,
+        env = "SHAREBOX_MAIL_FROM",
+        default_value = "sharebox@localhost",
+        global = true
+    )]
+    pub mail_from: String,
+    /// The largest file any upload route accepts, in bytes.
+    #[arg(long, env = "SHAREBOX_MAX_UPLOAD_BYTES", default_value_t = DEFAULT_MAX_UPLOAD_BYTES, global = true)]
+    pub max_upload_bytes: u64,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Manage orgs.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OrgCommand {
+    /// Create an org (and its first admin); prints JSON describing what it made.
+    Create {
+        /// ^[a-z0-9][a-z0-9-]{1,31}$, not a reserved word.
+        token: String,
+        #[arg(long, requires = "admin_password")]
+        admin_email: Option<String>,
+        #[arg(long, requires = "admin_email")]
+        admin_password: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a user in an org; prints JSON describing it.
+    Create {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeyCommand {
+    /// Create an API key; prints it alone on the last line.
+    Create {
+        #[arg(long)]
+        org: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+impl Settings {
+    /// The config for a server bound to `bound` (the real address when `--listen` had port 0).
+    pub fn config(&self, bound: SocketAddr) -> Config {
+        Config {
+            data_dir: self.data_dir.clone(),
+            listen: bound,
+            base_url: self
+                .base_url
+                .as_deref()
+                .map(normalize_base_url)
+                .unwrap_or_else(|| format!("http://{bound}")),
+            smtp_url: self.smtp_url.clone(),
+            mail_from: self.mail_from.clone(),
+            max_upload_bytes: self.max_upload_bytes,
+        }
+    }
+}
+
+/// Runs a management subcommand against the data dir and returns what to print.
+pub fn run_admin(settings: &Settings, command: &Command) -> Result<String, AppError> {
+    let state = AppState::open(settings.config(settings.listen), Clock::system())?;
+    let now = state.clock.now();
+    let db = &state.db;
+    match command {
+        Command::Serve => Err(AppError::internal("serve is not a management command")),
+        Command::Org(OrgCommand::Create {
+            token,
+            admin_email,
+            admin_password,
+        }) => {
+            let token = OrgToken::parse(token)?;
+            let admin = match (admin_email, admin_password) {
+                (Some(e), Some(p)) => Some((
+                    Email::parse("admin-email", e)?,
+                    NewPassword::parse("admin-password", p)?,
+                )),
+                _ => None,
+            };
+            let made = auth::create_org(db, &token, admin.as_ref().map(|(e, p)| (e, p)), now)?;
+            Ok(pretty(&made))
+        }
+        Command::User(UserCommand::Create {
+            org,
+            email,
+            password,
+            admin,
+        }) => {
+            let email = Email::parse("email", email)?;
+            let password = NewPassword::parse("password", password)?;
+            let made = auth::create_user(db, org, &email, &password, *admin, now)?;
+            Ok(pretty(&made))
+        }
+        Command::Key(KeyCommand::Create { org, name }) => {
+            let key = auth::create_key(db, org, name, now)?;
+            Ok(format!(
+                "Created API key '{name}' for org '{org}'. It is shown only now:\n{key}"
+            ))
+        }
+    }
+}
+
+fn pretty<T: serde::Serialize>(made: &T) -> String {
+    serde_json::to_string_pretty(made).unwrap_or_default()
+}
+
+/// Clears uploads left in tmp/ by a previous run: nothing there can be finished.
+fn clean_tmp(config: &Config) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(config.tmp_dir())? {
+        let path = entry?.path();
+        if path.is_dir() {
+            std::fs::remove_dir_all(&path)?;
+        } else {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
+}
+
+/// `sharebox serve`: bootstraps an empty data dir, then serves until SIGTERM/SIGINT.
+pub async fn serve(settings: Settings) -> Result<(), AppError> {
+    let listener = std::net::TcpListener::bind(settings.listen)
+        .map_err(|e| AppError::internal(format!("cannot listen on {}: {e}", settings.listen)))?;
+    let bound = listener.local_addr()?;
+    let config = settings.config(bound);
+    let state = AppState::open(config, Clock::system())?;
+    clean_tmp(&state.config)?;
+    let base_url = state.config.base_url.clone();
+    let db = state.db.clone();
+    let now = state.clock.now();
+    let first = actix_web::web::block(move || auth::bootstrap_if_empty(&db, now)).await??;
+    if let Some(b) = first {
+        println!(
+            "Sharebox made a new data dir at {}.",
+            state.config.data_dir.display()
+        );
+        println!("  org:      {}", b.org);
+        println!("  admin:    {}", b.email);
+        println!("  password: {}", b.password);
+        println!("  API key:  {}", b.api_key);
+        println!("These secrets are shown only now: keep them somewhere safe.");
+    }
+    println!(
+        "Sharebox {} listening on {base_url}",
+        env!("CARGO_PKG_VERSION")
+    );
+    tracing::info!(%base_url, "listening");
+    let app_state = state.clone();
+    actix_web::HttpServer::new(move || app(app_state.clone()))
+        .tcp_nodelay(true)
+        .shutdown_timeout(10)
+        .listen(listener)?
+        .run()
+        .await?;
+    tracing::info!("stopped");
+    Ok(())
+}

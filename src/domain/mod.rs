@@ -1,0 +1,5 @@
+//! The domain ring: decisions. Adapters call it; it calls storage.
+
+pub mod auth;
+pub mod throttle;
+pub mod types;

@@ -1,0 +1,122 @@
+//! Sharebox: an asset library with secure share links, speaking Filerobot's and Nomad's APIs.
+//! `app()` builds the one application that `main` serves and the tests drive.
+
+pub mod api;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod web;
+
+use crate::api::{filerobot, nomad};
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{from_fn, Logger};
+use actix_web::{web as aw, App, HttpResponse};
+use clock::Clock;
+use config::Config;
+use db::Db;
+use error::AppError;
+use serde::Serialize;
+use std::sync::Arc;
+
+/// Everything a request may need; nothing global.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub clock: Clock,
+}
+
+impl AppState {
+    /// Opens the data dir (creating its layout and schema) with the given clock.
+    pub fn open(config: Config, clock: Clock) -> Result<AppState, AppError> {
+        config.ensure_dirs()?;
+        let db = Db::open(&config.db_path())?;
+        Ok(AppState {
+            config: Arc::new(config),
+            db,
+            clock,
+        })
+    }
+}
+
+/// Registers resources, one per path with all its methods (so a wrong method is a 405), and
+/// returns `(method, path)` for each route: the list the OpenAPI test checks.
+macro_rules! routes {
+    ($cfg:expr; $( $path:literal => { $( $method:ident : $handler:expr ),+ $(,)? } )* ) => {{
+        let mut seen: Vec<(&'static str, &'static str)> = Vec::new();
+        $(
+            $cfg.service(aw::resource($path) $( .route(aw::$method().to($handler)) )+ );
+            $( seen.push((stringify!($method), $path)); )+
+        )*
+        seen
+    }};
+}
+
+fn register(cfg: &mut aw::ServiceConfig) -> Vec<(&'static str, &'static str)> {
+    routes! { cfg;
+        "/healthz" => { get: health }
+        "/openapi.json" => { get: api::openapi::openapi_json }
+        "/" => { get: web::index }
+        "/static/{name}" => { get: web::static_file }
+
+        "/api/account/login" => { post: nomad::account::login }
+        "/api/account/refresh-token" => { post: nomad::account::refresh_token }
+        "/api/account/logout" => { post: nomad::account::logout }
+
+        "/{token}/v4/meta/model/fields" => { get: filerobot::meta_model_fields }
+        "/{token}/v4/key/info" => { get: filerobot::key_info }
+    }
+}
+
+/// The one route table, for `main` and the tests.
+pub fn configure(cfg: &mut aw::ServiceConfig) {
+    register(cfg);
+}
+
+/// Every registered route as `(method, path)`.
+pub fn route_list() -> Vec<(&'static str, &'static str)> {
+    let mut list = Vec::new();
+    let _ = App::new().configure(|cfg| list = register(cfg));
+    list
+}
+
+/// The application: state, routes, and the middleware every response passes through.
+pub fn app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(aw::Data::new(state))
+        .configure(configure)
+        .default_service(aw::to(not_found))
+        .wrap(from_fn(error::render_errors))
+        .wrap(from_fn(web::security_headers))
+        .wrap(from_fn(api::cors))
+        .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+}
+
+async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::not_found("This route"))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    status: &'static str,
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "Server", responses((status = 200, body = Health)))]
+pub async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(Health { status: "ok" })
+}

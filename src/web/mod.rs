@@ -1,0 +1,48 @@
+//! HTML adapters: pages and the assets they use.
+
+pub mod guard;
+
+pub use guard::security_headers;
+
+use crate::error::AppError;
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+
+/// Renders a page template as a 200 HTML answer.
+pub fn page(t: &impl Template) -> Result<HttpResponse, AppError> {
+    let html = t.render().map_err(AppError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
+
+#[derive(Template)]
+#[template(path = "index.html")]
+struct Index {
+    version: &'static str,
+}
+
+pub async fn index() -> Result<HttpResponse, AppError> {
+    page(&Index {
+        version: env!("CARGO_PKG_VERSION"),
+    })
+}
+
+/// static/ is compiled in, so the one binary needs no files beside it.
+const STATIC_FILES: &[(&str, &str, &str)] = &[(
+    "app.css",
+    "text/css; charset=utf-8",
+    include_str!("../../static/app.css"),
+)];
+
+pub async fn static_file(name: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let (_, mime, body) = STATIC_FILES
+        .iter()
+        .find(|(n, _, _)| *n == name.as_str())
+        .ok_or_else(|| AppError::not_found("This file"))?;
+    Ok(HttpResponse::Ok()
+        .content_type(*mime)
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(*body))
+}
