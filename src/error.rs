@@ -62,6 +62,9 @@ pub enum AppError {
     InvalidKey,
     #[error("The access token is unknown or was revoked.")]
     InvalidToken,
+    /// A bad refresh token: 401 in every family (a 403 would tell Nomad clients to refresh).
+    #[error("The refresh token is unknown, expired or was revoked; log in again.")]
+    InvalidRefreshToken,
     #[error("The access token has expired.")]
     KeyExpired,
     #[error("The email or password is wrong.")]
@@ -127,7 +130,7 @@ impl AppError {
             FolderExistsRename(_) | FolderExistsCreate(_) => "FOLDER_EXISTS",
             Unauthenticated => "UNAUTHENTICATED",
             InvalidKey => "INVALID_KEY",
-            InvalidToken => "INVALID_TOKEN",
+            InvalidToken | InvalidRefreshToken => "INVALID_TOKEN",
             KeyExpired => "KEY_EXPIRED",
             InvalidCredentials => "INVALID_CREDENTIALS",
             PasswordRequired => "PASSWORD_REQUIRED",
@@ -158,8 +161,8 @@ impl AppError {
                 StatusCode::BAD_REQUEST
             }
             InvalidToken | KeyExpired if family == Family::Nomad => StatusCode::FORBIDDEN,
-            Unauthenticated | InvalidKey | InvalidToken | KeyExpired | InvalidCredentials
-            | PasswordRequired | WrongPassword => StatusCode::UNAUTHORIZED,
+            Unauthenticated | InvalidKey | InvalidToken | InvalidRefreshToken | KeyExpired
+            | InvalidCredentials | PasswordRequired | WrongPassword => StatusCode::UNAUTHORIZED,
             FolderExistsCreate(_) | Forbidden(_) | NotStarted(_) | DownloadNotPermitted => {
                 StatusCode::FORBIDDEN
             }
@@ -192,7 +195,7 @@ impl AppError {
                 "Send an org API key as X-Filerobot-Key or Authorization: ApiKey <key>, \
                  or a Bearer token from POST /api/account/login.",
             ),
-            InvalidToken | KeyExpired => {
+            InvalidToken | KeyExpired | InvalidRefreshToken => {
                 Some("Get a new access token with POST /api/account/refresh-token or log in again.")
             }
             MalformedJson(_) => Some("Send a JSON object as the body."),

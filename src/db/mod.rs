@@ -53,7 +53,7 @@ impl Db {
             // Checked inside the write lock: two processes starting at once apply each section once.
             let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
             if version > current {
-                tx.execute_batch(sql)?;
+                tx.execute_batch(&sql)?;
                 tx.execute_batch(&format!("PRAGMA user_version = {version}"))?;
                 tx.commit()?;
             }
@@ -102,18 +102,16 @@ impl Db {
     }
 }
 
-/// Splits schema.sql at its `-- version: N` markers.
-fn schema_sections(schema: &str) -> Vec<(i64, &str)> {
-    let mut out = Vec::new();
-    let mut rest = schema;
-    while let Some(pos) = rest.find("-- version: ") {
-        let after = &rest[pos + "-- version: ".len()..];
-        let line_end = after.find('\n').unwrap_or(after.len());
-        let version = after[..line_end].trim().parse::<i64>().unwrap_or(0);
-        let body = &after[line_end..];
-        let end = body.find("-- version: ").unwrap_or(body.len());
-        out.push((version, &body[..end]));
-        rest = &body[end..];
+/// Splits schema.sql at its `-- version: N` lines (a marker is a whole line of its own).
+fn schema_sections(schema: &str) -> Vec<(i64, String)> {
+    let mut out: Vec<(i64, String)> = Vec::new();
+    for line in schema.lines() {
+        if let Some(v) = line.strip_prefix("-- version: ") {
+            out.push((v.trim().parse().unwrap_or(i64::MAX), String::new()));
+        } else if let Some((_, sql)) = out.last_mut() {
+            sql.push_str(line);
+            sql.push('\n');
+        }
     }
     out
 }

@@ -218,7 +218,7 @@ pub async fn refresh(db: &Db, refresh_token: &str, now: DateTime<Utc>) -> Result
     let user = db
         .write(move |tx| {
             let (sid, user) = orgs::find_session_by_refresh(tx, &refresh_hash, t)?
-                .ok_or(AppError::InvalidToken)?;
+                .ok_or(AppError::InvalidRefreshToken)?;
             orgs::replace_access_token(tx, sid, &access_hash, t + ACCESS_TOKEN_SECS)?;
             Ok(user)
         })

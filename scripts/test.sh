@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine or a used one: installs what the tests need when it is
+# missing (a Python venv with the published client SDKs from PyPI), then builds once and runs
+# every test in one `cargo test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The real client SDKs the acceptance tests drive (Filerobot's and Nomad's, from PyPI).
+export SHAREBOX_SDK_VENV="${SHAREBOX_SDK_VENV:-$PWD/target/sdk-venv}"
+bash tests/sdk/setup_venv.sh "$SHAREBOX_SDK_VENV"
+
+cargo fmt --all -- --check
+cargo test --locked "$@"

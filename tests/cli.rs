@@ -1,0 +1,317 @@
+//! Issue 3: the real binary: first start, restart, management subcommands with and without a
+//! running server, bad arguments, SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_sharebox");
+
+fn sharebox(data: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env_remove("SHAREBOX_DATA_DIR")
+        .output()
+        .expect("run sharebox")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+struct Server {
+    child: Child,
+    url: String,
+    /// Everything printed on stdout before "listening".
+    banner: Vec<String>,
+}
+
+impl Server {
+    fn start(data: &Path) -> Server {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn server");
+        let out = child.stdout.take().expect("stdout");
+        let mut banner = Vec::new();
+        let mut url = String::new();
+        for line in BufReader::new(out).lines() {
+            let line = line.expect("line");
+            if let Some(u) = line.split("listening on ").nth(1) {
+                url = u.trim().to_string();
+                break;
+            }
+            banner.push(line);
+        }
+        assert!(url.starts_with("http://127.0.0.1:"), "no URL in {banner:?}");
+        Server { child, url, banner }
+    }
+
+    fn value(&self, label: &str) -> Option<String> {
+        self.banner
+            .iter()
+            .find_map(|l| l.trim().strip_prefix(label).map(|v| v.trim().to_string()))
+    }
+
+    /// SIGTERM, and the process exits by itself (graceful shutdown).
+    fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        let ok = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        assert!(ok.success());
+        let t0 = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                assert!(status.success(), "server exited with {status}");
+                return;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(15),
+                "no exit after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn get_fields(url: &str, org: &str, key: &str) -> u16 {
+    match ureq::get(&format!("{url}/{org}/v4/meta/model/fields"))
+        .set("X-Filerobot-Key", key)
+        .call()
+    {
+        Ok(r) => r.status(),
+        Err(ureq::Error::Status(code, _)) => code,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[test]
+fn first_start_prints_secrets_once_and_data_survives() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let srv = Server::start(&data);
+    assert_eq!(srv.value("org:").as_deref(), Some("default"));
+    assert_eq!(srv.value("admin:").as_deref(), Some("admin@localhost"));
+    let password = srv.value("password:").expect("password printed");
+    let key = srv.value("API key:").expect("key printed");
+    assert!(password.len() >= 16 && key.len() >= 40);
+    assert_eq!(get_fields(&srv.url, "default", &key), 200);
+    let login = ureq::post(&format!("{}/api/account/login", srv.url))
+        .set("Content-Type", "application/json")
+        .send_string(
+            &serde_json::json!({"username": "admin@localhost", "password": password}).to_string(),
+        )
+        .expect("login");
+    assert_eq!(login.status(), 200);
+
+    // Management commands work beside the running server.
+    let o = sharebox(
+        &data,
+        &["key", "create", "--org", "default", "--name", "ci"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let second_key = stdout(&o).lines().last().unwrap().to_string();
+    assert_eq!(get_fields(&srv.url, "default", &second_key), 200);
+    let o = sharebox(&data, &["org", "create", "acme"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    srv.stop();
+
+    // A new process on the same data dir: no secrets, same data.
+    let srv = Server::start(&data);
+    assert_eq!(srv.value("password:"), None);
+    assert_eq!(srv.value("API key:"), None);
+    assert!(!srv.banner.join("\n").contains(&password));
+    assert_eq!(get_fields(&srv.url, "default", &key), 200);
+    assert_eq!(get_fields(&srv.url, "default", &second_key), 200);
+    assert_eq!(get_fields(&srv.url, "acme", &key), 403);
+    srv.stop();
+}
+
+#[test]
+fn org_user_and_key_create() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let o = sharebox(
+        &data,
+        &[
+            "org",
+            "create",
+            "acme",
+            "--admin-email",
+            "boss@acme.test",
+            "--admin-password",
+            "long enough pw",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let made: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(made["token"], "acme");
+    assert_eq!(made["uuid"].as_str().unwrap().len(), 36);
+    assert_eq!(made["admin"]["email"], "boss@acme.test");
+    assert_eq!(made["admin"]["admin"], true);
+    assert!(!stdout(&o).contains("long enough pw"), "password echoed");
+
+    // The same token again, a reserved word, a malformed token: refused, non-zero.
+    let o = sharebox(&data, &["org", "create", "acme"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("an org with the token 'acme' exists already"),
+        "{}",
+        stderr(&o)
+    );
+    for bad in ["api", "static", "healthz", "metrics", "login"] {
+        let o = sharebox(&data, &["org", "create", bad]);
+        assert!(!o.status.success());
+        assert!(
+            stderr(&o).contains("reserved word"),
+            "{bad}: {}",
+            stderr(&o)
+        );
+    }
+    let o = sharebox(&data, &["org", "create", "Bad_Token"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("is not a valid org token"),
+        "{}",
+        stderr(&o)
+    );
+    // --admin-email without --admin-password is a usage error.
+    let o = sharebox(&data, &["org", "create", "beta", "--admin-email", "x@y.z"]);
+    assert_eq!(o.status.code(), Some(2));
+
+    let o = sharebox(
+        &data,
+        &[
+            "user",
+            "create",
+            "--org",
+            "acme",
+            "--email",
+            "worker@acme.test",
+            "--password",
+            "another long pw",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let user: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(user["email"], "worker@acme.test");
+    assert_eq!(user["org"], "acme");
+    assert_eq!(user["admin"], false);
+    // Emails are unique in any letter case; unknown orgs, bad emails, short passwords refused.
+    for args in [
+        [
+            "--org",
+            "acme",
+            "--email",
+            "WORKER@acme.test",
+            "--password",
+            "another long pw",
+        ],
+        [
+            "--org",
+            "nosuch",
+            "--email",
+            "n@acme.test",
+            "--password",
+            "another long pw",
+        ],
+        [
+            "--org",
+            "acme",
+            "--email",
+            "not-an-email",
+            "--password",
+            "another long pw",
+        ],
+        [
+            "--org",
+            "acme",
+            "--email",
+            "short@acme.test",
+            "--password",
+            "short",
+        ],
+    ] {
+        let mut full = vec!["user", "create"];
+        full.extend(args);
+        let o = sharebox(&data, &full);
+        assert!(!o.status.success(), "{args:?} succeeded");
+        assert!(stderr(&o).starts_with("error: "), "{}", stderr(&o));
+    }
+    let o = sharebox(
+        &data,
+        &[
+            "user",
+            "create",
+            "--email",
+            "a@b.c",
+            "--password",
+            "xxxxxxxxxx",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "missing --org is a usage error");
+
+    let o = sharebox(&data, &["key", "create", "--org", "acme"]);
+    assert!(o.status.success());
+    let last = stdout(&o).lines().last().unwrap().to_string();
+    assert!(last.starts_with("sbk_") && !last.contains(' '), "{last}");
+    let o = sharebox(&data, &["key", "create", "--org", "nosuch"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("there is no org with the token 'nosuch'"));
+}
+
+#[test]
+fn version_and_bad_arguments() {
+    let o = Command::new(BIN).arg("--version").output().unwrap();
+    assert!(o.status.success());
+    assert_eq!(
+        stdout(&o).trim(),
+        format!("sharebox {}", env!("CARGO_PKG_VERSION"))
+    );
+    let o = Command::new(BIN).arg("frobnicate").output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let o = Command::new(BIN)
+        .args(["--listen", "not-an-address"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--listen"), "{}", stderr(&o));
+    // Every setting has its env variable.
+    let o = Command::new(BIN).arg("--help").output().unwrap();
+    let help = stdout(&o);
+    for env in [
+        "SHAREBOX_DATA_DIR",
+        "SHAREBOX_LISTEN",
+        "SHAREBOX_BASE_URL",
+        "SHAREBOX_SMTP_URL",
+        "SHAREBOX_MAIL_FROM",
+        "SHAREBOX_MAX_UPLOAD_BYTES",
+    ] {
+        assert!(help.contains(env), "{env} missing from --help");
+    }
+    let o = Command::new(BIN)
+        .args(["org", "create", "x1"])
+        .env("SHAREBOX_MAX_UPLOAD_BYTES", "lots")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}

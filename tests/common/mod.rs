@@ -1,0 +1,222 @@
+//! The test harness: the real app from `sharebox::app` over a real SQLite file in a temp dir,
+//! with a clock the tests move. No part of sharebox is replaced.
+#![allow(dead_code)]
+
+use actix_http::Request;
+use actix_service::boxed::{self, BoxService};
+use actix_web::body::{self, BoxBody};
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::header::HeaderMap;
+use actix_web::http::StatusCode;
+use actix_web::test::{self, TestRequest};
+use chrono::{TimeZone, Utc};
+use serde_json::Value;
+use sharebox::clock::Clock;
+use sharebox::config::Config;
+use sharebox::domain::auth;
+use sharebox::domain::types::{Email, NewPassword, OrgToken};
+use sharebox::AppState;
+use std::net::SocketAddr;
+
+pub const ORG: &str = "acme";
+pub const OTHER_ORG: &str = "other";
+pub const ADMIN_EMAIL: &str = "owner@acme.test";
+pub const ADMIN_PASSWORD: &str = "correct horse battery";
+pub const PEER: &str = "203.0.113.7:40000";
+
+pub struct TestApp {
+    pub dir: tempfile::TempDir,
+    pub state: AppState,
+    pub clock: Clock,
+    /// An API key of `ORG`.
+    pub key: String,
+    /// An API key of `OTHER_ORG`.
+    pub other_key: String,
+    srv: BoxService<Request, ServiceResponse<BoxBody>, actix_web::Error>,
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: actix_web::web::Bytes,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}), status {}: {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    pub fn content_type(&self) -> &str {
+        self.header("content-type").unwrap_or("")
+    }
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        Self::with_config(|_| {}).await
+    }
+
+    pub async fn with_config(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = Config::for_data_dir(dir.path().join("data"));
+        config.base_url = "http://sharebox.test".into();
+        tweak(&mut config);
+        let clock = Clock::fixed(Utc.with_ymd_and_hms(2030, 1, 15, 12, 0, 0).unwrap());
+        let state = AppState::open(config, clock.clone()).expect("open state");
+        let now = clock.now();
+        let (db, db2) = (state.db.clone(), state.db.clone());
+        let (key, other_key) = actix_web::web::block(move || {
+            auth::create_org(
+                &db,
+                &OrgToken::parse(ORG).unwrap(),
+                Some((
+                    &Email::parse("e", ADMIN_EMAIL).unwrap(),
+                    &NewPassword::parse("p", ADMIN_PASSWORD).unwrap(),
+                )),
+                now,
+            )
+            .unwrap();
+            auth::create_org(&db2, &OrgToken::parse(OTHER_ORG).unwrap(), None, now).unwrap();
+            (
+                auth::create_key(&db, ORG, "test", now).unwrap(),
+                auth::create_key(&db2, OTHER_ORG, "test", now).unwrap(),
+            )
+        })
+        .await
+        .unwrap();
+        let srv = Self::service(state.clone()).await;
+        TestApp {
+            dir,
+            state,
+            clock,
+            key,
+            other_key,
+            srv,
+        }
+    }
+
+    async fn service(
+        state: AppState,
+    ) -> BoxService<Request, ServiceResponse<BoxBody>, actix_web::Error> {
+        let srv = test::init_service(sharebox::app(state)).await;
+        boxed::service(actix_service::ServiceExt::map(
+            srv,
+            |res: ServiceResponse<_>| res.map_into_boxed_body(),
+        ))
+    }
+
+    /// A new process on the same data dir: state reopened from disk, same clock.
+    pub async fn restart(&mut self) {
+        let config = (*self.state.config).clone();
+        self.state = AppState::open(config, self.clock.clone()).expect("reopen");
+        self.srv = Self::service(self.state.clone()).await;
+    }
+
+    pub async fn call(&self, req: TestRequest) -> Resp {
+        let peer: SocketAddr = PEER.parse().unwrap();
+        let res = self
+            .srv
+            .call(req.peer_addr(peer).to_request())
+            .await
+            .expect("service error");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = body::to_bytes(res.into_body()).await.unwrap_or_default();
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// A Filerobot route of `ORG` with the org's key.
+    pub fn fr(&self, method: &str, path: &str) -> TestRequest {
+        request(method, &format!("/{ORG}{path}"))
+            .insert_header(("X-Filerobot-Key", self.key.clone()))
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Resp {
+        self.call(
+            request("POST", "/api/account/login")
+                .insert_header(("content-type", "application/json"))
+                .set_payload(
+                    serde_json::json!({"username": email, "password": password}).to_string(),
+                ),
+        )
+        .await
+    }
+
+    /// Logs the admin in and returns (access token, refresh token).
+    pub async fn admin_tokens(&self) -> (String, String) {
+        let r = self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let j = r.json();
+        (
+            j["token"].as_str().unwrap().to_string(),
+            j["refreshToken"].as_str().unwrap().to_string(),
+        )
+    }
+}
+
+pub fn request(method: &str, path: &str) -> TestRequest {
+    let m = actix_web::http::Method::from_bytes(method.as_bytes()).expect("method");
+    TestRequest::default().method(m).uri(path)
+}
+
+pub fn json_body(req: TestRequest, body: &Value) -> TestRequest {
+    req.insert_header(("content-type", "application/json"))
+        .set_payload(body.to_string())
+}
+
+/// The Filerobot error envelope, asserted whole.
+pub fn assert_fr_error(r: &Resp, status: u16, code: &str) -> Value {
+    assert_eq!(r.status.as_u16(), status, "{}", r.text());
+    assert_eq!(r.content_type(), "application/json");
+    let j = r.json();
+    let obj = j.as_object().expect("object");
+    assert_eq!(j["status"], "error");
+    assert_eq!(j["code"], code);
+    assert!(j["msg"].as_str().is_some_and(|m| !m.is_empty()), "{j}");
+    for k in obj.keys() {
+        assert!(
+            ["status", "code", "msg", "hint"].contains(&k.as_str()),
+            "unexpected key {k} in {j}"
+        );
+    }
+    j
+}
+
+/// The Nomad problem+json envelope, asserted whole.
+pub fn assert_problem(r: &Resp, status: u16, code: &str, instance: &str) -> Value {
+    assert_eq!(r.status.as_u16(), status, "{}", r.text());
+    assert_eq!(r.content_type(), "application/problem+json");
+    let j = r.json();
+    assert_eq!(j["type"], format!("urn:sharebox:error:{code}"));
+    assert_eq!(j["title"], r.status.canonical_reason().unwrap());
+    assert_eq!(j["status"], status);
+    assert_eq!(j["instance"], instance);
+    assert_eq!(j["code"], code);
+    assert!(j["detail"].as_str().is_some_and(|m| !m.is_empty()), "{j}");
+    let allowed: &[&str] = if code == "INVALID_FIELD" {
+        &[
+            "type", "title", "status", "detail", "instance", "code", "errors",
+        ]
+    } else {
+        &["type", "title", "status", "detail", "instance", "code"]
+    };
+    for k in j.as_object().unwrap().keys() {
+        assert!(allowed.contains(&k.as_str()), "unexpected key {k} in {j}");
+    }
+    j
+}
