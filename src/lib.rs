@@ -2,6 +2,7 @@
 //! `app()` builds the one application that `main` serves and the tests drive.
 
 pub mod api;
+pub mod blob;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -10,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod web;
 
+use crate::api::filerobot::assets as fr_assets;
 use crate::api::{filerobot, nomad};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -27,6 +29,7 @@ use std::sync::Arc;
 pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
+    pub blobs: blob::BlobStore,
     pub clock: Clock,
 }
 
@@ -35,9 +38,11 @@ impl AppState {
     pub fn open(config: Config, clock: Clock) -> Result<AppState, AppError> {
         config.ensure_dirs()?;
         let db = Db::open(&config.db_path())?;
+        let blobs = blob::BlobStore::new(config.blobs_dir(), config.tmp_dir());
         Ok(AppState {
             config: Arc::new(config),
             db,
+            blobs,
             clock,
         })
     }
@@ -69,6 +74,18 @@ fn register(cfg: &mut aw::ServiceConfig) -> Vec<(&'static str, &'static str)> {
 
         "/{token}/v4/meta/model/fields" => { get: filerobot::meta_model_fields }
         "/{token}/v4/key/info" => { get: filerobot::key_info }
+        "/{token}/v4/folders" => { get: fr_assets::list_folders, post: fr_assets::create_folder }
+        "/{token}/v4/folders/{uuid}" => {
+            get: fr_assets::get_folder, patch: fr_assets::rename_folder, delete: fr_assets::delete_folder
+        }
+        "/{token}/v4/folders/{uuid}/folders/{dest}" => { put: fr_assets::move_folder }
+        "/{token}/v4/upload" => { post: fr_assets::upload }
+        "/{token}/v4/files" => { get: fr_assets::list_files, post: fr_assets::upload_files }
+        "/{token}/v4/files/{uuid}" => {
+            get: fr_assets::get_file, patch: fr_assets::update_file, delete: fr_assets::delete_file
+        }
+        "/{token}/v4/files/{uuid}/folders/{dest}" => { put: fr_assets::move_file }
+        "/{token}/v4/get/{uuid}/download" => { get: fr_assets::download }
     }
 }
 

@@ -26,6 +26,11 @@ pub fn state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
         .ok_or_else(|| AppError::internal("AppState missing"))
 }
 
+/// A stored time (unix seconds) as API answers give it: RFC 3339 UTC with `Z`, to the second.
+pub fn time(ts: i64) -> String {
+    crate::db::from_ts(ts).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 /// The TCP peer's address: what throttles and activity hashes key on (`X-Forwarded-For` is
 /// not trusted).
 pub fn peer_addr(req: &HttpRequest) -> String {
@@ -89,7 +94,7 @@ fn is_json_type(req: &HttpRequest) -> bool {
     }
 }
 
-async fn read_body(payload: &mut Payload) -> Result<web::BytesMut, AppError> {
+pub async fn read_body(payload: &mut Payload) -> Result<web::BytesMut, AppError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk

@@ -1,7 +1,150 @@
 //! Folders, files and blobs.
 
+use super::OptionalExtension;
 use crate::error::AppError;
-use r2d2_sqlite::rusqlite::{params, Connection};
+use r2d2_sqlite::rusqlite::{self, params, Connection, Row};
+
+#[derive(Debug, Clone)]
+pub struct FolderRow {
+    pub id: i64,
+    pub uuid: String,
+    pub org_id: i64,
+    pub parent_id: Option<i64>,
+    pub parent_uuid: Option<String>,
+    pub name: String,
+    /// `/a/b`; `/` for the root.
+    pub path: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// What a listing is ordered by; the column names never come from a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderField {
+    Name,
+    CreatedAt,
+    UpdatedAt,
+    Size,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Order {
+    pub field: OrderField,
+    pub desc: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Order {
+    /// `ORDER BY` terms: the field's column, then the row id as a tie-breaker.
+    fn sql(&self, column: impl Fn(OrderField) -> &'static str, id_col: &str) -> String {
+        let dir = if self.desc { "DESC" } else { "ASC" };
+        format!("{} {dir}, {id_col} {dir}", column(self.field))
+    }
+}
+
+fn folder_column(f: OrderField) -> &'static str {
+    match f {
+        OrderField::Name => "f.name",
+        OrderField::CreatedAt => "f.created_at",
+        OrderField::UpdatedAt => "f.updated_at",
+        // Folders have no size: the adapter refuses it; order by name if it gets here.
+        OrderField::Size => "f.name",
+    }
+}
+
+fn file_column(f: OrderField) -> &'static str {
+    match f {
+        OrderField::Name => "x.name",
+        OrderField::CreatedAt => "x.created_at",
+        OrderField::UpdatedAt => "x.modified_at",
+        OrderField::Size => "b.size",
+    }
+}
+
+/// Every folder of the subtree under `root_id` (itself included) with its path, as a CTE.
+/// `?1` is the root's id, `?2` its path.
+const SUBTREE_CTE: &str = "WITH RECURSIVE tree(id, path) AS (
+        SELECT id, ?2 FROM folders WHERE id = ?1
+        UNION ALL
+        SELECT f.id, CASE WHEN tree.path = '/' THEN '/' || f.name ELSE tree.path || '/' || f.name END
+        FROM folders f JOIN tree ON f.parent_id = tree.id
+    )";
+
+const FOLDER_COLS: &str =
+    "f.id, f.uuid, f.org_id, f.parent_id, p.uuid, f.name, f.created_at, f.updated_at";
+
+fn folder_row(r: &Row, path: String) -> rusqlite::Result<FolderRow> {
+    Ok(FolderRow {
+        id: r.get(0)?,
+        uuid: r.get(1)?,
+        org_id: r.get(2)?,
+        parent_id: r.get(3)?,
+        parent_uuid: r.get(4)?,
+        name: r.get(5)?,
+        path,
+        created_at: r.get(6)?,
+        updated_at: r.get(7)?,
+    })
+}
+
+/// The path of folder `id`, built from its ancestors.
+pub fn folder_path(c: &Connection, id: i64) -> Result<String, AppError> {
+    let mut stmt = c.prepare_cached(
+        "WITH RECURSIVE up(id, parent_id, name, depth) AS (
+             SELECT id, parent_id, name, 0 FROM folders WHERE id = ?1
+             UNION ALL
+             SELECT f.id, f.parent_id, f.name, up.depth + 1 FROM folders f JOIN up ON f.id = up.parent_id
+         )
+         SELECT name FROM up WHERE parent_id IS NOT NULL ORDER BY depth DESC",
+    )?;
+    let names = stmt
+        .query_map([id], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(format!("/{}", names.join("/")))
+}
+
+fn folder_where(
+    c: &Connection,
+    clause: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> Result<Option<FolderRow>, AppError> {
+    let row = c
+        .query_row(
+            &format!("SELECT {FOLDER_COLS} FROM folders f LEFT JOIN folders p ON p.id = f.parent_id WHERE {clause}"),
+            args,
+            |r| folder_row(r, String::new()),
+        )
+        .optional()?;
+    match row {
+        Some(mut f) => {
+            f.path = folder_path(c, f.id)?;
+            Ok(Some(f))
+        }
+        None => Ok(None),
+    }
+}
+
+pub fn root_folder(c: &Connection, org_id: i64) -> Result<FolderRow, AppError> {
+    folder_where(c, "f.org_id = ?1 AND f.parent_id IS NULL", &[&org_id])?
+        .ok_or_else(|| AppError::internal(format!("org {org_id} has no root folder")))
+}
+
+pub fn find_folder(c: &Connection, org_id: i64, uuid: &str) -> Result<Option<FolderRow>, AppError> {
+    folder_where(c, "f.org_id = ?1 AND f.uuid = ?2", &[&org_id, &uuid])
+}
+
+pub fn child_folder(
+    c: &Connection,
+    parent_id: i64,
+    name: &str,
+) -> Result<Option<FolderRow>, AppError> {
+    folder_where(c, "f.parent_id = ?1 AND f.name = ?2", &[&parent_id, &name])
+}
 
 /// The root folder every org has from its creation: name `/`, no parent.
 pub fn insert_root_folder(
@@ -16,4 +159,286 @@ pub fn insert_root_folder(
         params![uuid, org_id, now],
     )?;
     Ok(())
+}
+
+pub fn insert_folder(
+    c: &Connection,
+    org_id: i64,
+    parent_id: i64,
+    uuid: &str,
+    name: &str,
+    now: i64,
+) -> Result<i64, AppError> {
+    c.execute(
+        "INSERT INTO folders (uuid, org_id, parent_id, name, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        params![uuid, org_id, parent_id, name, now],
+    )?;
+    Ok(c.last_insert_rowid())
+}
+
+/// A page of folders: the children of `folder` or, `recursive`, all its descendants.
+pub fn list_folders(
+    c: &Connection,
+    folder: &FolderRow,
+    recursive: bool,
+    order: Order,
+    page: Page,
+) -> Result<(Vec<FolderRow>, i64), AppError> {
+    let filter = if recursive {
+        "f.id != ?1"
+    } else {
+        "f.parent_id = ?1"
+    };
+    let total: i64 = c.query_row(
+        &format!("{SUBTREE_CTE} SELECT COUNT(*) FROM tree JOIN folders f ON f.id = tree.id WHERE {filter}"),
+        params![folder.id, folder.path],
+        |r| r.get(0),
+    )?;
+    let sql = format!(
+        "{SUBTREE_CTE} SELECT {FOLDER_COLS}, tree.path FROM tree JOIN folders f ON f.id = tree.id
+         LEFT JOIN folders p ON p.id = f.parent_id WHERE {filter} ORDER BY {} LIMIT ?3 OFFSET ?4",
+        order.sql(folder_column, "f.id")
+    );
+    let mut stmt = c.prepare(&sql)?;
+    let rows = stmt
+        .query_map(
+            params![folder.id, folder.path, page.limit, page.offset],
+            |r| {
+                let path: String = r.get(8)?;
+                folder_row(r, path)
+            },
+        )?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((rows, total))
+}
+
+/// Whether `id` is `ancestor` or lies below it.
+pub fn is_in_subtree(c: &Connection, ancestor: &FolderRow, id: i64) -> Result<bool, AppError> {
+    Ok(c.query_row(
+        &format!("{SUBTREE_CTE} SELECT EXISTS(SELECT 1 FROM tree WHERE id = ?3)"),
+        params![ancestor.id, ancestor.path, id],
+        |r| r.get(0),
+    )?)
+}
+
+/// (folders, files) in the subtree under `folder`, the folder itself not counted.
+pub fn subtree_counts(c: &Connection, folder: &FolderRow) -> Result<(i64, i64), AppError> {
+    Ok(c.query_row(
+        &format!(
+            "{SUBTREE_CTE} SELECT (SELECT COUNT(*) - 1 FROM tree),
+                (SELECT COUNT(*) FROM files WHERE folder_id IN (SELECT id FROM tree))"
+        ),
+        params![folder.id, folder.path],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
+}
+
+/// Blob ids of every file in the subtree (to remove after the folder goes).
+pub fn subtree_blob_ids(c: &Connection, folder: &FolderRow) -> Result<Vec<String>, AppError> {
+    let mut stmt = c.prepare(&format!(
+        "{SUBTREE_CTE} SELECT DISTINCT blob_id FROM files WHERE folder_id IN (SELECT id FROM tree)"
+    ))?;
+    let ids = stmt
+        .query_map(params![folder.id, folder.path], |r| r.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok(ids)
+}
+
+pub fn rename_folder(c: &Connection, id: i64, name: &str, now: i64) -> Result<(), AppError> {
+    c.execute(
+        "UPDATE folders SET name = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, name, now],
+    )?;
+    Ok(())
+}
+
+pub fn move_folder(c: &Connection, id: i64, parent_id: i64, now: i64) -> Result<(), AppError> {
+    c.execute(
+        "UPDATE folders SET parent_id = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, parent_id, now],
+    )?;
+    Ok(())
+}
+
+/// Deletes a folder with everything below it (files and folders cascade).
+pub fn delete_folder(c: &Connection, id: i64) -> Result<(), AppError> {
+    c.execute("DELETE FROM folders WHERE id = ?1", [id])?;
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub struct FileRow {
+    pub id: i64,
+    pub uuid: String,
+    pub org_id: i64,
+    pub folder_id: i64,
+    pub folder_uuid: String,
+    pub folder_path: String,
+    pub name: String,
+    pub mime: String,
+    pub visibility: String,
+    pub blob_id: String,
+    pub size: i64,
+    pub sha256: String,
+    pub crc32: u32,
+    pub created_at: i64,
+    pub modified_at: i64,
+}
+
+const FILE_COLS: &str = "x.id, x.uuid, x.org_id, x.folder_id, d.uuid, x.name, x.mime, x.visibility,
+     x.blob_id, b.size, b.sha256, b.crc32, x.created_at, x.modified_at";
+
+fn file_row(r: &Row, folder_path: String) -> rusqlite::Result<FileRow> {
+    Ok(FileRow {
+        id: r.get(0)?,
+        uuid: r.get(1)?,
+        org_id: r.get(2)?,
+        folder_id: r.get(3)?,
+        folder_uuid: r.get(4)?,
+        folder_path,
+        name: r.get(5)?,
+        mime: r.get(6)?,
+        visibility: r.get(7)?,
+        blob_id: r.get(8)?,
+        size: r.get(9)?,
+        sha256: r.get(10)?,
+        crc32: r.get(11)?,
+        created_at: r.get(12)?,
+        modified_at: r.get(13)?,
+    })
+}
+
+pub fn find_file(c: &Connection, org_id: i64, uuid: &str) -> Result<Option<FileRow>, AppError> {
+    let row = c
+        .query_row(
+            &format!(
+                "SELECT {FILE_COLS} FROM files x JOIN blobs b ON b.id = x.blob_id
+                 JOIN folders d ON d.id = x.folder_id WHERE x.org_id = ?1 AND x.uuid = ?2"
+            ),
+            params![org_id, uuid],
+            |r| file_row(r, String::new()),
+        )
+        .optional()?;
+    match row {
+        Some(mut f) => {
+            f.folder_path = folder_path(c, f.folder_id)?;
+            Ok(Some(f))
+        }
+        None => Ok(None),
+    }
+}
+
+/// A page of files: those of `folder` or, `recursive`, of its whole subtree.
+pub fn list_files(
+    c: &Connection,
+    folder: &FolderRow,
+    recursive: bool,
+    order: Order,
+    page: Page,
+) -> Result<(Vec<FileRow>, i64), AppError> {
+    let filter = if recursive { "1" } else { "x.folder_id = ?1" };
+    let from = format!(
+        "{SUBTREE_CTE} SELECT {{}} FROM files x JOIN tree ON tree.id = x.folder_id
+         JOIN blobs b ON b.id = x.blob_id JOIN folders d ON d.id = x.folder_id WHERE {filter}"
+    );
+    let total: i64 = c.query_row(
+        &from.replace("{}", "COUNT(*)"),
+        params![folder.id, folder.path],
+        |r| r.get(0),
+    )?;
+    let order_sql = order.sql(file_column, "x.id");
+    let sql = format!(
+        "{} ORDER BY {order_sql} LIMIT ?3 OFFSET ?4",
+        from.replace("{}", &format!("{FILE_COLS}, tree.path"))
+    );
+    let mut stmt = c.prepare(&sql)?;
+    let rows = stmt
+        .query_map(
+            params![folder.id, folder.path, page.limit, page.offset],
+            |r| {
+                let path: String = r.get(14)?;
+                file_row(r, path)
+            },
+        )?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((rows, total))
+}
+
+pub fn file_name_taken(c: &Connection, folder_id: i64, name: &str) -> Result<bool, AppError> {
+    Ok(c.query_row(
+        "SELECT EXISTS(SELECT 1 FROM files WHERE folder_id = ?1 AND name = ?2)",
+        params![folder_id, name],
+        |r| r.get(0),
+    )?)
+}
+
+pub fn insert_blob(
+    c: &Connection,
+    id: &str,
+    size: i64,
+    sha256: &str,
+    crc32: u32,
+) -> Result<(), AppError> {
+    c.execute(
+        "INSERT INTO blobs (id, size, sha256, crc32) VALUES (?1, ?2, ?3, ?4)",
+        params![id, size, sha256, crc32],
+    )?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn insert_file(
+    c: &Connection,
+    uuid: &str,
+    org_id: i64,
+    folder_id: i64,
+    name: &str,
+    mime: &str,
+    visibility: &str,
+    blob_id: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    c.execute(
+        "INSERT INTO files (uuid, org_id, folder_id, name, mime, visibility, blob_id, created_at, modified_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+        params![uuid, org_id, folder_id, name, mime, visibility, blob_id, now],
+    )?;
+    Ok(())
+}
+
+pub fn update_file(
+    c: &Connection,
+    id: i64,
+    name: &str,
+    visibility: &str,
+    folder_id: i64,
+    now: i64,
+) -> Result<(), AppError> {
+    c.execute(
+        "UPDATE files SET name = ?2, visibility = ?3, folder_id = ?4, modified_at = ?5 WHERE id = ?1",
+        params![id, name, visibility, folder_id, now],
+    )?;
+    Ok(())
+}
+
+pub fn delete_file(c: &Connection, id: i64) -> Result<(), AppError> {
+    c.execute("DELETE FROM files WHERE id = ?1", [id])?;
+    Ok(())
+}
+
+/// Deletes the rows of those blobs no file refers to any more; returns their ids, whose
+/// contents the caller removes from disk after the commit.
+pub fn delete_unreferenced_blobs(c: &Connection, ids: &[String]) -> Result<Vec<String>, AppError> {
+    let mut gone = Vec::new();
+    for id in ids {
+        let n = c.execute(
+            "DELETE FROM blobs WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM files WHERE blob_id = ?1)",
+            [id],
+        )?;
+        if n > 0 {
+            gone.push(id.clone());
+        }
+    }
+    Ok(gone)
 }

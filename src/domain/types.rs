@@ -117,9 +117,173 @@ impl NewPassword {
     }
 }
 
+pub const NAME_MAX: usize = 255;
+
+/// A file or folder display name: 1..255 characters, no `/`, no control characters, not `.`
+/// or `..`. Never a path on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Name(String);
+
+impl Name {
+    pub fn parse(field: &str, raw: &str) -> Result<Name, AppError> {
+        let n = raw.chars().count();
+        let problem = if n == 0 {
+            Some("a name cannot be empty".to_string())
+        } else if n > NAME_MAX {
+            Some(format!("a name has at most {NAME_MAX} characters"))
+        } else if raw.contains('/') {
+            Some("a name cannot contain '/'".into())
+        } else if raw.chars().any(char::is_control) {
+            Some("a name cannot contain control characters".into())
+        } else if raw == "." || raw == ".." {
+            Some(format!("'{raw}' cannot be a name"))
+        } else {
+            None
+        };
+        match problem {
+            Some(p) => Err(AppError::invalid(
+                field,
+                format!("'{}': {p}", raw.escape_debug()),
+            )),
+            None => Ok(Name(raw.to_string())),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `stem (n).ext`: the n-th candidate for a taken name (n >= 2).
+    pub fn numbered(&self, n: u32) -> Name {
+        let (stem, ext) = split_extension(&self.0);
+        Name(match ext {
+            Some(ext) => format!("{stem} ({n}).{ext}"),
+            None => format!("{stem} ({n})"),
+        })
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// (stem, extension) at the last dot; a leading dot alone (`.bashrc`) is no extension.
+pub fn split_extension(name: &str) -> (&str, Option<&str>) {
+    match name.rfind('.') {
+        Some(i) if i > 0 && i + 1 < name.len() => (&name[..i], Some(&name[i + 1..])),
+        _ => (name, None),
+    }
+}
+
+/// The lower-case extension of a name, `""` if none.
+pub fn extension_of(name: &str) -> String {
+    split_extension(name).1.unwrap_or("").to_lowercase()
+}
+
+/// 1024-based with two decimals (`65.87 KB`); plain bytes below 1 KB (`512 B`).
+pub fn pretty_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["KB", "MB", "GB", "TB", "PB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.2} {}", UNITS[unit])
+}
+
+/// A folder path: `/`-separated names, empty segments dropped (`//a/b/` = `/a/b`); no segments
+/// is the root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FolderPath(Vec<Name>);
+
+impl FolderPath {
+    pub fn parse(field: &str, raw: &str) -> Result<FolderPath, AppError> {
+        raw.split('/')
+            .filter(|s| !s.is_empty())
+            .map(|s| Name::parse(field, s))
+            .collect::<Result<Vec<_>, _>>()
+            .map(FolderPath)
+    }
+
+    pub fn segments(&self) -> &[Name] {
+        &self.0
+    }
+}
+
+/// A file's label for folder shares' filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    Pub,
+    Org,
+}
+
+impl Visibility {
+    pub fn parse(field: &str, raw: &str) -> Result<Visibility, AppError> {
+        match raw.trim().to_ascii_uppercase().as_str() {
+            "PUB" => Ok(Visibility::Pub),
+            "ORG" => Ok(Visibility::Org),
+            _ => Err(AppError::invalid(
+                field,
+                format!("'{raw}' is not a visibility: use PUB or ORG"),
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Pub => "PUB",
+            Visibility::Org => "ORG",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_and_paths() {
+        for ok in ["a", "x.txt", "...", "a b", &"é".repeat(255)] {
+            assert!(Name::parse("n", ok).is_ok(), "{ok}");
+        }
+        for bad in ["", ".", "..", "a/b", "a\nb", "a\u{7f}", &"x".repeat(256)] {
+            assert!(Name::parse("n", bad).is_err(), "{bad:?}");
+        }
+        let p = FolderPath::parse("folder", "//a/b/").unwrap();
+        assert_eq!(
+            p.segments().iter().map(Name::as_str).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        assert!(FolderPath::parse("folder", "/")
+            .unwrap()
+            .segments()
+            .is_empty());
+        assert!(FolderPath::parse("folder", "a/../b").is_err());
+        let n = Name::parse("n", "x.txt").unwrap();
+        assert_eq!(n.numbered(2).as_str(), "x (2).txt");
+        assert_eq!(
+            Name::parse("n", "README").unwrap().numbered(3).as_str(),
+            "README (3)"
+        );
+        assert_eq!(
+            Name::parse("n", ".env").unwrap().numbered(2).as_str(),
+            ".env (2)"
+        );
+        assert_eq!(extension_of("Photo.JPG"), "jpg");
+        assert_eq!(extension_of("a.tar.gz"), "gz");
+        assert_eq!(extension_of(".bashrc"), "");
+        assert_eq!(extension_of("trailing."), "");
+        assert_eq!(pretty_size(0), "0 B");
+        assert_eq!(pretty_size(1500), "1.46 KB");
+        assert_eq!(pretty_size(67_451), "65.87 KB");
+        assert_eq!(pretty_size(256 * 1024 * 1024), "256.00 MB");
+    }
 
     #[test]
     fn org_tokens() {

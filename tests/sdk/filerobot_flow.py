@@ -31,6 +31,7 @@ import uuid as uuidlib
 try:
     import requests  # noqa: F401  (pulled in with the SDK; filerobot itself declares no deps)
     from requests.adapters import HTTPAdapter
+    from requests.structures import CaseInsensitiveDict
     import filerobot
     from filerobot import Filerobot
 except ImportError as exc:  # pragma: no cover
@@ -74,7 +75,7 @@ def _redirecting_send(self, request, **kwargs):
         "url": request.url,
         "path": path,
         "query": query,
-        "headers": dict(request.headers),
+        "headers": CaseInsensitiveDict(request.headers),
         "body": request.body,
     }
     RECORDS.append(rec)
@@ -84,7 +85,8 @@ def _redirecting_send(self, request, **kwargs):
         rec["error"] = repr(exc)
         raise
     rec["status"] = resp.status_code
-    rec["resp_headers"] = dict(resp.headers)
+    # HTTP header names are case-insensitive; keep them so (servers may send lower case).
+    rec["resp_headers"] = CaseInsensitiveDict(resp.headers)
     rec["content"] = resp.content  # cached on the Response, the SDK still reads it
     return resp
 
@@ -122,7 +124,7 @@ def write_trace():
         return
     with open(path, "w", encoding="utf-8") as fh:
         for rec in RECORDS:
-            row = {k: v for k, v in rec.items()}
+            row = {k: (dict(v) if isinstance(v, CaseInsensitiveDict) else v) for k, v in rec.items()}
             row["body"] = _short(rec["body"], 4000)
             row["content"] = _short(rec.get("content"), 4000)
             fh.write(json.dumps(row) + "\n")

@@ -1,5 +1,7 @@
 //! Filerobot's dialect: `/{token}/v4/...` (assets) and `/{token}/v5/...` (shares).
 
+pub mod assets;
+
 use crate::api::{state, Params};
 use crate::domain::auth::{self, Principal};
 use crate::error::AppError;

@@ -1,0 +1,797 @@
+//! `/{token}/v4` asset routes: folders, files, upload, download. DTO <-> domain only.
+
+use super::success;
+use crate::api::{parse_json, read_body, state, time, Params};
+use crate::blob::{self, Staging};
+use crate::db::assets::{FileRow, FolderRow, Order, OrderField, Page};
+use crate::domain::assets::{self, FolderRef, Incoming};
+use crate::domain::auth::Principal;
+use crate::domain::types::{pretty_size, FolderPath, Name, Visibility};
+use crate::error::AppError;
+use crate::AppState;
+use actix_multipart::{Field, Multipart};
+use actix_web::{web, HttpRequest, HttpResponse};
+use base64::Engine;
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub const LIMIT_DEFAULT: i64 = 100;
+pub const LIMIT_MAX: i64 = 1000;
+
+#[derive(Serialize, ToSchema)]
+pub struct FolderDto {
+    pub uuid: String,
+    pub name: String,
+    pub path: String,
+    pub parent_uuid: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&FolderRow> for FolderDto {
+    fn from(f: &FolderRow) -> Self {
+        FolderDto {
+            uuid: f.uuid.clone(),
+            name: f.name.clone(),
+            path: f.path.clone(),
+            parent_uuid: f.parent_uuid.clone(),
+            created_at: time(f.created_at),
+            updated_at: time(f.updated_at),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SizeDto {
+    pub bytes: i64,
+    /// 1024-based, two decimals: `65.87 KB`.
+    pub pretty: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HashDto {
+    pub sha256: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FileFolderDto {
+    pub uuid: String,
+    /// The folder's path.
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FileUrlDto {
+    pub permalink: String,
+    /// The file's path in the library.
+    pub path: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FileDto {
+    pub uuid: String,
+    pub name: String,
+    pub extension: String,
+    #[serde(rename = "type")]
+    pub mime: String,
+    pub size: SizeDto,
+    pub hash: HashDto,
+    pub visibility: String,
+    pub folder: FileFolderDto,
+    pub url: FileUrlDto,
+    pub meta: serde_json::Map<String, serde_json::Value>,
+    pub created_at: String,
+    pub modified_at: String,
+}
+
+impl FileDto {
+    pub fn new(f: &FileRow, base_url: &str, token: &str) -> FileDto {
+        let path = if f.folder_path == "/" {
+            format!("/{}", f.name)
+        } else {
+            format!("{}/{}", f.folder_path, f.name)
+        };
+        FileDto {
+            uuid: f.uuid.clone(),
+            name: f.name.clone(),
+            extension: crate::domain::types::extension_of(&f.name),
+            mime: f.mime.clone(),
+            size: SizeDto {
+                bytes: f.size,
+                pretty: pretty_size(f.size as u64),
+            },
+            hash: HashDto {
+                sha256: f.sha256.clone(),
+            },
+            visibility: f.visibility.clone(),
+            folder: FileFolderDto {
+                uuid: f.folder_uuid.clone(),
+                name: f.folder_path.clone(),
+            },
+            url: FileUrlDto {
+                permalink: format!("{base_url}/{token}/v4/get/{}/download", f.uuid),
+                path,
+            },
+            meta: Default::default(),
+            created_at: time(f.created_at),
+            modified_at: time(f.modified_at),
+        }
+    }
+}
+
+fn file_dto(state: &AppState, p: &Principal, f: &FileRow) -> FileDto {
+    FileDto::new(f, &state.config.base_url, &p.org_token)
+}
+
+/// The listing parameters of `GET /folders` and `GET /files`.
+struct ListQuery {
+    folder: FolderRef,
+    recursive: bool,
+    order: Order,
+    page: Page,
+}
+
+fn int_param(params: &Params, name: &str, default: i64, min: i64) -> Result<i64, AppError> {
+    match params.get(name) {
+        None | Some("") => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= min)
+            .ok_or_else(|| {
+                AppError::invalid(name, format!("'{v}' is not an integer of at least {min}"))
+            }),
+    }
+}
+
+fn bool_param(params: &Params, name: &str) -> Result<bool, AppError> {
+    match params.get(name).map(str::trim) {
+        None | Some("") | Some("0") | Some("false") => Ok(false),
+        Some("1") | Some("true") => Ok(true),
+        Some(v) => Err(AppError::invalid(
+            name,
+            format!("'{v}' is not one of 0, 1, false, true"),
+        )),
+    }
+}
+
+fn folder_param(params: &Params) -> Result<FolderRef, AppError> {
+    match (params.get("folder_uuid"), params.get("folder")) {
+        (Some(u), _) if !u.is_empty() => Ok(FolderRef::Uuid(u.to_string())),
+        (_, Some(p)) => Ok(FolderRef::Path(FolderPath::parse("folder", p)?)),
+        _ => Ok(FolderRef::Path(FolderPath::parse("folder", "/")?)),
+    }
+}
+
+fn order_param(params: &Params, files: bool) -> Result<Order, AppError> {
+    let (name, raw) = match (params.get("order"), params.get("sort")) {
+        (Some(o), _) => ("order", o),
+        (None, Some(s)) => ("sort", s),
+        (None, None) => {
+            return Ok(Order {
+                field: OrderField::Name,
+                desc: false,
+            })
+        }
+    };
+    let (field, dir) = match raw.split_once([',', ':']) {
+        Some((f, d)) => (f.trim(), d.trim()),
+        None => (raw.trim(), "asc"),
+    };
+    let field = match field {
+        "name" | "" => OrderField::Name,
+        "created_at" => OrderField::CreatedAt,
+        "updated_at" | "modified_at" => OrderField::UpdatedAt,
+        "size" if files => OrderField::Size,
+        other => {
+            let fields = if files {
+                "name, created_at, updated_at, size"
+            } else {
+                "name, created_at, updated_at"
+            };
+            return Err(AppError::invalid(
+                name,
+                format!("cannot order by '{other}': use one of {fields}"),
+            ));
+        }
+    };
+    let desc = match dir.to_ascii_lowercase().as_str() {
+        "asc" | "" => false,
+        "desc" => true,
+        other => {
+            return Err(AppError::invalid(
+                name,
+                format!("'{other}' is not a direction: use asc or desc"),
+            ))
+        }
+    };
+    Ok(Order { field, desc })
+}
+
+fn list_query(params: &Params, files: bool) -> Result<ListQuery, AppError> {
+    Ok(ListQuery {
+        folder: folder_param(params)?,
+        recursive: bool_param(params, "recursive")?,
+        order: order_param(params, files)?,
+        page: Page {
+            limit: int_param(params, "limit", LIMIT_DEFAULT, 1)?.min(LIMIT_MAX),
+            offset: int_param(params, "offset", 0, 0)?,
+        },
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FolderCreated {
+    pub status: &'static str,
+    pub action: &'static str,
+    pub folder_uuid: String,
+    pub folder: FolderDto,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct FolderBody {
+    /// A folder path (`/a/b`) on create; a name on rename.
+    pub name: String,
+}
+
+#[utoipa::path(post, path = "/{token}/v4/folders", tag = "Filerobot assets",
+    params(("token" = String, Path)), request_body = FolderBody,
+    responses((status = 200, body = FolderCreated), (status = 400), (status = 403, description = "FOLDER_EXISTS")),
+    security(("filerobot_key" = []), ("api_key" = []), ("bearer" = [])))]
+pub async fn create_folder(
+    req: HttpRequest,
+    p: Principal,
+    body: crate::api::Json<FolderBody>,
+) -> Result<HttpResponse, AppError> {
+    let state = state(&req)?;
+    let path = FolderPath::parse("name", &body.0.name)?;
+    let folder = assets::create_folder(&state.db, p.org_id, path, state.clock.now()).await?;
+    success(FolderCreated {
+        status: "success",
+        action: "folder_created",
+        folder_uuid: folder.uuid.clone(),
+        folder: (&folder).into(),
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FolderList {
+    pub status: &'static str,
+    pub folder: FolderDto,
+    pub folders: Vec<FolderDto>,
+    pub total: i64,
+}
+
+#[utoipa::path(get, path = "/{token}/v4/folders", tag = "Filerobot assets",
+    params(("token" = String, Path), ("folder" = Option<String>, Query), ("folder_uuid" = Option<String>, Query),
+           ("recursive" = Option<String>, Query), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query),
+           ("order" = Option<String>, Query)),
+    responses((status = 200, body = FolderList), (status = 400), (status = 404)),
+    security(("filerobot_key" = []), ("api_key" = []), ("bearer" = [])))]
+pub async fn list_folders(
+    req: HttpRequest,
+    p: Principal,
+    params: Params,
+) -> Result<HttpResponse, AppError> {
+    let state = state(&req)?;
+    let q = list_query(&params, false)?;
+    let (folder, rows, total) =
+        assets::list_folders(&state.db, p.org_id, q.folder, q.recursive, q.order, q.page).await?;
+    success(FolderList {
+        status: "success",
+        folder: (&folder).into(),
+        folders: rows.iter().map(FolderDto::from).collect(),
+        total,
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FolderAnswer {
+    pub status: &'static str,
+    pub folder: FolderDto,
+}
+
+fn folder_answer(f: &FolderRow) -> Result<HttpResponse, AppError> {
+    success(FolderAnswer {
+        status: "success",
+        folder: f.into(),
+    })
+}
+
+#[utoipa::path(get, path = "/{token}/v4/folders/{uuid}", tag = "Filerobot assets",
+    params(("token" = String, Path), ("uuid" = String, Path)),
+    responses((status = 200, body = FolderAnswer), (status = 404)),
+    security(("filerobot_key" = []), ("api_key" = []), ("bearer" = [])))]
+pub async fn get_folder(
+    req: HttpRequest,
+    p: Principal,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let state = state(&req)?;
+    let folder =
+        assets::get_folder(&state.db, p.org_id, FolderRef::Uuid(path.into_inner().1)).await?;
+    folder_answer(&folder)
+}
+
+#[utoipa::path(patch, path = "/{token}/v4/folders/{uuid}", tag = "Filerobot assets",
+    params(("token" = String, Path), ("uuid" = String, Path)), request_body = FolderBody,
+    responses((status = 200, body = FolderAnswer), (status = 400, description = "FOLDER_EXISTS, or the root"), (status = 404)),
+    security(("filerobot_key" = []), ("api_key" = []), ("bearer" = [])))]
+pub async fn rename_folder(
+    req: HttpRequest,
+    p: Principal,
+    path: web::Path<(String, String)>,
+    body: crate::api::Json<FolderBody>,
+) -> Result<HttpResponse, AppError> {
+    let state = state(&req)?;
+    let name = Name::parse("name", &body.0.name)?;
+    let folder = assets::rename_folder(
+        &state.db,
+        p.org_id,
+        path.into_inner().1,
+        name,
+        state.clock.now(),
+    )
+    .await?;
+    folder_answer(&folder)
+}
+
+#[utoipa::path(put, path = "/{token}/v4/folders/{uuid}/folders/{dest}", tag = "Filerobot assets",
+    params(("token" = String, Path), ("uuid" = String, Path), ("dest" = String, Path)),
+    responses((status = 200, body = FolderAnswer), (status = 400), (status = 404), (status = 409)),
+    security(("filerobot_key" = []), ("api_key" = []), ("bearer" = [])))]
+pub async fn move_folder(
+    req: HttpRequest,
+    p: Principal,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let state = state(&req)?;
+    let (_, uuid, dest) = path.into_inner();
+    let folder = assets::move_folder(&state.db, p.org_id, uuid, dest, state.clock.now()).await?;
+    folder_answer(&folder)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DeletedCounts {
+    pub folders: i64,
+    pub files: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FolderDeleted {
+    pub status: &'static str,
+    pub msg: String,
+    pub deleted: DeletedCounts,
+}
+
+#[utoipa::path(delete, path = "/{token}/v4/folders/{uuid}", tag = "Filerobot assets",
+    params(("token" = String, Path), ("uuid" = String, Path), ("recursive" = Option<String>, Query)),
+    responses((status = 200, body = FolderDeleted), (status = 400), (status = 404), (status = 409, description = "FOLDER_NOT_EMPTY")),
+    security(("filerobot_key" = []), ("api_key" = []), ("bearer" = [])))]
+pub async fn delete_folder(
+    req: HttpRequest,
+    p: Principal,
+    path: web::Path<(String, String)>,
+    params: Params,
+) -> Result<HttpResponse, AppError> {
+    let state = state(&req)?;
+    let recursive = bool_param(&params, "recursive")?;
+    let uuid = path.into_inner().1;
+    let (folders, files) =
+        assets::delete_folder(&state.db, &state.blobs, p.org_id, uuid.clone(), recursive).await?;
+    success(FolderDeleted {
+        status: "success",
+        msg: format!("Successfully deleted the folder with uuid={uuid}"),
+        deleted: DeletedCounts { folders, files },
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FileList {
+    pub status: &'static str,
+    pub files: Vec<FileDto>,
+    pub total: i64,
+}
+
+#[utoipa::path(get, path = "/{token}/v4/files", tag = "Filerobot assets",
+    params(("token" = String, Path), ("folder" = Option<String>, Query), ("folder_uuid" = Option<String>, Query),
+           ("recursive" = Option<String>, Query), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query),
+           ("order" = Option<String>, Query)),
+    responses((status = 200, body = FileList), (status = 400), (status = 404)),
+    security(("filerobot_key" = []), ("api_key" = []), ("bearer" = [])))]
+pub async fn list_files(
+    req: HttpRequest,
+    p: Principal,
+    params: Params,
+) -> Result<HttpResponse, AppError> {
+    let state = state(&req)?;
+    let q = list_query(&params, true)?;
+    let (_, rows, total) =
+        assets::list_files(&state.db, p.org_id, q.folder, q.recursive, q.order, q.page).await?;
+    success(FileList {
+        status: "success",
+        files: rows.iter().map(|f| file_dto(&state, &p, f)).collect(),
+        total,
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FileAnswer {
+    pub status: &'static str,
+    pub file: FileDto,
+}
+
+#[utoipa::path(get, path = "/{token}/v4/files/{uuid}", tag = "Filerobot assets",
+    params(("token" = String, Path), ("uuid" = String, Path)),
+    responses((status = 200, body = FileAnswer), (status = 404)),
+    security(("filerobot_key" = []), ("api_key" = []), ("bearer" = [])))]
+pub async fn get_file(
+    req: HttpRequest,
+    p: Principal,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let state = state(&req)?;
+    let file = assets::get_file(&state.db, p.org_id, path.into_inner().1).await?;
+    success(FileAnswer {
+        status: "success",
+        file: file_dto(&state, &p, &file),
+    })
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct FilePatch {
+    pub name: Option<String>,
+    /// `PUB` or `ORG`.
+    pub visibility: Option<String>,
+}
+
+#[utoipa::path(patch, path = "/{token}/v4/files/{uuid}", tag = "Filerobot assets",
+    params(("token" = String, Path), ("uuid" = String, Path)), request_body = FilePatch,
+    responses((status = 200, body = FileAnswer), (status = 400), (status = 404), (status = 409, description = "NAME_EXISTS")),
+    security(("filerobot_key" = []), ("api_key" = []), ("bearer" = [])))]
+pub async fn update_file(
+    req: HttpRequest,
+    p: Principal,
+    path: web::Path<(String, String)>,
+    body: crate::api::Json<FilePatch>,
+) -> Result<HttpResponse, AppError> {
+    let state = state(&req)?;
+    let body = body.0;
+    let name = body
+        .name
+        .as_deref()
+        .map(|n| Name::parse("name", n))
+        .transpose()?;
+    let visibility = body
+        .visibility
+        .as_deref()
+        .map(|v| Visibility::parse("visibility", v))
+        .transpose()?;
+    let file = assets::update_file(
+        &state.db,
+        p.org_id,
+        path.into_inner().1,
+        name,
+        visibility,
+        state.clock.now(),
+    )
+    .await?;
+    success(FileAnswer {
+        status: "success",
+        file: file_dto(&state, &p, &file),
+    })
+}
+
+#[utoipa::path(put, path = "/{token}/v4/files/{uuid}/folders/{dest}", tag = "Filerobot assets",
+    params(("token" = String, Path), ("uuid" = String, Path), ("dest" = String, Path)),
+    responses((status = 200, body = FileAnswer), (status = 404), (status = 409)),
+    security(("filerobot_key" = []), ("api_key" = []), ("bearer" = [])))]
+pub async fn move_file(
+    req: HttpRequest,
+    p: Principal,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let state = state(&req)?;
+    let (_, uuid, dest) = path.into_inner();
+    let file = assets::move_file(&state.db, p.org_id, uuid, dest, state.clock.now()).await?;
+    success(FileAnswer {
+        status: "success",
+        file: file_dto(&state, &p, &file),
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Deleted {
+    pub status: &'static str,
+    pub msg: String,
+}
+
+#[utoipa::path(delete, path = "/{token}/v4/files/{uuid}", tag = "Filerobot assets",
+    params(("token" = String, Path), ("uuid" = String, Path)),
+    responses((status = 200, body = Deleted), (status = 404)),
+    security(("filerobot_key" = []), ("api_key" = []), ("bearer" = [])))]
+pub async fn delete_file(
+    req: HttpRequest,
+    p: Principal,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let state = state(&req)?;
+    let file = assets::delete_file(&state.db, &state.blobs, p.org_id, path.into_inner().1).await?;
+    success(Deleted {
+        status: "success",
+        msg: format!("Successfully deleted the file with uuid={}", file.uuid),
+    })
+}
+
+#[utoipa::path(get, path = "/{token}/v4/get/{uuid}/download", tag = "Filerobot assets",
+    params(("token" = String, Path), ("uuid" = String, Path)),
+    responses((status = 200, description = "the bytes"), (status = 206), (status = 304), (status = 404), (status = 416)),
+    security(("filerobot_key" = []), ("api_key" = []), ("bearer" = [])))]
+pub async fn download(
+    req: HttpRequest,
+    p: Principal,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let state = state(&req)?;
+    let file = assets::get_file(&state.db, p.org_id, path.into_inner().1).await?;
+    blob::serve(
+        &req,
+        blob::Download {
+            path: state.blobs.path(&file.blob_id),
+            size: file.size as u64,
+            sha256: &file.sha256,
+            name: &file.name,
+            mime: &file.mime,
+            inline: false,
+        },
+        None,
+    )
+    .await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UploadAnswer {
+    pub status: &'static str,
+    pub files: Vec<FileDto>,
+    /// Present when the request made exactly one file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<FileDto>,
+}
+
+/// Text fields are small: anything bigger is not what a client meant to send.
+const FIELD_LIMIT: usize = 64 * 1024;
+
+async fn read_text(field: &mut Field, name: &str) -> Result<String, AppError> {
+    let mut buf = Vec::new();
+    while let Some(chunk) = field.next().await {
+        let chunk = chunk.map_err(multipart_error)?;
+        if buf.len() + chunk.len() > FIELD_LIMIT {
+            return Err(AppError::invalid(
+                name,
+                format!("the field is longer than {FIELD_LIMIT} bytes"),
+            ));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    String::from_utf8(buf).map_err(|_| AppError::invalid(name, "the field is not UTF-8 text"))
+}
+
+fn multipart_error(e: actix_multipart::MultipartError) -> AppError {
+    AppError::invalid("file", format!("the multipart body could not be read: {e}"))
+}
+
+async fn stream_into(field: &mut Field, staging: &mut Staging) -> Result<(), AppError> {
+    while let Some(chunk) = field.next().await {
+        staging.write(&chunk.map_err(multipart_error)?).await?;
+    }
+    Ok(())
+}
+
+/// Standard base64, padding optional, whitespace ignored.
+const B64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+);
+
+/// Decodes a `data` part into `staging` as it streams, four characters at a time.
+async fn stream_base64(field: &mut Field, staging: &mut Staging) -> Result<(), AppError> {
+    let bad =
+        |e: base64::DecodeError| AppError::invalid("data", format!("not standard base64: {e}"));
+    let mut pending: Vec<u8> = Vec::new();
+    while let Some(chunk) = field.next().await {
+        let chunk = chunk.map_err(multipart_error)?;
+        pending.extend(chunk.iter().filter(|b| !b.is_ascii_whitespace()));
+        let whole = pending.len() / 4 * 4;
+        // Padding can only end the data: keep a group holding '=' for the final decode.
+        let whole = if pending[..whole].contains(&b'=') {
+            whole.saturating_sub(4)
+        } else {
+            whole
+        };
+        if whole > 0 {
+            let decoded = B64.decode(&pending[..whole]).map_err(bad)?;
+            staging.write(&decoded).await?;
+            pending.drain(..whole);
+        }
+    }
+    let decoded = B64.decode(&pending).map_err(bad)?;
+    staging.write(&decoded).await?;
+    Ok(())
+}
+
+/// The last path component of a client's file name (`../../x.txt` → `x.txt`).
+fn base_name(filename: &str) -> &str {
+    filename.rsplit(['/', '\\']).next().unwrap_or(filename)
+}
+
+#[utoipa::path(post, path = "/{token}/v4/upload", tag = "Filerobot assets",
+    params(("token" = String, Path), ("folder" = Option<String>, Query, description = "folder path, default /; missing folders are created"),
+           ("folder_uuid" = Option<String>, Query)),
+    request_body(content_type = "multipart/form-data", description = "file parts (any part with a filename), `visibility`, or `postactions=decode_base64` with `data` and `name`"),
+    responses((status = 200, body = UploadAnswer), (status = 400), (status = 413), (status = 415)),
+    security(("filerobot_key" = []), ("api_key" = []), ("bearer" = [])))]
+pub async fn upload(
+    req: HttpRequest,
+    p: Principal,
+    params: Params,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let state = state(&req)?;
+    let folder = folder_param(&params)?;
+    let files = receive_upload(&req, &state, payload).await?;
+    let stored = assets::store_upload(
+        &state.db,
+        &state.blobs,
+        p.org_id,
+        folder,
+        files.0,
+        files.1,
+        state.clock.now(),
+    )
+    .await?;
+    let dtos: Vec<FileDto> = stored.iter().map(|f| file_dto(&state, &p, f)).collect();
+    let single = if stored.len() == 1 {
+        Some(file_dto(&state, &p, &stored[0]))
+    } else {
+        None
+    };
+    success(UploadAnswer {
+        status: "success",
+        files: dtos,
+        file: single,
+    })
+}
+
+#[utoipa::path(post, path = "/{token}/v4/files", tag = "Filerobot assets",
+    params(("token" = String, Path), ("folder" = Option<String>, Query)),
+    request_body(content_type = "multipart/form-data", description = "as POST /{token}/v4/upload"),
+    responses((status = 200, body = UploadAnswer), (status = 400), (status = 413), (status = 415)),
+    security(("filerobot_key" = []), ("api_key" = []), ("bearer" = [])))]
+pub async fn upload_files(
+    req: HttpRequest,
+    p: Principal,
+    params: Params,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    upload(req, p, params, payload).await
+}
+
+/// Reads an upload request's parts: files stream to tmp/ as they arrive; fields are read
+/// whole. Returns the staged files and the visibility for all of them. Used by the owner UI too.
+pub async fn receive_upload(
+    req: &HttpRequest,
+    state: &AppState,
+    payload: web::Payload,
+) -> Result<(Vec<Incoming>, Visibility), AppError> {
+    let content_type = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime: Option<mime::Mime> = content_type.parse().ok();
+    match mime.as_ref().map(|m| (m.type_(), m.subtype())) {
+        Some((mime::MULTIPART, mime::FORM_DATA)) => {}
+        _ if content_type.contains("json") => {
+            let body = read_body(&mut payload.into_inner()).await?;
+            let value: Option<serde_json::Value> = if body.iter().all(u8::is_ascii_whitespace) {
+                None
+            } else {
+                Some(parse_json(&body)?)
+            };
+            if value
+                .as_ref()
+                .is_some_and(|v| v.get("files_urls").is_some())
+            {
+                return Err(AppError::Unsupported(
+                    "files_urls is not offered: Sharebox never fetches URLs for a client, since a server that downloads any URL can be aimed at hosts only it reaches (SSRF). Upload the bytes as multipart/form-data.".into(),
+                ));
+            }
+            return Err(AppError::invalid(
+                "file",
+                "the request has no file: send multipart/form-data with a file part",
+            ));
+        }
+        _ => {
+            return Err(AppError::UnsupportedMediaType(format!(
+                "An upload is multipart/form-data, not {}.",
+                if content_type.is_empty() {
+                    "a body without Content-Type"
+                } else {
+                    content_type
+                }
+            )))
+        }
+    }
+    let limit = state.config.max_upload_bytes;
+    let mut multipart = Multipart::new(req.headers(), payload.into_inner());
+    let mut files: Vec<Incoming> = Vec::new();
+    let mut visibility = None;
+    let mut postactions = None;
+    let mut name = None;
+    let mut data: Option<Result<crate::blob::Staged, AppError>> = None;
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(multipart_error)?;
+        let part_name = field.name().unwrap_or("").to_string();
+        let filename = field
+            .content_disposition()
+            .and_then(|cd| cd.get_filename())
+            .map(str::to_string);
+        match part_name.as_str() {
+            "visibility" => {
+                visibility = Some(Visibility::parse(
+                    "visibility",
+                    &read_text(&mut field, "visibility").await?,
+                )?)
+            }
+            "postactions" => postactions = Some(read_text(&mut field, "postactions").await?),
+            "name" => name = Some(read_text(&mut field, "name").await?),
+            "data" => {
+                let mut staging = state.blobs.stage(limit).await?;
+                // A bad `data` matters only with postactions=decode_base64, which may come later.
+                data = Some(match stream_base64(&mut field, &mut staging).await {
+                    Ok(()) => staging.finish().await,
+                    Err(e @ AppError::TooLarge { .. }) => return Err(e),
+                    Err(e) => {
+                        while field.next().await.is_some() {}
+                        Err(e)
+                    }
+                });
+            }
+            n if n.starts_with("meta[") || n == "meta" => while field.next().await.is_some() {},
+            _ => match filename.as_deref().filter(|f| !f.is_empty()) {
+                Some(filename) => {
+                    let file_name = Name::parse("file", base_name(filename))?;
+                    let part_type = field.content_type().map(|m| m.essence_str().to_string());
+                    let mut staging = state.blobs.stage(limit).await?;
+                    stream_into(&mut field, &mut staging).await?;
+                    files.push(Incoming {
+                        mime: assets::detect_type(file_name.as_str(), part_type.as_deref()),
+                        name: file_name,
+                        staged: staging.finish().await?,
+                    });
+                }
+                None => while field.next().await.is_some() {},
+            },
+        }
+    }
+    if postactions.as_deref().map(str::trim) == Some("decode_base64") {
+        let name = Name::parse("name", name.as_deref().unwrap_or(""))?;
+        let staged =
+            data.ok_or_else(|| AppError::invalid("data", "decode_base64 needs a `data` part"))??;
+        files = vec![Incoming {
+            mime: assets::detect_type(name.as_str(), None),
+            name,
+            staged,
+        }];
+    }
+    if files.is_empty() {
+        return Err(AppError::invalid(
+            "file",
+            "the request has no file: send a multipart part with a filename",
+        ));
+    }
+    Ok((files, visibility.unwrap_or(Visibility::Org)))
+}

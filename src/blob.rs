@@ -1,0 +1,318 @@
+//! File contents on disk. Uploads stream into `tmp/` while SHA-256, CRC-32 and size are
+//! computed, then move to `blobs/<id>` under a server-made id: no client name ever becomes a
+//! path. Downloads stream from disk with Range and ETag; no file is ever held in memory.
+
+use crate::error::AppError;
+use actix_web::body::SizedStream;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use uuid::Uuid;
+
+/// Read and write in pieces of this size: big enough for throughput, small enough to stay flat.
+const CHUNK: usize = 256 * 1024;
+
+#[derive(Clone, Debug)]
+pub struct BlobStore {
+    blobs: PathBuf,
+    tmp: PathBuf,
+}
+
+/// A finished upload in `tmp/`, deleted on drop unless persisted.
+pub struct Staged {
+    file: tempfile::TempPath,
+    pub size: u64,
+    pub sha256: String,
+    pub crc32: u32,
+}
+
+/// Writes one upload into `tmp/`, hashing as it goes, refusing bytes past `limit`.
+pub struct Staging {
+    path: tempfile::TempPath,
+    file: tokio::io::BufWriter<tokio::fs::File>,
+    sha: Sha256,
+    crc: crc32fast::Hasher,
+    size: u64,
+    limit: u64,
+}
+
+impl Staging {
+    pub async fn write(&mut self, bytes: &[u8]) -> Result<(), AppError> {
+        self.size += bytes.len() as u64;
+        if self.size > self.limit {
+            return Err(AppError::TooLarge { limit: self.limit });
+        }
+        self.sha.update(bytes);
+        self.crc.update(bytes);
+        self.file.write_all(bytes).await?;
+        Ok(())
+    }
+
+    pub async fn finish(mut self) -> Result<Staged, AppError> {
+        self.file.flush().await?;
+        self.file.get_mut().sync_data().await?;
+        Ok(Staged {
+            file: self.path,
+            size: self.size,
+            sha256: hex::encode(self.sha.finalize()),
+            crc32: self.crc.finalize(),
+        })
+    }
+}
+
+impl BlobStore {
+    pub fn new(blobs: PathBuf, tmp: PathBuf) -> BlobStore {
+        BlobStore { blobs, tmp }
+    }
+
+    pub fn path(&self, blob_id: &str) -> PathBuf {
+        self.blobs.join(blob_id)
+    }
+
+    /// A new upload in `tmp/` under a random name.
+    pub async fn stage(&self, limit: u64) -> Result<Staging, AppError> {
+        let tmp = self.tmp.clone();
+        let named = actix_web::web::block(move || {
+            tempfile::Builder::new()
+                .prefix("upload-")
+                .suffix(".part")
+                .tempfile_in(tmp)
+        })
+        .await??;
+        let (std_file, path) = named.into_parts();
+        Ok(Staging {
+            path,
+            file: tokio::io::BufWriter::with_capacity(CHUNK, tokio::fs::File::from_std(std_file)),
+            sha: Sha256::new(),
+            crc: crc32fast::Hasher::new(),
+            size: 0,
+            limit,
+        })
+    }
+
+    /// Moves staged uploads to `blobs/` under new ids, all or none.
+    pub async fn persist_all(&self, staged: Vec<Staged>) -> Result<Vec<StoredBlob>, AppError> {
+        let store = self.clone();
+        actix_web::web::block(move || {
+            let mut done: Vec<StoredBlob> = Vec::new();
+            for s in staged {
+                let id = Uuid::new_v4().simple().to_string();
+                if let Err(e) = s.file.persist(store.path(&id)) {
+                    store.remove_sync(done.iter().map(|b| b.id.clone()));
+                    return Err(AppError::internal(format!("persist blob: {e}")));
+                }
+                done.push(StoredBlob {
+                    id,
+                    size: s.size,
+                    sha256: s.sha256,
+                    crc32: s.crc32,
+                });
+            }
+            Ok(done)
+        })
+        .await?
+    }
+
+    fn remove_sync(&self, ids: impl IntoIterator<Item = String>) {
+        for id in ids {
+            if let Err(e) = std::fs::remove_file(self.path(&id)) {
+                tracing::warn!(blob = %id, error = %e, "could not remove blob");
+            }
+        }
+    }
+
+    /// Removes blobs from disk (after the rows that named them are gone).
+    pub async fn remove(&self, ids: Vec<String>) {
+        if ids.is_empty() {
+            return;
+        }
+        let store = self.clone();
+        let _ = actix_web::web::block(move || store.remove_sync(ids)).await;
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StoredBlob {
+    pub id: String,
+    pub size: u64,
+    pub sha256: String,
+    pub crc32: u32,
+}
+
+/// What a download needs to know of a file.
+pub struct Download<'a> {
+    pub path: PathBuf,
+    pub size: u64,
+    pub sha256: &'a str,
+    pub name: &'a str,
+    pub mime: &'a str,
+    /// `inline` for safe previews; downloads are attachments.
+    pub inline: bool,
+}
+
+/// Types a browser would run or render as a page: always sent as octet-stream.
+pub fn is_risky_type(mime: &str) -> bool {
+    let m = mime
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    m == "text/html"
+        || m == "application/xhtml+xml"
+        || m == "image/svg+xml"
+        || m == "text/xml"
+        || m == "application/xml"
+        || m.ends_with("+xml")
+        || m.contains("javascript")
+        || m.contains("ecmascript")
+}
+
+/// RFC 5987 attr-char: what may stay unencoded in `filename*`.
+const ATTR: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
+
+pub fn content_disposition(kind: &str, name: &str) -> String {
+    format!(
+        "{kind}; filename*=UTF-8''{}",
+        utf8_percent_encode(name, ATTR)
+    )
+}
+
+fn etag_matches(req: &HttpRequest, etag: &str) -> bool {
+    req.headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == "*" || t == etag)
+}
+
+/// Serves a file from disk: ETag/304, one range → 206, several → 200 whole, unsatisfiable →
+/// 416. The body streams in `CHUNK`s; `on_complete` runs once the last byte of the file has been
+/// handed to the connection (a whole file, or a range that ends at the last byte).
+pub async fn serve(
+    req: &HttpRequest,
+    d: Download<'_>,
+    on_complete: Option<Box<dyn FnOnce() + 'static>>,
+) -> Result<HttpResponse, AppError> {
+    let etag = format!("\"{}\"", d.sha256);
+    let mime = if is_risky_type(d.mime) {
+        "application/octet-stream"
+    } else {
+        d.mime
+    };
+    let disposition = content_disposition(if d.inline { "inline" } else { "attachment" }, d.name);
+    let mut builder = HttpResponse::build(StatusCode::OK);
+    builder
+        .insert_header((header::ETAG, etag.clone()))
+        .insert_header((header::ACCEPT_RANGES, "bytes"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::CONTENT_DISPOSITION, disposition));
+    if etag_matches(req, &etag) {
+        return Ok(builder.status(StatusCode::NOT_MODIFIED).finish());
+    }
+    let (start, len) = match req
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(range) => match actix_files::HttpRange::parse(range, d.size) {
+            Ok(ranges) if ranges.len() == 1 => {
+                let r = &ranges[0];
+                builder.status(StatusCode::PARTIAL_CONTENT).insert_header((
+                    header::CONTENT_RANGE,
+                    format!("bytes {}-{}/{}", r.start, r.start + r.length - 1, d.size),
+                ));
+                (r.start, r.length)
+            }
+            // Several ranges: the whole file, as API.md asks (no multipart/byteranges).
+            Ok(_) => (0, d.size),
+            Err(_) => return Err(AppError::RangeNotSatisfiable { size: d.size }),
+        },
+        None => (0, d.size),
+    };
+    let complete_at_end = start + len == d.size;
+    let mut file = tokio::fs::File::open(&d.path).await?;
+    if start > 0 {
+        file.seek(std::io::SeekFrom::Start(start)).await?;
+    }
+    let reader = file.take(len);
+    let mut on_complete = if complete_at_end { on_complete } else { None };
+    if len == 0 {
+        // An empty body is complete at once: the stream below never yields.
+        if let Some(done) = on_complete.take() {
+            done();
+        }
+    }
+    let mut sent: u64 = 0;
+    let stream = tokio_util::io::ReaderStream::with_capacity(reader, CHUNK).map(move |chunk| {
+        if let Ok(bytes) = &chunk {
+            sent += bytes.len() as u64;
+            if sent == len {
+                if let Some(done) = on_complete.take() {
+                    done();
+                }
+            }
+        }
+        chunk
+    });
+    let mut res = builder
+        .content_type(mime)
+        .body(SizedStream::new(len, stream));
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dispositions_are_rfc6266() {
+        assert_eq!(
+            content_disposition("attachment", "a b.txt"),
+            "attachment; filename*=UTF-8''a%20b.txt"
+        );
+        assert_eq!(
+            content_disposition("attachment", "résumé \"x\";.pdf"),
+            "attachment; filename*=UTF-8''r%C3%A9sum%C3%A9%20%22x%22%3B.pdf"
+        );
+    }
+
+    #[test]
+    fn risky_types() {
+        for t in [
+            "text/html",
+            "TEXT/HTML; charset=utf-8",
+            "image/svg+xml",
+            "application/xml",
+            "text/javascript",
+            "application/atom+xml",
+        ] {
+            assert!(is_risky_type(t), "{t}");
+        }
+        for t in ["image/png", "application/pdf", "text/plain", "video/mp4"] {
+            assert!(!is_risky_type(t), "{t}");
+        }
+    }
+}
