@@ -220,3 +220,93 @@ pub fn assert_problem(r: &Resp, status: u16, code: &str, instance: &str) -> Valu
     }
     j
 }
+
+pub const BOUNDARY: &str = "----shareboxTestBoundary7MA4YWxk";
+
+/// One multipart part: (name, filename, content type, bytes).
+pub type Part<'a> = (&'a str, Option<&'a str>, Option<&'a str>, &'a [u8]);
+
+/// A multipart/form-data body as browsers and SDKs build it.
+pub fn multipart(parts: &[Part]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, filename, ctype, bytes) in parts {
+        body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+        let mut disp = format!("Content-Disposition: form-data; name=\"{name}\"");
+        if let Some(f) = filename {
+            disp.push_str(&format!("; filename=\"{f}\""));
+        }
+        body.extend_from_slice(disp.as_bytes());
+        body.extend_from_slice(b"\r\n");
+        if let Some(ct) = ctype {
+            body.extend_from_slice(format!("Content-Type: {ct}\r\n").as_bytes());
+        }
+        body.extend_from_slice(b"\r\n");
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+impl TestApp {
+    /// `POST /{ORG}/v4/upload?{query}` with these parts.
+    pub async fn upload(&self, query: &str, parts: &[Part<'_>]) -> Resp {
+        self.call(
+            self.fr("POST", &format!("/v4/upload?{query}"))
+                .insert_header((
+                    "content-type",
+                    format!("multipart/form-data; boundary={BOUNDARY}"),
+                ))
+                .set_payload(multipart(parts)),
+        )
+        .await
+    }
+
+    /// Uploads one file and returns its JSON.
+    pub async fn upload_one(&self, folder: &str, name: &str, bytes: &[u8]) -> Value {
+        let r = self
+            .upload(
+                &format!("folder={folder}"),
+                &[("file", Some(name), None, bytes)],
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()["file"].clone()
+    }
+
+    pub async fn mkdir(&self, path: &str) -> Value {
+        let r = self
+            .call(json_body(
+                self.fr("POST", "/v4/folders"),
+                &serde_json::json!({"name": path}),
+            ))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()["folder"].clone()
+    }
+
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self.state.config.data_dir.clone()
+    }
+
+    /// Every regular file under `dir`, recursively.
+    pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    out.extend(Self::files_under(&p));
+                } else {
+                    out.push(p);
+                }
+            }
+        }
+        out
+    }
+}
