@@ -88,3 +88,92 @@ CREATE TABLE files (
 );
 CREATE UNIQUE INDEX files_folder_name ON files(folder_id, name);
 CREATE INDEX files_blob ON files(blob_id);
+
+-- version: 2
+CREATE TABLE shares (
+    -- AUTOINCREMENT: an id is never reused, so in-memory counters cannot outlive their share.
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid            TEXT NOT NULL UNIQUE,
+    puid            TEXT NOT NULL UNIQUE,   -- public id in links: random, >= 120 bits
+    org_id          INTEGER NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+    owner_user_id   INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    title           TEXT NOT NULL,
+    description     TEXT NOT NULL DEFAULT '',
+    starts_at       INTEGER,
+    expires_at      INTEGER,
+    starts_tz       TEXT NOT NULL DEFAULT 'UTC',
+    expires_tz      TEXT NOT NULL DEFAULT 'UTC',
+    show_starts_at  INTEGER NOT NULL DEFAULT 1,
+    show_expires_at INTEGER NOT NULL DEFAULT 1,
+    password_hash   TEXT,                   -- argon2id; never returned
+    password_gen    INTEGER NOT NULL DEFAULT 0,  -- moves with every password change and revoke
+    can_download    INTEGER NOT NULL DEFAULT 1,
+    max_downloads   INTEGER,
+    users_only      INTEGER NOT NULL DEFAULT 0,
+    message         TEXT,
+    revoked         INTEGER NOT NULL DEFAULT 0,
+    views           INTEGER NOT NULL DEFAULT 0,
+    downloads       INTEGER NOT NULL DEFAULT 0,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL
+);
+CREATE INDEX shares_org_created ON shares(org_id, created_at DESC, id DESC);
+
+-- A share's items; a deleted file or folder leaves every share with its item.
+CREATE TABLE share_items (
+    id          INTEGER PRIMARY KEY,
+    share_id    INTEGER NOT NULL REFERENCES shares(id) ON DELETE CASCADE,
+    position    INTEGER NOT NULL,
+    file_id     INTEGER REFERENCES files(id) ON DELETE CASCADE,
+    folder_id   INTEGER REFERENCES folders(id) ON DELETE CASCADE,
+    recursive   INTEGER NOT NULL DEFAULT 0,
+    visibility  TEXT NOT NULL DEFAULT 'PUB,ORG',
+    CHECK ((file_id IS NULL) != (folder_id IS NULL))
+);
+CREATE INDEX share_items_share ON share_items(share_id, position);
+CREATE INDEX share_items_file ON share_items(file_id);
+CREATE INDEX share_items_folder ON share_items(folder_id);
+
+CREATE TABLE share_users (
+    share_id  INTEGER NOT NULL REFERENCES shares(id) ON DELETE CASCADE,
+    user_id   INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    position  INTEGER NOT NULL,
+    PRIMARY KEY (share_id, user_id)
+);
+
+CREATE TABLE share_recipients (
+    share_id  INTEGER NOT NULL REFERENCES shares(id) ON DELETE CASCADE,
+    email     TEXT NOT NULL COLLATE NOCASE,
+    name      TEXT,
+    position  INTEGER NOT NULL,
+    PRIMARY KEY (share_id, email)
+);
+
+CREATE TABLE share_activity (
+    id          INTEGER PRIMARY KEY,
+    share_id    INTEGER NOT NULL REFERENCES shares(id) ON DELETE CASCADE,
+    at          INTEGER NOT NULL,
+    kind        TEXT NOT NULL,          -- view, download, unlock_failed
+    file_uuid   TEXT,
+    ip_hash     TEXT NOT NULL,
+    user_agent  TEXT NOT NULL
+);
+CREATE INDEX share_activity_share ON share_activity(share_id, at DESC, id DESC);
+
+-- Mail owed, written in the same transaction as the share change that causes it. The worker is
+-- the only sender; a share's rows go with it.
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY,
+    share_id        INTEGER NOT NULL REFERENCES shares(id) ON DELETE CASCADE,
+    email           TEXT NOT NULL,
+    name            TEXT,
+    kind            TEXT NOT NULL,      -- share (created or added), notification
+    status          TEXT NOT NULL DEFAULT 'pending',  -- pending, sent, failed
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT,
+    created_at      INTEGER NOT NULL,
+    sent_at         INTEGER
+);
+CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
+CREATE INDEX outbox_share_email ON outbox(share_id, email COLLATE NOCASE, id DESC);

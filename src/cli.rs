@@ -180,6 +180,9 @@ fn pretty<T: serde::Serialize>(made: &T) -> String {
     serde_json::to_string_pretty(made).unwrap_or_default()
 }
 
+/// How often view and download counts are written.
+const COUNTER_FLUSH: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// Clears uploads left in tmp/ by a previous run: nothing there can be finished.
 fn clean_tmp(config: &Config) -> std::io::Result<()> {
     for entry in std::fs::read_dir(config.tmp_dir())? {
@@ -222,12 +225,27 @@ pub async fn serve(settings: Settings) -> Result<(), AppError> {
     );
     tracing::info!(%base_url, "listening");
     let app_state = state.clone();
+    let flusher = {
+        let state = state.clone();
+        actix_web::rt::spawn(async move {
+            let mut tick = tokio::time::interval(COUNTER_FLUSH);
+            loop {
+                tick.tick().await;
+                if let Err(e) = state.counters.flush(&state.db).await {
+                    tracing::warn!(error = %e, "counters not written yet; will retry");
+                }
+            }
+        })
+    };
     actix_web::HttpServer::new(move || app(app_state.clone()))
         .tcp_nodelay(true)
         .shutdown_timeout(10)
         .listen(listener)?
         .run()
         .await?;
+    flusher.abort();
+    // Counts of the last moments are written before the process ends.
+    state.counters.flush(&state.db).await?;
     tracing::info!("stopped");
     Ok(())
 }

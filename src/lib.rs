@@ -12,6 +12,7 @@ pub mod error;
 pub mod web;
 
 use crate::api::filerobot::assets as fr_assets;
+use crate::api::filerobot::shares as fr_shares;
 use crate::api::{filerobot, nomad};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -31,6 +32,8 @@ pub struct AppState {
     pub db: Db,
     pub blobs: blob::BlobStore,
     pub clock: Clock,
+    pub counters: domain::counters::Counters,
+    pub unlock: domain::unlock::UnlockKey,
 }
 
 impl AppState {
@@ -39,11 +42,15 @@ impl AppState {
         config.ensure_dirs()?;
         let db = Db::open(&config.db_path())?;
         let blobs = blob::BlobStore::new(config.blobs_dir(), config.tmp_dir());
+        let unlock =
+            domain::unlock::UnlockKey::load_or_create(&config.data_dir.join("unlock.key"))?;
         Ok(AppState {
             config: Arc::new(config),
             db,
             blobs,
             clock,
+            counters: Default::default(),
+            unlock,
         })
     }
 }
@@ -86,6 +93,16 @@ fn register(cfg: &mut aw::ServiceConfig) -> Vec<(&'static str, &'static str)> {
         }
         "/{token}/v4/files/{uuid}/folders/{dest}" => { put: fr_assets::move_file }
         "/{token}/v4/get/{uuid}/download" => { get: fr_assets::download }
+        "/{token}/v4/share/{puid}" => { get: filerobot::reader::read }
+        "/{token}/v5/shares" => { get: fr_shares::list, post: fr_shares::create }
+        "/{token}/v5/share" => { get: fr_shares::list, post: fr_shares::create }
+        "/{token}/v5/shares/{uuid}" => { get: fr_shares::get, put: fr_shares::update, delete: fr_shares::delete }
+        "/{token}/v5/share/{uuid}" => { get: fr_shares::get, put: fr_shares::update, delete: fr_shares::delete }
+        "/{token}/v5/shares/{uuid}/activity" => { get: fr_shares::activity }
+        "/{token}/v5/share/{uuid}/activity" => { get: fr_shares::activity }
+
+        // Tried after every other route: three segments that are nothing else.
+        "/{company}/{token}/{puid}" => { get: filerobot::reader::share_link }
     }
 }
 

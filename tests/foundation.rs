@@ -394,7 +394,7 @@ async fn unknown_routes_and_wrong_methods_per_family() {
     let j = assert_problem(&r, 405, "METHOD_NOT_ALLOWED", "/api/account/login");
     assert_eq!(j["detail"], "This path does not accept the GET method.");
 
-    let r = app.call(app.fr("GET", "/v4/nope")).await;
+    let r = app.call(app.fr("GET", "/v4/no/such")).await;
     assert_eq!(
         assert_fr_error(&r, 404, "NOT_FOUND"),
         json!({"status":"error","code":"NOT_FOUND","msg":"This route was not found."})

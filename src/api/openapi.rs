@@ -27,15 +27,39 @@ use utoipa::{Modify, OpenApi};
         filerobot::assets::move_file,
         filerobot::assets::delete_file,
         filerobot::assets::download,
+        filerobot::reader::read,
+        filerobot::reader::share_link,
+        filerobot::shares::create,
+        filerobot::shares::list,
+        filerobot::shares::get,
+        filerobot::shares::update,
+        filerobot::shares::delete,
+        filerobot::shares::activity,
         nomad::account::login,
         nomad::account::refresh_token,
         nomad::account::logout,
     ),
-    modifiers(&Security)
+    modifiers(&Security, &Aliases)
 )]
 pub struct ApiDoc;
 
 struct Security;
+
+/// `share/` works wherever `shares/` does: the document lists both spellings.
+struct Aliases;
+
+impl Modify for Aliases {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let aliases: Vec<(String, utoipa::openapi::PathItem)> = openapi
+            .paths
+            .paths
+            .iter()
+            .filter(|(p, _)| p.contains("/v5/shares"))
+            .map(|(p, item)| (p.replace("/v5/shares", "/v5/share"), item.clone()))
+            .collect();
+        openapi.paths.paths.extend(aliases);
+    }
+}
 
 impl Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {

@@ -5,6 +5,7 @@
 
 pub mod assets;
 pub mod orgs;
+pub mod shares;
 
 use crate::error::AppError;
 use parking_lot::Mutex;

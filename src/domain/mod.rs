@@ -2,5 +2,9 @@
 
 pub mod assets;
 pub mod auth;
+pub mod counters;
+pub mod shares;
 pub mod throttle;
 pub mod types;
+pub mod unlock;
+pub mod window;

@@ -210,15 +210,20 @@ fn order_param(params: &Params, files: bool) -> Result<Order, AppError> {
     Ok(Order { field, desc })
 }
 
+/// `limit` 1..1000 (default 100, larger clamped) and `offset` >= 0.
+pub fn page_param(params: &Params) -> Result<Page, AppError> {
+    Ok(Page {
+        limit: int_param(params, "limit", LIMIT_DEFAULT, 1)?.min(LIMIT_MAX),
+        offset: int_param(params, "offset", 0, 0)?,
+    })
+}
+
 fn list_query(params: &Params, files: bool) -> Result<ListQuery, AppError> {
     Ok(ListQuery {
         folder: folder_param(params)?,
         recursive: bool_param(params, "recursive")?,
         order: order_param(params, files)?,
-        page: Page {
-            limit: int_param(params, "limit", LIMIT_DEFAULT, 1)?.min(LIMIT_MAX),
-            offset: int_param(params, "offset", 0, 0)?,
-        },
+        page: page_param(params)?,
     })
 }
 

@@ -1,6 +1,8 @@
 //! Filerobot's dialect: `/{token}/v4/...` (assets) and `/{token}/v5/...` (shares).
 
 pub mod assets;
+pub mod reader;
+pub mod shares;
 
 use crate::api::{state, Params};
 use crate::domain::auth::{self, Principal};
