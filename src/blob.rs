@@ -7,6 +7,7 @@ use actix_web::body::SizedStream;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
+use bytes::Bytes;
 use futures_util::StreamExt;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
@@ -281,6 +282,57 @@ pub async fn serve(
         HeaderValue::from_static("private, no-cache"),
     );
     Ok(res)
+}
+
+/// Runs `done` once the stream has yielded `len` bytes: the whole body went to the connection.
+/// A transfer dropped early never runs it.
+pub fn at_end<S>(
+    stream: S,
+    len: u64,
+    done: Option<Box<dyn FnOnce() + 'static>>,
+) -> impl futures_util::Stream<Item = std::io::Result<Bytes>>
+where
+    S: futures_util::Stream<Item = std::io::Result<Bytes>>,
+{
+    let mut done = done;
+    if len == 0 {
+        // An empty body is complete at once: the stream never yields.
+        if let Some(d) = done.take() {
+            d();
+        }
+    }
+    let mut sent: u64 = 0;
+    stream.map(move |chunk| {
+        if let Ok(bytes) = &chunk {
+            sent += bytes.len() as u64;
+            if sent == len {
+                if let Some(d) = done.take() {
+                    d();
+                }
+            }
+        }
+        chunk
+    })
+}
+
+/// Streams a zip laid out by `zip::layout`: made bytes as they are, files read in `CHUNK`s.
+pub fn zip_body(
+    pieces: Vec<crate::zip::Piece>,
+    total: u64,
+    done: Option<Box<dyn FnOnce() + 'static>>,
+) -> SizedStream<impl futures_util::Stream<Item = std::io::Result<Bytes>>> {
+    use crate::zip::Piece;
+    use futures_util::stream::{self, StreamExt as _, TryStreamExt as _};
+    let body = stream::iter(pieces).flat_map(|piece| match piece {
+        Piece::Bytes(b) => stream::once(async move { Ok(b) }).left_stream(),
+        Piece::File { path, size } => {
+            stream::once(async move { tokio::fs::File::open(path).await })
+                .map_ok(move |f| tokio_util::io::ReaderStream::with_capacity(f.take(size), CHUNK))
+                .try_flatten()
+                .right_stream()
+        }
+    });
+    SizedStream::new(total, at_end(body, total, done))
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod web;
+pub mod zip;
 
 use crate::api::filerobot::assets as fr_assets;
 use crate::api::filerobot::shares as fr_shares;
@@ -74,6 +75,12 @@ fn register(cfg: &mut aw::ServiceConfig) -> Vec<(&'static str, &'static str)> {
         "/openapi.json" => { get: api::openapi::openapi_json }
         "/" => { get: web::index }
         "/static/{name}" => { get: web::static_file }
+        "/s/{puid}" => { get: web::public::share_bare }
+        "/s/{puid}/unlock" => { post: web::public::unlock }
+        "/s/{puid}/{slug}" => { get: web::public::share_page }
+        "/s/{puid}/{slug}/zip" => { get: web::public::zip_all }
+        "/s/{puid}/{slug}/files/{file}" => { get: web::public::download }
+        "/s/{puid}/{slug}/files/{file}/preview" => { get: web::public::preview }
 
         "/api/account/login" => { post: nomad::account::login }
         "/api/account/refresh-token" => { post: nomad::account::refresh_token }

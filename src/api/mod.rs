@@ -215,6 +215,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
 
 /// The query string as name -> value (the last of a repeated name wins). Parameters are read
 /// and checked by name in each handler, so every 400 can name its parameter.
+#[derive(Default)]
 pub struct Params(std::collections::HashMap<String, String>);
 
 impl Params {

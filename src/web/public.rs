@@ -1,0 +1,485 @@
+//! The public share: `/s/{puid}/{slug}` page, password gate, downloads, previews and the zip.
+//! Every route calls `shares::open` on every request; nothing here decides access itself.
+
+use crate::api::{peer_addr, Params};
+use crate::blob::{self, Download};
+use crate::domain::shares::{self, Denied, Opened, Tree, TreeFile, TreeFolder, Visitor};
+use crate::domain::types::pretty_size;
+use crate::domain::window::display_in;
+use crate::error::AppError;
+use crate::web::page;
+use crate::{db, zip, AppState};
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+const UNLOCK_COOKIE: &str = "sb_unlock";
+
+fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
+    crate::api::state(req)
+}
+
+fn visitor(req: &HttpRequest, params: &Params, passwords: Vec<String>) -> Visitor {
+    Visitor {
+        passwords,
+        unlock_token: params
+            .get("access")
+            .map(str::to_string)
+            .or_else(|| req.cookie(UNLOCK_COOKIE).map(|c| c.value().to_string())),
+        user_id: None,
+        addr: peer_addr(req),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string(),
+    }
+}
+
+fn base(puid: &str, slug: &str) -> String {
+    format!("/s/{puid}/{slug}")
+}
+
+/// Every answer about a share is private: some are about password-protected ones, and none
+/// should sit in a shared cache.
+fn private(mut res: HttpResponse) -> HttpResponse {
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    res
+}
+
+fn login_redirect(req: &HttpRequest) -> HttpResponse {
+    let next = match req.query_string() {
+        "" => req.path().to_string(),
+        q => format!("{}?{q}", req.path()),
+    };
+    let next: String =
+        percent_encoding::utf8_percent_encode(&next, percent_encoding::NON_ALPHANUMERIC)
+            .to_string();
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, format!("/login?next={next}")))
+        .finish()
+}
+
+#[derive(Template)]
+#[template(path = "public/locked.html")]
+struct Locked<'a> {
+    action: String,
+    error: Option<&'a str>,
+}
+
+/// Only the form: a locked share shows nothing of itself, not even its title.
+fn locked_page(
+    puid: &str,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let mut res = page(&Locked {
+        action: format!("/s/{puid}/unlock"),
+        error,
+    })?;
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+struct FolderLink {
+    name: String,
+    href: String,
+}
+
+struct FileView {
+    name: String,
+    size: String,
+    icon: &'static str,
+    kind: &'static str,
+    download: Option<String>,
+    preview: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "public/share.html")]
+struct SharePage {
+    title: String,
+    description: String,
+    validity: Vec<String>,
+    crumbs: Vec<FolderLink>,
+    here: Option<String>,
+    folders: Vec<FolderLink>,
+    files: Vec<FileView>,
+    zip: Option<String>,
+    count: usize,
+}
+
+fn icon(mime: &str) -> (&'static str, &'static str) {
+    let m = mime.to_ascii_lowercase();
+    if m.starts_with("image/") {
+        ("🖼️", "image")
+    } else if m.starts_with("video/") {
+        ("🎬", "video")
+    } else if m.starts_with("audio/") {
+        ("🎵", "audio")
+    } else if m == "application/pdf" {
+        ("📕", "pdf")
+    } else if m.starts_with("text/") {
+        ("📄", "text")
+    } else {
+        ("📦", "other")
+    }
+}
+
+fn file_view(base: &str, f: &TreeFile, can_download: bool) -> FileView {
+    let href = format!("{base}/files/{}", f.file.uuid);
+    let (icon, kind) = icon(&f.file.mime);
+    let previewable = shares::previewable(&f.file.mime);
+    FileView {
+        name: f.name.clone(),
+        size: pretty_size(f.file.size as u64),
+        icon,
+        kind: if previewable { kind } else { "other" },
+        preview: previewable.then(|| format!("{href}/preview")),
+        download: can_download.then_some(href),
+    }
+}
+
+fn validity(o: &Opened) -> Vec<String> {
+    let r = &o.share.row;
+    let mut out = Vec::new();
+    if let (Some(s), true) = (r.starts_at, r.show_starts_at) {
+        out.push(format!(
+            "Available from {}",
+            display_in(db::from_ts(s), &r.starts_tz)
+        ));
+    }
+    if let (Some(e), true) = (r.expires_at, r.show_expires_at) {
+        out.push(format!(
+            "Available until {}",
+            display_in(db::from_ts(e), &r.expires_tz)
+        ));
+    }
+    out
+}
+
+/// The path of folders from the top of the tree to `uuid`.
+fn trail<'a>(folders: &'a [TreeFolder], uuid: &str) -> Option<Vec<&'a TreeFolder>> {
+    for f in folders {
+        if f.uuid == uuid {
+            return Some(vec![f]);
+        }
+        if let Some(mut rest) = trail(&f.folders, uuid) {
+            rest.insert(0, f);
+            return Some(rest);
+        }
+    }
+    None
+}
+
+/// Opens the share for this request, or answers why not (the page variant: a form when locked).
+async fn open_or_answer(
+    state: &AppState,
+    req: &HttpRequest,
+    puid: &str,
+    v: &Visitor,
+    page_route: bool,
+) -> Result<Result<Opened, HttpResponse>, AppError> {
+    match shares::open(state, puid, None, v).await {
+        Ok(o) => Ok(Ok(o)),
+        Err(Denied::NeedsLogin) => Ok(Err(login_redirect(req))),
+        Err(Denied::PasswordRequired) if page_route => {
+            Ok(Err(locked_page(puid, None, StatusCode::OK)?))
+        }
+        Err(d) => Err(d.into()),
+    }
+}
+
+pub async fn share_bare(path: web::Path<String>) -> HttpResponse {
+    // `/s/{puid}` alone: the page lives under its slug.
+    HttpResponse::MovedPermanently()
+        .insert_header((header::LOCATION, format!("/s/{}/share", path.into_inner())))
+        .finish()
+}
+
+pub async fn share_page(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    params: Params,
+) -> Result<HttpResponse, AppError> {
+    let state = app_state(&req)?;
+    let (puid, slug) = path.into_inner();
+    let v = visitor(&req, &params, vec![]);
+    let opened = match open_or_answer(&state, &req, &puid, &v, true).await? {
+        Ok(o) => o,
+        Err(res) => return Ok(private(res)),
+    };
+    if slug != opened.share.slug {
+        let q = if req.query_string().is_empty() {
+            String::new()
+        } else {
+            format!("?{}", req.query_string())
+        };
+        return Ok(private(
+            HttpResponse::MovedPermanently()
+                .insert_header((
+                    header::LOCATION,
+                    format!("{}{q}", base(&puid, &opened.share.slug)),
+                ))
+                .finish(),
+        ));
+    }
+    let tree: Tree = shares::tree(&state, &opened.share).await?;
+    let base = base(&puid, &opened.share.slug);
+    let can_download = opened.share.row.can_download;
+    let folder_uuid = params.get("folder").filter(|f| !f.is_empty());
+    let (crumbs, here, folders, files) = match folder_uuid {
+        None => (vec![], None, &tree.folders, &tree.files),
+        Some(uuid) => {
+            let path = trail(&tree.folders, uuid)
+                .ok_or_else(|| AppError::not_found("This folder of the share"))?;
+            let current = path[path.len() - 1];
+            let mut crumbs = vec![FolderLink {
+                name: opened.share.row.title.clone(),
+                href: base.clone(),
+            }];
+            crumbs.extend(path[..path.len() - 1].iter().map(|f| FolderLink {
+                name: f.name.clone(),
+                href: format!("{base}?folder={}", f.uuid),
+            }));
+            (
+                crumbs,
+                Some(current.name.clone()),
+                &current.folders,
+                &current.files,
+            )
+        }
+    };
+    let pg = SharePage {
+        title: opened.share.row.title.clone(),
+        description: opened.share.row.description.clone(),
+        validity: validity(&opened),
+        crumbs,
+        here,
+        folders: folders
+            .iter()
+            .map(|f| FolderLink {
+                name: f.name.clone(),
+                href: format!("{base}?folder={}", f.uuid),
+            })
+            .collect(),
+        files: files
+            .iter()
+            .map(|f| file_view(&base, f, can_download))
+            .collect(),
+        zip: (can_download && tree_has_files(&tree)).then(|| format!("{base}/zip")),
+        count: files.len() + folders.len(),
+    };
+    let res = page(&pg)?;
+    if folder_uuid.is_none() {
+        shares::count_view(&state, &opened, &v.user_agent);
+    }
+    Ok(private(res))
+}
+
+fn tree_has_files(t: &Tree) -> bool {
+    fn any(fs: &[TreeFolder]) -> bool {
+        fs.iter().any(|f| !f.files.is_empty() || any(&f.folders))
+    }
+    !t.files.is_empty() || any(&t.folders)
+}
+
+#[derive(Deserialize)]
+pub struct UnlockForm {
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn unlock(
+    req: HttpRequest,
+    path: web::Path<String>,
+    form: web::Form<UnlockForm>,
+) -> Result<HttpResponse, AppError> {
+    let state = app_state(&req)?;
+    let puid = path.into_inner();
+    let v = visitor(&req, &Params::default(), vec![form.password.clone()]);
+    // A token from a cookie must not stand in for the password being checked here.
+    let v = Visitor {
+        unlock_token: None,
+        ..v
+    };
+    let opened = match shares::open(&state, &puid, None, &v).await {
+        Ok(o) => o,
+        Err(Denied::NeedsLogin) => return Ok(private(login_redirect(&req))),
+        Err(Denied::WrongPassword) | Err(Denied::PasswordRequired) => {
+            return Ok(private(locked_page(
+                &puid,
+                Some("That password is not right. Try again."),
+                StatusCode::UNAUTHORIZED,
+            )?));
+        }
+        Err(Denied::Throttled(wait)) => {
+            let msg = format!(
+                "Too many wrong passwords. Try again in {} minutes.",
+                wait.div_ceil(60)
+            );
+            let mut res = locked_page(&puid, Some(&msg), StatusCode::TOO_MANY_REQUESTS)?;
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+            return Ok(private(res));
+        }
+        Err(d) => return Err(d.into()),
+    };
+    let mut res = HttpResponse::SeeOther();
+    res.insert_header((header::LOCATION, base(&puid, &opened.share.slug)));
+    if let Some(token) = &opened.unlock_token {
+        let cookie = Cookie::build(UNLOCK_COOKIE, token.clone())
+            .path(format!("/s/{puid}"))
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(state.config.base_url.starts_with("https://"))
+            .max_age(actix_web::cookie::time::Duration::seconds(
+                crate::domain::unlock::UNLOCK_SECS,
+            ))
+            .finish();
+        res.cookie(cookie);
+    }
+    Ok(private(res.finish()))
+}
+
+/// Serves one file of an open share (download or inline preview).
+async fn serve_file(
+    req: HttpRequest,
+    path: web::Path<(String, String, String)>,
+    params: Params,
+    preview: bool,
+) -> Result<HttpResponse, AppError> {
+    let state = app_state(&req)?;
+    let (puid, _slug, file_uuid) = path.into_inner();
+    let v = visitor(&req, &params, vec![]);
+    let opened = match open_or_answer(&state, &req, &puid, &v, false).await? {
+        Ok(o) => o,
+        Err(res) => return Ok(private(res)),
+    };
+    if !preview && !opened.share.row.can_download {
+        return Err(AppError::DownloadNotPermitted);
+    }
+    let tree = shares::tree(&state, &opened.share).await?;
+    let f = tree
+        .find_file(&file_uuid)
+        .ok_or_else(|| AppError::not_found("This file of the share"))?;
+    if preview && !shares::previewable(&f.file.mime) {
+        return Err(AppError::not_found("A preview of this file"));
+    }
+    let on_complete: Option<Box<dyn FnOnce()>> = if preview {
+        None
+    } else {
+        let (state, opened, uuid, ua) = (
+            state.clone(),
+            opened.clone(),
+            f.file.uuid.clone(),
+            v.user_agent.clone(),
+        );
+        Some(Box::new(move || {
+            shares::count_download(&state, &opened, Some(uuid), &ua)
+        }))
+    };
+    let res = blob::serve(
+        &req,
+        Download {
+            path: state.blobs.path(&f.file.blob_id),
+            size: f.file.size as u64,
+            sha256: &f.file.sha256,
+            name: &f.name,
+            mime: &f.file.mime,
+            inline: preview,
+        },
+        on_complete,
+    )
+    .await?;
+    Ok(private(res))
+}
+
+pub async fn download(
+    req: HttpRequest,
+    path: web::Path<(String, String, String)>,
+    params: Params,
+) -> Result<HttpResponse, AppError> {
+    serve_file(req, path, params, false).await
+}
+
+pub async fn preview(
+    req: HttpRequest,
+    path: web::Path<(String, String, String)>,
+    params: Params,
+) -> Result<HttpResponse, AppError> {
+    serve_file(req, path, params, true).await
+}
+
+/// Every file of the share with its path in the zip, folders kept.
+fn zip_entries(state: &AppState, tree: &Tree) -> Vec<zip::Entry> {
+    fn walk(
+        state: &AppState,
+        prefix: &str,
+        folders: &[TreeFolder],
+        files: &[TreeFile],
+        out: &mut Vec<zip::Entry>,
+    ) {
+        for f in files {
+            out.push(zip::Entry {
+                name: zip::sanitize_path(&format!("{prefix}{}", f.name)),
+                path: state.blobs.path(&f.file.blob_id),
+                size: f.file.size as u64,
+                crc32: f.file.crc32,
+                modified: db::from_ts(f.file.modified_at),
+            });
+        }
+        for d in folders {
+            walk(
+                state,
+                &format!("{prefix}{}/", d.name),
+                &d.folders,
+                &d.files,
+                out,
+            );
+        }
+    }
+    let mut out = Vec::new();
+    walk(state, "", &tree.folders, &tree.files, &mut out);
+    out
+}
+
+pub async fn zip_all(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    params: Params,
+) -> Result<HttpResponse, AppError> {
+    let state = app_state(&req)?;
+    let (puid, _slug) = path.into_inner();
+    let v = visitor(&req, &params, vec![]);
+    let opened = match open_or_answer(&state, &req, &puid, &v, false).await? {
+        Ok(o) => o,
+        Err(res) => return Ok(private(res)),
+    };
+    if !opened.share.row.can_download {
+        return Err(AppError::DownloadNotPermitted);
+    }
+    let tree = shares::tree(&state, &opened.share).await?;
+    let (pieces, total) = zip::layout(&zip_entries(&state, &tree));
+    let done: Box<dyn FnOnce()> = {
+        let (state, opened, ua) = (state.clone(), opened.clone(), v.user_agent.clone());
+        Box::new(move || shares::count_download(&state, &opened, None, &ua))
+    };
+    let name = format!("{}.zip", opened.share.slug);
+    let res = HttpResponse::Ok()
+        .content_type("application/zip")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            blob::content_disposition("attachment", &name),
+        ))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(blob::zip_body(pieces, total, Some(done)));
+    Ok(private(res))
+}
