@@ -39,6 +39,8 @@ pub struct Resp {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: actix_web::web::Bytes,
+    /// The body's declared length (what becomes Content-Length on the wire).
+    pub size: Option<u64>,
 }
 
 impl Resp {
@@ -132,12 +134,34 @@ impl TestApp {
             .expect("service error");
         let status = res.status();
         let headers = res.headers().clone();
+        let size = match actix_web::body::MessageBody::size(res.response().body()) {
+            actix_web::body::BodySize::Sized(n) => Some(n),
+            _ => None,
+        };
         let body = body::to_bytes(res.into_body()).await.unwrap_or_default();
         Resp {
             status,
             headers,
             body,
+            size,
         }
+    }
+
+    /// Sends `req`, reads only the first chunk of the answer, then drops the connection.
+    pub async fn call_aborted(&self, req: TestRequest) -> StatusCode {
+        let peer: SocketAddr = PEER.parse().unwrap();
+        let res = self
+            .srv
+            .call(req.peer_addr(peer).to_request())
+            .await
+            .expect("service error");
+        let status = res.status();
+        let mut body = res.into_body();
+        let _first = std::future::poll_fn(|cx| {
+            actix_web::body::MessageBody::poll_next(std::pin::Pin::new(&mut body), cx)
+        })
+        .await;
+        status
     }
 
     /// A Filerobot route of `ORG` with the org's key.
