@@ -177,3 +177,49 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
 CREATE INDEX outbox_share_email ON outbox(share_id, email COLLATE NOCASE, id DESC);
+
+-- version: 3
+-- Chunked uploads (Nomad's /api/asset/upload/...). The parts of an upload are written at their
+-- offsets into one file under tmp/ (`tmp_name`, server-made). A completed upload stays until it
+-- expires, so that repeating "complete" answers the same asset; an open one is cancelled then.
+CREATE TABLE uploads (
+    id              INTEGER PRIMARY KEY,
+    uuid            TEXT NOT NULL UNIQUE,
+    org_id          INTEGER NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+    secret_hash     TEXT NOT NULL,          -- hex SHA-256 of the part URLs' token
+    tmp_name        TEXT NOT NULL UNIQUE,   -- the file under tmp/ the parts are written into
+    folder_uuid     TEXT,                   -- the folder a new file goes into
+    name            TEXT NOT NULL,          -- the new file's name, before the free-name rule
+    replace_uuid    TEXT,                   -- the file whose content is replaced, if any
+    asset_uuid      TEXT NOT NULL,          -- the file's uuid once complete (new, or replace_uuid)
+    content_length  INTEGER NOT NULL,
+    chunk_size      INTEGER NOT NULL,
+    completed       INTEGER NOT NULL DEFAULT 0,
+    created_at      INTEGER NOT NULL,
+    expires_at      INTEGER NOT NULL
+);
+CREATE INDEX uploads_org ON uploads(org_id);
+CREATE INDEX uploads_expires ON uploads(expires_at);
+
+CREATE TABLE upload_parts (
+    id           INTEGER PRIMARY KEY,
+    uuid         TEXT NOT NULL UNIQUE,
+    upload_id    INTEGER NOT NULL REFERENCES uploads(id) ON DELETE CASCADE,
+    part_number  INTEGER NOT NULL,          -- from 1
+    start_pos    INTEGER NOT NULL,
+    end_pos      INTEGER NOT NULL,          -- inclusive
+    sha256       TEXT,                      -- of the bytes last written whole; null until then
+    confirmed    INTEGER NOT NULL DEFAULT 0, -- its etag was checked by "part complete"
+    UNIQUE (upload_id, part_number)
+);
+
+-- version: 4
+-- Owner web UI sessions: the cookie holds a random id, stored here only as its SHA-256.
+CREATE TABLE web_sessions (
+    id          INTEGER PRIMARY KEY,
+    id_hash     TEXT NOT NULL UNIQUE,
+    user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    csrf        TEXT NOT NULL,          -- bound to this session; every form carries it
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL
+);

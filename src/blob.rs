@@ -335,6 +335,129 @@ pub fn zip_body(
     SizedStream::new(total, at_end(body, total, done))
 }
 
+// ---------------------------------------------------------------------------------------------
+// Chunked uploads: parts arrive apart, in any order, and are written at their offsets into one
+// file under tmp/ with a server-made name. Completion hashes that file by streaming it.
+
+/// Writes one part's bytes at its offset while hashing them; never past the part's length.
+pub struct PieceWriter {
+    file: tokio::io::BufWriter<tokio::fs::File>,
+    sha: Sha256,
+    written: u64,
+    len: u64,
+}
+
+impl PieceWriter {
+    /// Writes `bytes`; false (and nothing written) when they would run past the part's end.
+    pub async fn write(&mut self, bytes: &[u8]) -> Result<bool, AppError> {
+        if self.written + bytes.len() as u64 > self.len {
+            return Ok(false);
+        }
+        self.sha.update(bytes);
+        self.file.write_all(bytes).await?;
+        self.written += bytes.len() as u64;
+        Ok(true)
+    }
+
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Puts the bytes on disk; returns their SHA-256 (hex).
+    pub async fn finish(mut self) -> Result<String, AppError> {
+        self.file.flush().await?;
+        self.file.get_mut().sync_data().await?;
+        Ok(hex::encode(self.sha.finalize()))
+    }
+}
+
+impl BlobStore {
+    /// A new file of `len` bytes (sparse) under tmp/ for a chunked upload; returns its name.
+    pub async fn create_piecewise(&self, len: u64) -> Result<String, AppError> {
+        let name = format!("chunked-{}.part", Uuid::new_v4().simple());
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(self.tmp.join(&name))
+            .await?;
+        file.set_len(len).await?;
+        Ok(name)
+    }
+
+    /// Opens the chunked upload `name` to write `len` bytes at `offset`; None when the file is
+    /// gone (a start clears tmp/).
+    pub async fn open_piece(
+        &self,
+        name: &str,
+        offset: u64,
+        len: u64,
+    ) -> Result<Option<PieceWriter>, AppError> {
+        let mut file = match tokio::fs::OpenOptions::new()
+            .write(true)
+            .open(self.tmp.join(name))
+            .await
+        {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        file.seek(std::io::SeekFrom::Start(offset)).await?;
+        Ok(Some(PieceWriter {
+            file: tokio::io::BufWriter::with_capacity(CHUNK, file),
+            sha: Sha256::new(),
+            written: 0,
+            len,
+        }))
+    }
+
+    /// Hashes the chunked upload `name` (SHA-256, CRC-32) by streaming it, and hands it over as
+    /// a staged upload for `persist_all`; None when the file is gone.
+    pub async fn stage_piecewise(&self, name: &str) -> Result<Option<Staged>, AppError> {
+        let path = self.tmp.join(name);
+        let mut file = match tokio::fs::File::open(&path).await {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let (mut sha, mut crc, mut size) = (Sha256::new(), crc32fast::Hasher::new(), 0u64);
+        let mut buf = vec![0u8; CHUNK];
+        loop {
+            let n = file.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            sha.update(&buf[..n]);
+            crc.update(&buf[..n]);
+            size += n as u64;
+        }
+        Ok(Some(Staged {
+            file: tempfile::TempPath::try_from_path(path)?,
+            size,
+            sha256: hex::encode(sha.finalize()),
+            crc32: crc.finalize(),
+        }))
+    }
+
+    /// Removes chunked uploads from tmp/ (a missing one is fine).
+    pub async fn remove_piecewise(&self, names: Vec<String>) {
+        if names.is_empty() {
+            return;
+        }
+        let tmp = self.tmp.clone();
+        let _ = actix_web::web::block(move || {
+            for name in names {
+                match std::fs::remove_file(tmp.join(&name)) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        tracing::warn!(file = %name, error = %e, "could not remove upload")
+                    }
+                    _ => {}
+                }
+            }
+        })
+        .await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

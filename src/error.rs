@@ -99,6 +99,12 @@ pub enum AppError {
     RangeNotSatisfiable { size: u64 },
     #[error("Too many failed attempts; try again in {retry_after} seconds.")]
     TooManyAttempts { retry_after: u64 },
+    /// A page of the owner UI without a session: answered as a 303 to the sign-in page.
+    #[error("Sign in to continue.")]
+    LoginRequired { next: String },
+    /// A form without the session's CSRF token.
+    #[error("This form has expired or did not come from this site; reload the page and try again.")]
+    CsrfFailed,
     /// A bug or an I/O failure. The cause goes to the log, never to the client.
     #[error("internal error")]
     Internal(String),
@@ -149,6 +155,8 @@ impl AppError {
             RangeNotSatisfiable { .. } => "RANGE_NOT_SATISFIABLE",
             TooManyAttempts { .. } => "TOO_MANY_ATTEMPTS",
             Internal(_) => "INTERNAL",
+            LoginRequired { .. } => "LOGIN_REQUIRED",
+            CsrfFailed => "FORBIDDEN",
         }
     }
 
@@ -163,7 +171,8 @@ impl AppError {
             InvalidToken | KeyExpired if family == Family::Nomad => StatusCode::FORBIDDEN,
             Unauthenticated | InvalidKey | InvalidToken | InvalidRefreshToken | KeyExpired
             | InvalidCredentials | PasswordRequired | WrongPassword => StatusCode::UNAUTHORIZED,
-            FolderExistsCreate(_) | Forbidden(_) | NotStarted(_) | DownloadNotPermitted => {
+            LoginRequired { .. } => StatusCode::SEE_OTHER,
+            FolderExistsCreate(_) | Forbidden(_) | NotStarted(_) | DownloadNotPermitted | CsrfFailed => {
                 StatusCode::FORBIDDEN
             }
             NotFound(_) => StatusCode::NOT_FOUND,
@@ -208,6 +217,12 @@ impl AppError {
     /// `instance`).
     pub fn render(&self, family: Family, path: &str) -> HttpResponse {
         let status = self.status(family);
+        if let AppError::LoginRequired { next } = self {
+            let next = percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC);
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, format!("/login?next={next}")))
+                .finish();
+        }
         let mut res = match family {
             Family::Filerobot => {
                 let mut body =

@@ -35,6 +35,8 @@ pub struct AppState {
     pub clock: Clock,
     pub counters: domain::counters::Counters,
     pub unlock: domain::unlock::UnlockKey,
+    /// Locks of chunked uploads in progress.
+    pub uploads: domain::uploads::UploadLocks,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
             clock,
             counters: Default::default(),
             unlock,
+            uploads: Default::default(),
         })
     }
 }
@@ -75,6 +78,19 @@ fn register(cfg: &mut aw::ServiceConfig) -> Vec<(&'static str, &'static str)> {
         "/openapi.json" => { get: api::openapi::openapi_json }
         "/" => { get: web::index }
         "/static/{name}" => { get: web::static_file }
+        "/login" => { get: web::owner::login_form, post: web::owner::login }
+        "/logout" => { post: web::owner::logout }
+        "/app" => { get: web::owner::library }
+        "/app/upload" => { post: web::owner::upload }
+        "/app/folders" => { post: web::owner::create_folder }
+        "/app/shares" => { get: web::owner::list_shares, post: web::owner::create_share }
+        "/app/shares/new" => { get: web::owner::new_share }
+        "/app/shares/{uuid}" => { post: web::owner::update_share }
+        "/app/shares/{uuid}/edit" => { get: web::owner::edit_share }
+        "/app/shares/{uuid}/activity" => { get: web::owner::share_activity }
+        "/app/{kind}/{uuid}/rename" => { post: web::owner::rename }
+        "/app/{kind}/{uuid}/delete" => { get: web::owner::confirm_delete, post: web::owner::delete }
+        "/app/shares/{uuid}/{action}" => { post: web::owner::share_action }
         "/s/{puid}" => { get: web::public::share_bare }
         "/s/{puid}/unlock" => { post: web::public::unlock }
         "/s/{puid}/{slug}" => { get: web::public::share_page }
@@ -85,6 +101,24 @@ fn register(cfg: &mut aw::ServiceConfig) -> Vec<(&'static str, &'static str)> {
         "/api/account/login" => { post: nomad::account::login }
         "/api/account/refresh-token" => { post: nomad::account::refresh_token }
         "/api/account/logout" => { post: nomad::account::logout }
+        "/api/asset/upload/start" => { post: nomad::upload::start }
+        "/api/asset/upload/part/{partId}" => { put: nomad::upload::put_part }
+        "/api/asset/upload/part/{partId}/complete" => { post: nomad::upload::complete_part }
+        "/api/asset/upload/{id}/complete" => { post: nomad::upload::complete }
+        "/api/asset/upload/{id}/cancel" => { post: nomad::upload::cancel }
+        "/api/admin/asset/{id}" => { get: nomad::assets::get_asset, delete: nomad::assets::delete_asset }
+        "/api/admin/asset/{id}/detail" => { get: nomad::assets::detail }
+        "/api/admin/asset/{id}/create-folder" => { post: nomad::assets::create_folder }
+        "/api/admin/asset/{id}/getAssetChildNodes" => { get: nomad::assets::child_nodes }
+        "/api/asset/{id}/detail" => { get: nomad::assets::portal_detail }
+        "/api/admin/search" => { post: nomad::assets::admin_search }
+        "/api/portal/search" => { post: nomad::assets::portal_search }
+        "/api/asset/{assetId}/share" => { post: nomad::shares::share_asset }
+        "/api/share" => { post: nomad::shares::share }
+        // Before `/api/share/{id}/...`: `expire` is a word here, not a share id.
+        "/api/share/expire/{id}" => { post: nomad::shares::expire }
+        "/api/share/{id}" => { get: nomad::shares::get, put: nomad::shares::put, delete: nomad::shares::delete }
+        "/api/share/{id}/notification" => { post: nomad::shares::notify }
 
         "/{token}/v4/meta/model/fields" => { get: filerobot::meta_model_fields }
         "/{token}/v4/key/info" => { get: filerobot::key_info }

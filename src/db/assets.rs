@@ -442,3 +442,119 @@ pub fn delete_unreferenced_blobs(c: &Connection, ids: &[String]) -> Result<Vec<S
     }
     Ok(gone)
 }
+
+/// Points a file at new contents (a replacing upload): same row, same uuid.
+pub fn set_file_blob(c: &Connection, id: i64, blob_id: &str, now: i64) -> Result<(), AppError> {
+    c.execute(
+        "UPDATE files SET blob_id = ?2, modified_at = ?3 WHERE id = ?1",
+        params![id, blob_id, now],
+    )?;
+    Ok(())
+}
+
+/// The ids of `folder` and every folder below it.
+pub fn subtree_ids(c: &Connection, folder: &FolderRow) -> Result<Vec<i64>, AppError> {
+    let mut stmt = c.prepare(&format!("{SUBTREE_CTE} SELECT id FROM tree"))?;
+    let ids = stmt
+        .query_map(params![folder.id, folder.path], |r| r.get(0))?
+        .collect::<Result<Vec<i64>, _>>()?;
+    Ok(ids)
+}
+
+/// Folders are assets of type 1, files of type 2.
+pub const ASSET_FOLDER: i64 = 1;
+pub const ASSET_FILE: i64 = 2;
+
+/// One condition of an asset search: every condition holds, any of its values may match.
+#[derive(Debug, Clone)]
+pub enum AssetCond {
+    Uuids(Vec<String>),
+    /// The asset's folder (a folder's parent, a file's folder) is one of these.
+    ParentIn(Vec<i64>),
+    Types(Vec<i64>),
+}
+
+/// Every folder and file of an org as one relation: (t, rid, uuid, pid, name, created, modified,
+/// size). `?1` is the org id.
+const ASSETS: &str = "(SELECT 1 AS t, f.id AS rid, f.uuid AS uuid, f.parent_id AS pid, f.name AS name,
+        f.created_at AS created, f.updated_at AS modified, NULL AS size
+      FROM folders f WHERE f.org_id = ?1
+    UNION ALL
+    SELECT 2, x.id, x.uuid, x.folder_id, x.name, x.created_at, x.modified_at, b.size
+      FROM files x JOIN blobs b ON b.id = x.blob_id WHERE x.org_id = ?1) a";
+
+fn asset_column(f: OrderField) -> &'static str {
+    match f {
+        OrderField::Name => "a.name",
+        OrderField::CreatedAt => "a.created",
+        OrderField::UpdatedAt => "a.modified",
+        OrderField::Size => "a.size",
+    }
+}
+
+fn int_list(ids: &[i64]) -> String {
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A page of an org's assets as (type, uuid), and how many match: `conds` ANDed, ordered by
+/// `sort` (folders first when `folders_first`), then by type and row id.
+pub fn search_assets(
+    c: &Connection,
+    org_id: i64,
+    conds: &[AssetCond],
+    folders_first: bool,
+    sort: &[Order],
+    page: Page,
+) -> Result<(Vec<(i64, String)>, i64), AppError> {
+    let mut args: Vec<rusqlite::types::Value> = vec![org_id.into()];
+    let mut wheres: Vec<String> = vec!["1".into()];
+    for cond in conds {
+        wheres.push(match cond {
+            AssetCond::Uuids(u) if u.is_empty() => "0".into(),
+            AssetCond::Uuids(u) => {
+                let marks: Vec<String> = u
+                    .iter()
+                    .map(|id| {
+                        args.push(id.clone().into());
+                        format!("?{}", args.len())
+                    })
+                    .collect();
+                format!("a.uuid IN ({})", marks.join(","))
+            }
+            AssetCond::ParentIn(ids) => format!("a.pid IN ({})", int_list(ids)),
+            AssetCond::Types(t) => format!("a.t IN ({})", int_list(t)),
+        });
+    }
+    let filter = wheres.join(" AND ");
+    let total: i64 = c.query_row(
+        &format!("SELECT COUNT(*) FROM {ASSETS} WHERE {filter}"),
+        rusqlite::params_from_iter(args.iter()),
+        |r| r.get(0),
+    )?;
+    let mut order: Vec<String> = Vec::new();
+    if folders_first {
+        order.push("a.t ASC".into());
+    }
+    for o in sort {
+        let dir = if o.desc { "DESC" } else { "ASC" };
+        order.push(format!("{} {dir}", asset_column(o.field)));
+    }
+    order.push("a.t ASC, a.rid ASC".into());
+    args.push(page.limit.into());
+    let limit = args.len();
+    args.push(page.offset.into());
+    let offset = args.len();
+    let mut stmt = c.prepare(&format!(
+        "SELECT a.t, a.uuid FROM {ASSETS} WHERE {filter} ORDER BY {} LIMIT ?{limit} OFFSET ?{offset}",
+        order.join(", ")
+    ))?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((rows, total))
+}

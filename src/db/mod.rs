@@ -6,6 +6,7 @@
 pub mod assets;
 pub mod orgs;
 pub mod shares;
+pub mod uploads;
 
 use crate::error::AppError;
 use parking_lot::Mutex;

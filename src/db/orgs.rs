@@ -239,3 +239,48 @@ pub fn record_failure(
     c.execute("DELETE FROM auth_failures WHERE at <= ?1", [forget_before])?;
     Ok(())
 }
+
+pub fn insert_web_session(
+    c: &Connection,
+    user_id: i64,
+    id_hash: &str,
+    csrf: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<(), AppError> {
+    c.execute(
+        "INSERT INTO web_sessions (id_hash, user_id, csrf, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id_hash, user_id, csrf, now, expires_at],
+    )?;
+    Ok(())
+}
+
+pub fn find_web_session(
+    c: &Connection,
+    id_hash: &str,
+    now: i64,
+) -> Result<Option<crate::domain::auth::WebUser>, AppError> {
+    Ok(c.query_row(
+        "SELECT w.id, u.id, u.uuid, u.email, o.id, o.token, w.csrf FROM web_sessions w
+         JOIN users u ON u.id = w.user_id JOIN orgs o ON o.id = u.org_id
+         WHERE w.id_hash = ?1 AND w.expires_at > ?2",
+        params![id_hash, now],
+        |r| {
+            Ok(crate::domain::auth::WebUser {
+                session_id: r.get(0)?,
+                user_id: r.get(1)?,
+                uuid: r.get(2)?,
+                email: r.get(3)?,
+                org_id: r.get(4)?,
+                org_token: r.get(5)?,
+                csrf: r.get(6)?,
+            })
+        },
+    )
+    .optional()?)
+}
+
+pub fn delete_web_session(c: &Connection, id: i64) -> Result<(), AppError> {
+    c.execute("DELETE FROM web_sessions WHERE id = ?1", [id])?;
+    Ok(())
+}

@@ -6,7 +6,7 @@ use r2d2_sqlite::rusqlite::{self, params, Connection, Row};
 use std::collections::HashMap;
 
 /// One share row, as stored.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ShareRow {
     pub id: i64,
     pub uuid: String,

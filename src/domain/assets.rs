@@ -421,6 +421,274 @@ pub async fn store_upload(
     result
 }
 
+// ---------------------------------------------------------------------------------------------
+// Folders and files as one kind, "assets" (Nomad's dialect): by id, parents, children, search.
+
+#[derive(Debug, Clone)]
+pub enum Asset {
+    Folder(FolderRow),
+    File(FileRow),
+}
+
+impl Asset {
+    pub fn uuid(&self) -> &str {
+        match self {
+            Asset::Folder(f) => &f.uuid,
+            Asset::File(f) => &f.uuid,
+        }
+    }
+}
+
+fn asset_not_found() -> AppError {
+    AppError::not_found("The asset")
+}
+
+fn find_asset(c: &Connection, org_id: i64, id: &str) -> Result<Option<Asset>, AppError> {
+    let Some(id) = parse_id(id) else {
+        return Ok(None);
+    };
+    if let Some(f) = q::find_folder(c, org_id, &id)? {
+        return Ok(Some(Asset::Folder(f)));
+    }
+    Ok(q::find_file(c, org_id, &id)?.map(Asset::File))
+}
+
+pub async fn get_asset(db: &Db, org_id: i64, id: String) -> Result<Asset, AppError> {
+    db.read(move |c| find_asset(c, org_id, &id)?.ok_or_else(asset_not_found))
+        .await
+}
+
+/// The asset and the folders above it, root first.
+pub async fn asset_with_parents(
+    db: &Db,
+    org_id: i64,
+    id: String,
+) -> Result<(Asset, Vec<FolderRow>), AppError> {
+    db.read(move |c| {
+        let asset = find_asset(c, org_id, &id)?.ok_or_else(asset_not_found)?;
+        let mut next = match &asset {
+            Asset::Folder(f) => f.parent_uuid.clone(),
+            Asset::File(f) => Some(f.folder_uuid.clone()),
+        };
+        let mut parents = Vec::new();
+        while let Some(uuid) = next {
+            let folder = q::find_folder(c, org_id, &uuid)?.ok_or_else(folder_not_found)?;
+            next = folder.parent_uuid.clone();
+            parents.push(folder);
+        }
+        parents.reverse();
+        Ok((asset, parents))
+    })
+    .await
+}
+
+/// A new folder `name` in the folder `parent`; a folder of that name there → 409 NAME_EXISTS.
+pub async fn create_child_folder(
+    db: &Db,
+    org_id: i64,
+    parent: String,
+    name: Name,
+    now: DateTime<Utc>,
+) -> Result<FolderRow, AppError> {
+    let t = db::ts(now);
+    db.write(move |tx| {
+        let parent = folder_by_uuid(tx, org_id, &parent)?;
+        if q::child_folder(tx, parent.id, name.as_str())?.is_some() {
+            return Err(AppError::NameExists(format!(
+                "A folder named '{name}' exists already in '{}'.",
+                parent.path
+            )));
+        }
+        let uuid = Uuid::new_v4().to_string();
+        q::insert_folder(tx, org_id, parent.id, &uuid, name.as_str(), t)?;
+        q::find_folder(tx, org_id, &uuid)?.ok_or_else(folder_not_found)
+    })
+    .await
+}
+
+/// Deletes a file, or a folder with everything it holds (the root cannot go).
+pub async fn delete_asset(
+    db: &Db,
+    blobs: &BlobStore,
+    org_id: i64,
+    id: String,
+) -> Result<Asset, AppError> {
+    let (asset, gone) = db
+        .write(move |tx| {
+            let asset = find_asset(tx, org_id, &id)?.ok_or_else(asset_not_found)?;
+            let blob_ids = match &asset {
+                Asset::Folder(f) => {
+                    refuse_root(f, "deleted")?;
+                    let ids = q::subtree_blob_ids(tx, f)?;
+                    q::delete_folder(tx, f.id)?;
+                    ids
+                }
+                Asset::File(f) => {
+                    q::delete_file(tx, f.id)?;
+                    vec![f.blob_id.clone()]
+                }
+            };
+            let gone = q::delete_unreferenced_blobs(tx, &blob_ids)?;
+            Ok((asset, gone))
+        })
+        .await?;
+    blobs.remove(gone).await;
+    Ok(asset)
+}
+
+fn load_assets(c: &Connection, org_id: i64, found: Vec<(i64, String)>) -> Result<Vec<Asset>, AppError> {
+    let mut out = Vec::with_capacity(found.len());
+    for (kind, uuid) in found {
+        let asset = if kind == q::ASSET_FOLDER {
+            q::find_folder(c, org_id, &uuid)?.map(Asset::Folder)
+        } else {
+            q::find_file(c, org_id, &uuid)?.map(Asset::File)
+        };
+        out.extend(asset);
+    }
+    Ok(out)
+}
+
+/// The children of a folder, folders first, then each kind in `order`; a file has none.
+pub async fn child_assets(
+    db: &Db,
+    org_id: i64,
+    id: String,
+    order: Order,
+    page: Page,
+) -> Result<(Vec<Asset>, i64), AppError> {
+    db.read(move |c| {
+        let folder = match find_asset(c, org_id, &id)?.ok_or_else(asset_not_found)? {
+            Asset::Folder(f) => f,
+            Asset::File(_) => return Ok((vec![], 0)),
+        };
+        let conds = [q::AssetCond::ParentIn(vec![folder.id])];
+        let (found, total) = q::search_assets(c, org_id, &conds, true, &[order], page)?;
+        Ok((load_assets(c, org_id, found)?, total))
+    })
+    .await
+}
+
+/// One search filter; each id comes with the field that named it (for a 400).
+#[derive(Debug, Clone)]
+pub enum AssetFilter {
+    /// The asset is one of these.
+    Id(Vec<(String, String)>),
+    /// The asset sits directly in one of these folders.
+    ParentId(Vec<(String, String)>),
+    /// The asset sits anywhere below one of these folders.
+    Below(Vec<(String, String)>),
+    /// 1 (folders) or 2 (files).
+    Type(Vec<i64>),
+}
+
+fn folder_named_by(c: &Connection, org_id: i64, field: &str, raw: &str) -> Result<FolderRow, AppError> {
+    parse_id(raw)
+        .map(|id| q::find_folder(c, org_id, &id))
+        .transpose()?
+        .flatten()
+        .ok_or_else(|| AppError::invalid(field, format!("'{raw}' is not a folder of this org")))
+}
+
+/// Every asset of the org that passes all `filters`, ordered by `sort`; a page of them and the
+/// count. An id that names nothing of the org is a 400 naming its field.
+pub async fn search(
+    db: &Db,
+    org_id: i64,
+    filters: Vec<AssetFilter>,
+    sort: Vec<Order>,
+    page: Page,
+) -> Result<(Vec<Asset>, i64), AppError> {
+    db.read(move |c| {
+        let mut conds = Vec::new();
+        for f in &filters {
+            conds.push(match f {
+                AssetFilter::Id(ids) => {
+                    let mut uuids = Vec::new();
+                    for (field, raw) in ids {
+                        let asset = find_asset(c, org_id, raw)?.ok_or_else(|| {
+                            AppError::invalid(field, format!("'{raw}' is not an asset of this org"))
+                        })?;
+                        uuids.push(asset.uuid().to_string());
+                    }
+                    q::AssetCond::Uuids(uuids)
+                }
+                AssetFilter::ParentId(ids) => q::AssetCond::ParentIn(
+                    ids.iter()
+                        .map(|(field, raw)| folder_named_by(c, org_id, field, raw).map(|f| f.id))
+                        .collect::<Result<_, _>>()?,
+                ),
+                AssetFilter::Below(ids) => {
+                    let mut all = Vec::new();
+                    for (field, raw) in ids {
+                        let folder = folder_named_by(c, org_id, field, raw)?;
+                        all.extend(q::subtree_ids(c, &folder)?);
+                    }
+                    q::AssetCond::ParentIn(all)
+                }
+                AssetFilter::Type(t) => q::AssetCond::Types(t.clone()),
+            });
+        }
+        let (found, total) = q::search_assets(c, org_id, &conds, false, &sort, page)?;
+        Ok((load_assets(c, org_id, found)?, total))
+    })
+    .await
+}
+
+/// Where a completed chunked upload's bytes go.
+#[derive(Debug, Clone)]
+pub enum UploadTarget {
+    /// A new file in the folder, named by the free-name rule, with this uuid.
+    New {
+        folder_uuid: String,
+        name: Name,
+        uuid: String,
+    },
+    /// New contents for this file: same row, same uuid, same shares.
+    Replace { uuid: String },
+}
+
+/// Records a stored blob as a file's contents in the caller's transaction. Returns the file and
+/// the blobs no file refers to any more (to remove from disk after the commit).
+pub(crate) fn record_upload(
+    tx: &Connection,
+    org_id: i64,
+    target: &UploadTarget,
+    blob: &crate::blob::StoredBlob,
+    now: i64,
+) -> Result<(FileRow, Vec<String>), AppError> {
+    q::insert_blob(tx, &blob.id, blob.size as i64, &blob.sha256, blob.crc32)?;
+    match target {
+        UploadTarget::Replace { uuid } => {
+            let file = file_by_uuid(tx, org_id, uuid)?;
+            q::set_file_blob(tx, file.id, &blob.id, now)?;
+            let gone = q::delete_unreferenced_blobs(tx, std::slice::from_ref(&file.blob_id))?;
+            Ok((file_by_uuid(tx, org_id, uuid)?, gone))
+        }
+        UploadTarget::New {
+            folder_uuid,
+            name,
+            uuid,
+        } => {
+            let folder = folder_by_uuid(tx, org_id, folder_uuid)?;
+            let final_name = free_name(tx, folder.id, name, &[])?;
+            let mime = detect_type(&final_name, None);
+            q::insert_file(
+                tx,
+                uuid,
+                org_id,
+                folder.id,
+                &final_name,
+                &mime,
+                Visibility::Org.as_str(),
+                &blob.id,
+                now,
+            )?;
+            Ok((file_by_uuid(tx, org_id, uuid)?, vec![]))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

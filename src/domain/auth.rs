@@ -163,14 +163,15 @@ pub struct Grant {
     pub org_token: String,
 }
 
-/// API (and, later, web) login: throttled per email and per address, one shared counter.
-pub async fn login(
+/// Checks an email and password, throttled per email and per address: the one counter that
+/// API and web login share.
+pub async fn check_credentials(
     db: &Db,
     username: &str,
     password: &str,
     addr: &str,
     now: DateTime<Utc>,
-) -> Result<Grant, AppError> {
+) -> Result<orgs::UserRow, AppError> {
     let keys = vec![throttle::email_key(username), throttle::addr_key(addr)];
     throttle::check(db, keys.clone(), now).await?;
     let email = username.trim().to_string();
@@ -190,6 +191,18 @@ pub async fn login(
             return Err(AppError::InvalidCredentials);
         }
     };
+    Ok(user)
+}
+
+/// API login: an API session with its access and refresh tokens.
+pub async fn login(
+    db: &Db,
+    username: &str,
+    password: &str,
+    addr: &str,
+    now: DateTime<Utc>,
+) -> Result<Grant, AppError> {
+    let user = check_credentials(db, username, password, addr, now).await?;
     let access = new_secret("sba_");
     let refresh = new_secret("sbr_");
     let (access_hash, refresh_hash) = (hash_secret(&access), hash_secret(&refresh));
@@ -239,6 +252,54 @@ pub async fn logout(db: &Db, principal: &Principal) -> Result<(), AppError> {
         db.write(move |tx| orgs::delete_session(tx, sid)).await?;
     }
     Ok(())
+}
+
+/// Web sessions last a week from sign-in.
+pub const WEB_SESSION_SECS: i64 = 7 * 24 * 3600;
+
+/// A signed-in web user, with the CSRF token bound to their session.
+#[derive(Debug, Clone)]
+pub struct WebUser {
+    pub session_id: i64,
+    pub user_id: i64,
+    pub uuid: String,
+    pub email: String,
+    pub org_id: i64,
+    pub org_token: String,
+    pub csrf: String,
+}
+
+/// Web sign-in: a new session (a new id at every sign-in); returns (cookie value, user).
+pub async fn web_login(
+    db: &Db,
+    username: &str,
+    password: &str,
+    addr: &str,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    let user = check_credentials(db, username, password, addr, now).await?;
+    let sid = new_secret("sbw_");
+    let (hash, csrf, t) = (hash_secret(&sid), new_secret(""), db::ts(now));
+    db.write(move |tx| orgs::insert_web_session(tx, user.id, &hash, &csrf, t, t + WEB_SESSION_SECS))
+        .await?;
+    Ok(sid)
+}
+
+/// The user of a live web session cookie.
+pub async fn web_session(db: &Db, cookie: &str, now: DateTime<Utc>) -> Result<Option<WebUser>, AppError> {
+    let hash = hash_secret(cookie);
+    let t = db::ts(now);
+    db.read(move |c| orgs::find_web_session(c, &hash, t)).await
+}
+
+pub async fn web_logout(db: &Db, session_id: i64) -> Result<(), AppError> {
+    db.write(move |tx| orgs::delete_web_session(tx, session_id)).await
+}
+
+/// Compares a submitted CSRF token with the session's, in constant time.
+pub fn csrf_ok(user: &WebUser, submitted: Option<&str>) -> bool {
+    use subtle::ConstantTimeEq;
+    submitted.is_some_and(|s| s.len() == user.csrf.len() && bool::from(s.as_bytes().ct_eq(user.csrf.as_bytes())))
 }
 
 /// What `org create` made.

@@ -7,4 +7,5 @@ pub mod shares;
 pub mod throttle;
 pub mod types;
 pub mod unlock;
+pub mod uploads;
 pub mod window;

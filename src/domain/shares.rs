@@ -33,6 +33,8 @@ pub const VISIBILITIES: &[&str] = &["PUB", "ORG", "PUB,ORG"];
 pub enum ItemKind {
     File,
     Folder,
+    /// Whichever of the two the id names; a folder already in the share keeps its options.
+    Any,
 }
 
 /// An item as a request names it; `field` is its JSON path for errors.
@@ -63,6 +65,8 @@ pub struct RecipientSpec {
 pub enum TimeValue {
     Raw(String),
     Instant(DateTime<Utc>),
+    /// This long after now.
+    After(chrono::Duration),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +96,8 @@ pub struct SharePatch {
     pub recipients: Option<Vec<RecipientSpec>>,
     pub message: Option<Option<String>>,
     pub status: Option<StatusChange>,
+    /// On create without a title: the first item's name (cut to `TITLE_MAX`).
+    pub title_from_items: bool,
 }
 
 /// A user or recipient with the state of the newest mail to them.
@@ -216,6 +222,7 @@ fn resolve_items(
     c: &Connection,
     org_id: i64,
     specs: &[ItemSpec],
+    current: &[ItemRow],
 ) -> Result<Vec<ItemRow>, AppError> {
     if specs.is_empty() {
         return Err(AppError::invalid(
@@ -226,8 +233,13 @@ fn resolve_items(
     let mut out: Vec<ItemRow> = Vec::new();
     for s in specs {
         let id = crate::domain::assets::parse_id(&s.id);
-        let row = match s.kind {
-            ItemKind::File => id
+        let kind = match (s.kind, &id) {
+            (ItemKind::Any, Some(u)) if aq::find_file(c, org_id, u)?.is_none() => ItemKind::Folder,
+            (ItemKind::Any, _) => ItemKind::File,
+            (k, _) => k,
+        };
+        let row = match kind {
+            ItemKind::Any | ItemKind::File => id
                 .map(|u| aq::find_file(c, org_id, &u))
                 .transpose()?
                 .flatten()
@@ -242,19 +254,25 @@ fn resolve_items(
                 .map(|u| aq::find_folder(c, org_id, &u))
                 .transpose()?
                 .flatten()
-                .map(|f| ItemRow {
-                    file_id: None,
-                    folder_id: Some(f.id),
-                    uuid: f.uuid,
-                    recursive: s.recursive,
-                    visibility: s.visibility.clone(),
+                .map(|f| {
+                    let kept = current
+                        .iter()
+                        .find(|it| it.folder_id == Some(f.id))
+                        .filter(|_| s.kind == ItemKind::Any);
+                    ItemRow {
+                        file_id: None,
+                        folder_id: Some(f.id),
+                        uuid: f.uuid,
+                        recursive: kept.map_or(s.recursive, |k| k.recursive),
+                        visibility: kept.map_or_else(|| s.visibility.clone(), |k| k.visibility.clone()),
+                    }
                 }),
         };
         let row = row.ok_or_else(|| {
-            let what = if s.kind == ItemKind::File {
-                "file"
-            } else {
-                "folder"
+            let what = match s.kind {
+                ItemKind::File => "file",
+                ItemKind::Folder => "folder",
+                ItemKind::Any => "file or folder",
             };
             AppError::invalid(&s.field, format!("'{}' is not a {what} of this org", s.id))
         })?;
@@ -382,6 +400,7 @@ fn apply_fields(
             match v {
                 None => Ok(None),
                 Some(TimeValue::Instant(t)) => Ok(Some(ts(*t))),
+                Some(TimeValue::After(d)) => Ok(Some(ts(now + *d))),
                 Some(TimeValue::Raw(s)) => Ok(Some(ts(window::parse_instant(
                     field,
                     s,
@@ -453,7 +472,12 @@ fn write_lists(
     now: i64,
 ) -> Result<(), AppError> {
     if let Some(items) = &p.items {
-        let items = resolve_items(tx, row.org_id, items)?;
+        let current = if created {
+            vec![]
+        } else {
+            q::items_of(tx, row.id)?
+        };
+        let items = resolve_items(tx, row.org_id, items, &current)?;
         q::replace_items(tx, row.id, &items)?;
     }
     let old_users: HashSet<i64> = if created {
@@ -508,7 +532,7 @@ pub async fn create(
     owner_user_id: Option<i64>,
     p: SharePatch,
 ) -> Result<Share, AppError> {
-    if p.title.is_none() {
+    if p.title.is_none() && !p.title_from_items {
         return Err(AppError::invalid("title", "`title` is required"));
     }
     if p.items.is_none() {
@@ -535,12 +559,30 @@ pub async fn create(
     state
         .db
         .write(move |tx| {
+            if p.title.is_none() {
+                row.title = first_item_name(tx, org_id, p.items.as_deref().unwrap_or_default())?;
+            }
             row.id = q::insert_share(tx, &row)?;
             write_lists(tx, &row, &p, true, t)?;
             let row = q::find_share_by_id(tx, row.id)?.ok_or_else(share_not_found)?;
             load_view(tx, row, &counters, &base, now)
         })
         .await
+}
+
+/// The name of the first item, cut to `TITLE_MAX` characters.
+fn first_item_name(c: &Connection, org_id: i64, items: &[ItemSpec]) -> Result<String, AppError> {
+    let items = resolve_items(c, org_id, items, &[])?;
+    let name = match items.first() {
+        Some(ItemRow {
+            file_id: Some(_),
+            uuid,
+            ..
+        }) => aq::find_file(c, org_id, uuid)?.map(|f| f.name),
+        Some(it) => aq::find_folder(c, org_id, &it.uuid)?.map(|f| f.name),
+        None => None,
+    };
+    Ok(name.unwrap_or_default().chars().take(TITLE_MAX).collect())
 }
 
 pub async fn get(state: &AppState, org_id: i64, uuid: &str) -> Result<Share, AppError> {
@@ -622,7 +664,17 @@ pub async fn update(
         .db
         .write(move |tx| {
             let mut row = q::find_share(tx, org_id, &id)?.ok_or_else(share_not_found)?;
+            let before = row.clone();
             apply_fields(&mut row, &p, password, now)?;
+            let lists = p.items.is_some() || p.users.is_some() || p.recipients.is_some();
+            // A write that changes nothing leaves the share as it is, updated_at included.
+            let unchanged = ShareRow {
+                updated_at: before.updated_at,
+                ..row.clone()
+            } == before;
+            if !lists && unchanged {
+                return load_view(tx, before, &counters, &base, now);
+            }
             q::update_share(tx, &row)?;
             write_lists(tx, &row, &p, false, ts(now))?;
             let row = q::find_share_by_id(tx, row.id)?.ok_or_else(share_not_found)?;

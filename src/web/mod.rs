@@ -1,6 +1,7 @@
 //! HTML adapters: pages and the assets they use.
 
 pub mod guard;
+pub mod owner;
 pub mod public;
 
 pub use guard::security_headers;
@@ -31,11 +32,10 @@ pub async fn index() -> Result<HttpResponse, AppError> {
 }
 
 /// static/ is compiled in, so the one binary needs no files beside it.
-const STATIC_FILES: &[(&str, &str, &str)] = &[(
-    "app.css",
-    "text/css; charset=utf-8",
-    include_str!("../../static/app.css"),
-)];
+const STATIC_FILES: &[(&str, &str, &str)] = &[
+    ("app.css", "text/css; charset=utf-8", include_str!("../../static/app.css")),
+    ("app.js", "text/javascript; charset=utf-8", include_str!("../../static/app.js")),
+];
 
 pub async fn static_file(name: web::Path<String>) -> Result<HttpResponse, AppError> {
     let (_, mime, body) = STATIC_FILES

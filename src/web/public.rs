@@ -4,6 +4,7 @@
 use crate::api::{peer_addr, Params};
 use crate::blob::{self, Download};
 use crate::domain::shares::{self, Denied, Opened, Tree, TreeFile, TreeFolder, Visitor};
+use crate::domain::auth::WebUser;
 use crate::domain::types::pretty_size;
 use crate::domain::window::display_in;
 use crate::error::AppError;
@@ -22,14 +23,15 @@ fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
     crate::api::state(req)
 }
 
-fn visitor(req: &HttpRequest, params: &Params, passwords: Vec<String>) -> Visitor {
+fn visitor(req: &HttpRequest, params: &Params, passwords: Vec<String>, user: Option<WebUser>) -> Visitor {
     Visitor {
         passwords,
         unlock_token: params
             .get("access")
             .map(str::to_string)
             .or_else(|| req.cookie(UNLOCK_COOKIE).map(|c| c.value().to_string())),
-        user_id: None,
+        // A signed-in owner-UI user: `users` shares let their listed users in.
+        user_id: user.map(|u| u.user_id),
         addr: peer_addr(req),
         user_agent: req
             .headers()
@@ -208,10 +210,11 @@ pub async fn share_page(
     req: HttpRequest,
     path: web::Path<(String, String)>,
     params: Params,
+    user: Option<WebUser>,
 ) -> Result<HttpResponse, AppError> {
     let state = app_state(&req)?;
     let (puid, slug) = path.into_inner();
-    let v = visitor(&req, &params, vec![]);
+    let v = visitor(&req, &params, vec![], user);
     let opened = match open_or_answer(&state, &req, &puid, &v, true).await? {
         Ok(o) => o,
         Err(res) => return Ok(private(res)),
@@ -301,10 +304,11 @@ pub async fn unlock(
     req: HttpRequest,
     path: web::Path<String>,
     form: web::Form<UnlockForm>,
+    user: Option<WebUser>,
 ) -> Result<HttpResponse, AppError> {
     let state = app_state(&req)?;
     let puid = path.into_inner();
-    let v = visitor(&req, &Params::default(), vec![form.password.clone()]);
+    let v = visitor(&req, &Params::default(), vec![form.password.clone()], user);
     // A token from a cookie must not stand in for the password being checked here.
     let v = Visitor {
         unlock_token: None,
@@ -354,11 +358,12 @@ async fn serve_file(
     req: HttpRequest,
     path: web::Path<(String, String, String)>,
     params: Params,
+    user: Option<WebUser>,
     preview: bool,
 ) -> Result<HttpResponse, AppError> {
     let state = app_state(&req)?;
     let (puid, _slug, file_uuid) = path.into_inner();
-    let v = visitor(&req, &params, vec![]);
+    let v = visitor(&req, &params, vec![], user);
     let opened = match open_or_answer(&state, &req, &puid, &v, false).await? {
         Ok(o) => o,
         Err(res) => return Ok(private(res)),
@@ -406,16 +411,18 @@ pub async fn download(
     req: HttpRequest,
     path: web::Path<(String, String, String)>,
     params: Params,
+    user: Option<WebUser>,
 ) -> Result<HttpResponse, AppError> {
-    serve_file(req, path, params, false).await
+    serve_file(req, path, params, user, false).await
 }
 
 pub async fn preview(
     req: HttpRequest,
     path: web::Path<(String, String, String)>,
     params: Params,
+    user: Option<WebUser>,
 ) -> Result<HttpResponse, AppError> {
-    serve_file(req, path, params, true).await
+    serve_file(req, path, params, user, true).await
 }
 
 /// Every file of the share with its path in the zip, folders kept.
@@ -455,10 +462,11 @@ pub async fn zip_all(
     req: HttpRequest,
     path: web::Path<(String, String)>,
     params: Params,
+    user: Option<WebUser>,
 ) -> Result<HttpResponse, AppError> {
     let state = app_state(&req)?;
     let (puid, _slug) = path.into_inner();
-    let v = visitor(&req, &params, vec![]);
+    let v = visitor(&req, &params, vec![], user);
     let opened = match open_or_answer(&state, &req, &puid, &v, false).await? {
         Ok(o) => o,
         Err(res) => return Ok(private(res)),

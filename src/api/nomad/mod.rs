@@ -1,3 +1,6 @@
 //! Nomad's dialect: `/api/...`, camelCase answers, problem+json errors.
 
 pub mod account;
+pub mod assets;
+pub mod shares;
+pub mod upload;

@@ -1,0 +1,141 @@
+//! Acceptance: the published Filerobot Python SDK (PyPI `filerobot`, pinned in
+//! tests/sdk/setup_venv.sh) drives the real binary through tests/sdk/filerobot_flow.py: 27 steps
+//! over folders, uploads, renames, downloads, base64 uploads and deletes (see
+//! tests/sdk/FILEROBOT_SDK_NOTES.md). Afterwards the library is as it was: empty.
+//!
+//! The venv is `$SHAREBOX_SDK_VENV`, default `target/sdk-venv`; when it has no `bin/python` (or
+//! no marker of a finished setup) the test makes it with tests/sdk/setup_venv.sh, and fails
+//! (never skips) if that does not work.
+
+#[path = "support/binary.rs"]
+mod binary;
+
+use binary::Server;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Instant;
+
+const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
+
+fn text(o: &Output) -> String {
+    format!(
+        "exit: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// The venv with the SDK, made by setup_venv.sh if it has no python yet.
+fn sdk_venv() -> PathBuf {
+    let venv = match std::env::var_os("SHAREBOX_SDK_VENV") {
+        Some(v) if !v.is_empty() => PathBuf::from(v),
+        _ => Path::new(MANIFEST_DIR).join("target").join("sdk-venv"),
+    };
+    let venv = if venv.is_relative() {
+        Path::new(MANIFEST_DIR).join(venv)
+    } else {
+        venv
+    };
+    // setup_venv.sh writes its marker last: a venv without it was never finished (say pip
+    // failed half-way), and the script repairs it.
+    if !venv.join("bin").join("python").exists() || !venv.join(".sharebox-sdk-installed").exists() {
+        let t0 = Instant::now();
+        let o = Command::new("bash")
+            .arg(Path::new(MANIFEST_DIR).join("tests/sdk/setup_venv.sh"))
+            .arg(&venv)
+            .current_dir(MANIFEST_DIR)
+            .output()
+            .expect("run bash tests/sdk/setup_venv.sh");
+        assert!(
+            o.status.success(),
+            "tests/sdk/setup_venv.sh {} failed; the Filerobot SDK test needs that venv \
+             (or SHAREBOX_SDK_VENV pointing at a ready one)\n{}",
+            venv.display(),
+            text(&o)
+        );
+        eprintln!(
+            "made the SDK venv {} in {:.1}s",
+            venv.display(),
+            t0.elapsed().as_secs_f64()
+        );
+        assert!(
+            venv.join("bin").join("python").exists(),
+            "setup_venv.sh succeeded but {} has no bin/python",
+            venv.display()
+        );
+    }
+    venv
+}
+
+fn get_json(srv: &Server, path_and_query: &str) -> serde_json::Value {
+    let url = format!("{}/{}/v4{path_and_query}", srv.url, srv.org);
+    let resp = match ureq::get(&url).set("X-Filerobot-Key", &srv.key).call() {
+        Ok(r) => r,
+        Err(ureq::Error::Status(code, r)) => {
+            panic!("GET {url}: {code} {}", r.into_string().unwrap_or_default())
+        }
+        Err(e) => panic!("GET {url}: {e}"),
+    };
+    serde_json::from_str(&resp.into_string().expect("body")).expect("JSON")
+}
+
+#[test]
+fn filerobot_python_sdk_flow() {
+    let venv = sdk_venv();
+    let dir = tempfile::tempdir().unwrap();
+    let mut srv = Server::start(&dir.path().join("data"), &[]);
+    assert_eq!(srv.org, "default");
+
+    let t0 = Instant::now();
+    let o = Command::new(venv.join("bin").join("python"))
+        .arg(Path::new(MANIFEST_DIR).join("tests/sdk/filerobot_flow.py"))
+        .current_dir(MANIFEST_DIR)
+        .env("SHAREBOX_BASE", &srv.url)
+        .env("SHAREBOX_TOKEN", &srv.org)
+        .env("SHAREBOX_KEY", &srv.key)
+        .env_remove("SHAREBOX_SDK_TRACE")
+        // Loopback only: no proxy may catch the SDK's requests.
+        .env("NO_PROXY", "*")
+        .env("no_proxy", "*")
+        .output()
+        .expect("run the SDK flow");
+    let took = t0.elapsed();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success() && stdout.contains("27 steps passed"),
+        "the Filerobot SDK flow failed\n{}\n--- server stderr ---\n{}",
+        text(&o),
+        srv.stderr()
+    );
+    println!("{}SDK flow took {:.1}s", stdout, took.as_secs_f64());
+    srv.assert_alive();
+
+    // What the SDK left: its folder is gone and the library holds no file.
+    let root = get_json(&srv, "/folders?folder=/");
+    assert_eq!(root["status"], "success", "{root}");
+    assert_eq!(root["folder"]["path"], "/", "{root}");
+    let folders = root["folders"].as_array().expect("folders");
+    let left: Vec<&str> = folders
+        .iter()
+        .filter_map(|f| f["name"].as_str())
+        .filter(|n| n.starts_with("sdk-flow-"))
+        .collect();
+    assert!(left.is_empty(), "the flow's folder is still there: {root}");
+    assert_eq!(root["total"], folders.len(), "{root}");
+
+    let files = get_json(&srv, "/files?folder=/&recursive=1");
+    assert_eq!(files["status"], "success", "{files}");
+    assert_eq!(files["total"], 0, "{files}");
+    assert_eq!(files["files"], serde_json::json!([]), "{files}");
+
+    // And on disk: the deleted files' blobs are gone, no upload is left half-way.
+    for sub in ["blobs", "tmp"] {
+        let d = srv.data.join(sub);
+        let names: Vec<_> = std::fs::read_dir(&d)
+            .unwrap_or_else(|e| panic!("{}: {e}", d.display()))
+            .map(|e| e.expect("dir entry").file_name())
+            .collect();
+        assert!(names.is_empty(), "{sub}/ not empty: {names:?}");
+    }
+}

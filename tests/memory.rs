@@ -1,0 +1,229 @@
+//! Issue acceptance: the real binary takes and gives back a 256 MiB file with flat memory.
+//! Upload and download both stream; the server's peak RSS (VmHWM) stays under 64 MiB.
+//!
+//! The test itself never holds the file either: the bytes come from a seeded xorshift generator
+//! and are hashed as they are sent and as they are read back.
+
+#[path = "support/binary.rs"]
+mod binary;
+
+use binary::Server;
+use sha2::{Digest, Sha256};
+use std::io::{Cursor, Read};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const MIB: u64 = 1024 * 1024;
+const FILE_SIZE: u64 = 256 * MIB;
+const RSS_LIMIT: u64 = 64 * MIB;
+const BOUNDARY: &str = "sharebox-memory-test-7c1e0f5a9b2d4e83";
+
+/// `len` deterministic pseudo-random bytes (xorshift64), hashed as they are read.
+struct Generated {
+    state: u64,
+    left: u64,
+    sha: Sha256,
+    /// Bytes of the current 8-byte word not handed out yet.
+    word: [u8; 8],
+    word_pos: usize,
+}
+
+impl Generated {
+    fn new(seed: u64, len: u64) -> Generated {
+        Generated {
+            state: seed | 1,
+            left: len,
+            sha: Sha256::new(),
+            word: [0; 8],
+            word_pos: 8,
+        }
+    }
+
+    fn next_word(&mut self) -> [u8; 8] {
+        let mut x = self.state;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.state = x;
+        x.to_le_bytes()
+    }
+
+    fn sha256(&self) -> String {
+        hex::encode(self.sha.clone().finalize())
+    }
+}
+
+impl Read for Generated {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = (buf.len() as u64).min(self.left) as usize;
+        let out = &mut buf[..n];
+        let mut i = 0;
+        // Finish a word begun by the previous read, then whole words, then a partial one.
+        while i < n && self.word_pos < 8 {
+            out[i] = self.word[self.word_pos];
+            self.word_pos += 1;
+            i += 1;
+        }
+        while n - i >= 8 {
+            let w = self.next_word();
+            out[i..i + 8].copy_from_slice(&w);
+            i += 8;
+        }
+        if i < n {
+            self.word = self.next_word();
+            self.word_pos = 0;
+            while i < n {
+                out[i] = self.word[self.word_pos];
+                self.word_pos += 1;
+                i += 1;
+            }
+        }
+        self.sha.update(out);
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+fn files_in(dir: &Path) -> Vec<(String, u64)> {
+    let mut out: Vec<(String, u64)> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| {
+            let e = e.expect("dir entry");
+            let meta = e.metadata().expect("metadata");
+            (e.file_name().to_string_lossy().into_owned(), meta.len())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn upload_and_download_256_mib_with_flat_server_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut srv = Server::start(&data, &[]);
+    // First start hashes the admin password with argon2 (~19 MiB), so the peak so far is
+    // startup's. Reset it, so the peak read at the end is the transfers' own.
+    let start_hwm = srv.proc_status_bytes("VmHWM");
+    let start_rss = srv.proc_status_bytes("VmRSS");
+    let reset = srv.reset_peak_rss();
+    let agent = ureq::AgentBuilder::new()
+        .timeout_connect(Duration::from_secs(10))
+        .timeout_read(Duration::from_secs(300))
+        .timeout_write(Duration::from_secs(300))
+        .build();
+
+    // Upload: header part, 256 MiB generated on the fly, trailer; streamed with a known length.
+    let head = format!(
+        "--{BOUNDARY}\r\n\
+         Content-Disposition: form-data; name=\"file\"; filename=\"big.bin\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    );
+    let tail = format!("\r\n--{BOUNDARY}--\r\n");
+    let body_len = head.len() as u64 + FILE_SIZE + tail.len() as u64;
+    let mut gen = Generated::new(0x5eed_cafe_f00d_1234, FILE_SIZE);
+    let t0 = Instant::now();
+    let answer = agent
+        .post(&format!("{}/{}/v4/upload?folder=/big", srv.url, srv.org))
+        .set("X-Filerobot-Key", &srv.key)
+        .set(
+            "Content-Type",
+            &format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .set("Content-Length", &body_len.to_string())
+        .send(Cursor::new(head).chain(&mut gen).chain(Cursor::new(tail)));
+    let upload_time = t0.elapsed();
+    let answer = match answer {
+        Ok(r) => r,
+        Err(ureq::Error::Status(code, r)) => panic!(
+            "upload: {code} {}\nserver stderr:\n{}",
+            r.into_string().unwrap_or_default(),
+            srv.stderr()
+        ),
+        Err(e) => panic!("upload: {e}\nserver stderr:\n{}", srv.stderr()),
+    };
+    assert_eq!(gen.left, 0, "the whole file was sent");
+    let sent_sha = gen.sha256();
+    assert_eq!(answer.status(), 200);
+    let answer: serde_json::Value =
+        serde_json::from_str(&answer.into_string().expect("upload answer")).expect("JSON");
+    assert_eq!(answer["status"], "success", "{answer}");
+    let files = answer["files"].as_array().expect("files");
+    assert_eq!(files.len(), 1, "{answer}");
+    let file = &files[0];
+    assert_eq!(answer["file"], *file, "file = files[0]");
+    assert_eq!(file["name"], "big.bin", "{answer}");
+    assert_eq!(file["size"]["bytes"], FILE_SIZE, "{answer}");
+    assert_eq!(file["hash"]["sha256"], sent_sha.as_str(), "{answer}");
+    assert_eq!(file["folder"]["name"], "/big", "{answer}");
+    let uuid = file["uuid"].as_str().expect("uuid").to_string();
+    let after_upload_hwm = srv.proc_status_bytes("VmHWM");
+
+    // Download: read in pieces, hash as they come.
+    let t0 = Instant::now();
+    let resp = match agent
+        .get(&format!("{}/{}/v4/get/{uuid}/download", srv.url, srv.org))
+        .set("X-Filerobot-Key", &srv.key)
+        .call()
+    {
+        Ok(r) => r,
+        Err(e) => panic!("download: {e}\nserver stderr:\n{}", srv.stderr()),
+    };
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.header("Content-Length"),
+        Some(FILE_SIZE.to_string().as_str())
+    );
+    assert_eq!(
+        resp.header("ETag"),
+        Some(format!("\"{sent_sha}\"").as_str())
+    );
+    let mut reader = resp.into_reader();
+    let mut sha = Sha256::new();
+    let mut got: u64 = 0;
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = reader.read(&mut buf).expect("read download");
+        if n == 0 {
+            break;
+        }
+        sha.update(&buf[..n]);
+        got += n as u64;
+    }
+    let download_time = t0.elapsed();
+    assert_eq!(got, FILE_SIZE, "downloaded length");
+    assert_eq!(hex::encode(sha.finalize()), sent_sha, "downloaded sha256");
+
+    // Peak memory of the server over its whole life, read while it still runs.
+    srv.assert_alive();
+    let transfer_hwm = srv.proc_status_bytes("VmHWM");
+    let rss = srv.proc_status_bytes("VmRSS");
+    let hwm = start_hwm.max(transfer_hwm);
+    let mib = |b: u64| b as f64 / MIB as f64;
+    println!(
+        "server VmHWM {:.1} MiB (startup peak {:.1} MiB, RSS {:.1} MiB before the transfers; \
+         peak {} {:.1} MiB after upload, {:.1} MiB after download; VmRSS now {:.1} MiB); \
+         upload {:.1}s, download {:.1}s",
+        mib(hwm),
+        mib(start_hwm),
+        mib(start_rss),
+        if reset { "since reset" } else { "(no reset)" },
+        mib(after_upload_hwm),
+        mib(transfer_hwm),
+        mib(rss),
+        upload_time.as_secs_f64(),
+        download_time.as_secs_f64(),
+    );
+    assert!(
+        hwm < RSS_LIMIT,
+        "server peak RSS {hwm} bytes ({:.1} MiB) is not under 64 MiB",
+        mib(hwm)
+    );
+
+    // On disk: nothing left in tmp/, exactly the one blob, whole.
+    let tmp = files_in(&data.join("tmp"));
+    assert!(tmp.is_empty(), "tmp/ not empty: {tmp:?}");
+    let blobs = files_in(&data.join("blobs"));
+    assert_eq!(blobs.len(), 1, "blobs/: {blobs:?}");
+    assert_eq!(blobs[0].1, FILE_SIZE, "blob size: {blobs:?}");
+}

@@ -1,0 +1,386 @@
+//! Issue 8: the owner's web UI over HTTP, through the real app.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+const OTHER_EMAIL: &str = "colleague@acme.test";
+const OTHER_PASSWORD: &str = "another long password";
+
+fn set_cookie<'a>(r: &'a Resp, name: &str) -> Option<&'a str> {
+    r.headers
+        .get_all("set-cookie")
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+}
+
+fn cookie_pair(set: &str) -> String {
+    set.split(';').next().unwrap().to_string()
+}
+
+/// The value of a hidden input in a page.
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+struct Session {
+    cookie: String,
+    csrf: String,
+}
+
+async fn sign_in(app: &TestApp, email: &str, password: &str, next: &str) -> (Resp, Option<Session>) {
+    let form = app.call(request("GET", &format!("/login?next={next}"))).await;
+    let html = form.text();
+    let csrf = hidden(&html, "csrf_token");
+    let pre = cookie_pair(set_cookie(&form, "sb_login_csrf").expect("login csrf cookie"));
+    let body = serde_urlencoded::to_string([("csrf_token", csrf.as_str()), ("next", next), ("email", email), ("password", password)]).unwrap();
+    let r = app
+        .call(
+            request("POST", "/login")
+                .insert_header(("cookie", pre))
+                .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                .set_payload(body),
+        )
+        .await;
+    let session = set_cookie(&r, "sb_session").map(cookie_pair);
+    let session = match session {
+        Some(cookie) => {
+            let lib = app.call(request("GET", "/app").insert_header(("cookie", cookie.clone()))).await;
+            Some(Session { csrf: hidden(&lib.text(), "csrf_token"), cookie })
+        }
+        None => None,
+    };
+    (r, session)
+}
+
+async fn admin(app: &TestApp) -> Session {
+    let (r, s) = sign_in(app, ADMIN_EMAIL, ADMIN_PASSWORD, "/app").await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    s.expect("session")
+}
+
+async fn get_as(app: &TestApp, s: &Session, path: &str) -> Resp {
+    app.call(request("GET", path).insert_header(("cookie", s.cookie.clone()))).await
+}
+
+async fn post_form(app: &TestApp, s: Option<&Session>, path: &str, fields: &[(&str, &str)]) -> Resp {
+    let mut req = request("POST", path)
+        .insert_header(("content-type", "application/x-www-form-urlencoded"))
+        .set_payload(serde_urlencoded::to_string(fields).unwrap());
+    if let Some(s) = s {
+        req = req.insert_header(("cookie", s.cookie.clone()));
+    }
+    app.call(req).await
+}
+
+async fn share_count(app: &TestApp) -> i64 {
+    app.call(app.fr("GET", "/v5/shares")).await.json()["total"].as_i64().unwrap()
+}
+
+fn add_user(app: &TestApp) {
+    use sharebox::domain::types::{Email, NewPassword};
+    sharebox::domain::auth::create_user(
+        &app.state.db,
+        ORG,
+        &Email::parse("e", OTHER_EMAIL).unwrap(),
+        &NewPassword::parse("p", OTHER_PASSWORD).unwrap(),
+        false,
+        app.clock.now(),
+    )
+    .unwrap();
+}
+
+#[actix_web::test]
+async fn sign_in_rules() {
+    let app = TestApp::new().await;
+    let r = app.call(request("GET", "/app/shares?x=1")).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("location"), Some("/login?next=%2Fapp%2Fshares%3Fx%3D1"));
+
+    let form = app.call(request("GET", "/login?next=/app/shares")).await;
+    assert_eq!(form.status, 200);
+    let html = form.text();
+    for field in ["name=\"email\"", "name=\"password\"", "name=\"csrf_token\""] {
+        assert!(html.contains(field), "{field} missing");
+    }
+    assert_eq!(hidden(&html, "next"), "/app/shares");
+    for evil in ["//evil.example", "https://evil.example/x", "/\\evil.example", "javascript:alert(1)"] {
+        let enc: String = percent_encoding::utf8_percent_encode(evil, percent_encoding::NON_ALPHANUMERIC).to_string();
+        let html = app.call(request("GET", &format!("/login?next={enc}"))).await.text();
+        assert_eq!(hidden(&html, "next"), "/app", "{evil}");
+    }
+    // A posted next is checked again.
+    let (r, _) = sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD, "//evil.example").await;
+    assert_eq!(r.header("location"), Some("/app"));
+
+    // Wrong password: the form again, 401, no session.
+    let (r, s) = sign_in(&app, ADMIN_EMAIL, "wrong password", "/app").await;
+    assert_eq!(r.status, 401);
+    assert!(s.is_none());
+    assert!(r.text().contains("The email or password is wrong."));
+    assert!(r.text().contains(&format!("value=\"{ADMIN_EMAIL}\"")), "the email stays");
+
+    // A session cookie: HttpOnly, SameSite=Lax, Path=/, a new id at every sign-in.
+    let (r, first) = sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD, "/app/shares").await;
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("location"), Some("/app/shares"));
+    let set = set_cookie(&r, "sb_session").unwrap();
+    for part in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(set.contains(part), "{set}");
+    }
+    let (_, second) = sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD, "/app").await;
+    let (first, second) = (first.unwrap(), second.unwrap());
+    assert_ne!(first.cookie, second.cookie);
+    assert_ne!(first.csrf, second.csrf);
+
+    // A login form post without its pre-session token is refused.
+    let r = post_form(&app, None, "/login", &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD), ("csrf_token", "x")]).await;
+    assert_eq!(r.status, 403);
+
+    // Logout needs the token, then ends the session.
+    let r = post_form(&app, Some(&first), "/logout", &[("csrf_token", "nope")]).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(get_as(&app, &first, "/app").await.status, 200);
+    let r = post_form(&app, Some(&first), "/logout", &[("csrf_token", &first.csrf)]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(get_as(&app, &first, "/app").await.status, 303);
+    assert_eq!(get_as(&app, &second, "/app").await.status, 200, "other sessions live on");
+}
+
+#[actix_web::test]
+async fn web_and_api_login_share_one_throttle() {
+    let app = TestApp::new().await;
+    for _ in 0..10 {
+        assert_eq!(app.login(ADMIN_EMAIL, "wrong password").await.status, 401);
+    }
+    let (r, s) = sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD, "/app").await;
+    assert_eq!(r.status, 429);
+    assert!(s.is_none());
+    assert!(r.header("retry-after").is_some());
+}
+
+#[actix_web::test]
+async fn library_upload_and_folders() {
+    let app = TestApp::new().await;
+    let s = admin(&app).await;
+    app.upload_one("/", "report <2030>.pdf", b"%PDF").await;
+    let html = get_as(&app, &s, "/app").await.text();
+    assert!(html.contains("report &#60;2030&#62;.pdf") && html.contains("application/pdf"));
+
+    // Upload through the UI: the v4 answer with the token in a header; refused without it.
+    let mp = multipart(&[("file", Some("ui.txt"), None, b"from the ui"), ("file", Some("two.txt"), None, b"2")]);
+    let r = app
+        .call(
+            request("POST", "/app/upload")
+                .insert_header(("cookie", s.cookie.clone()))
+                .insert_header(("content-type", format!("multipart/form-data; boundary={BOUNDARY}")))
+                .set_payload(mp.clone()),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(app.call(app.fr("GET", "/v4/files")).await.json()["total"], 1, "nothing stored");
+    let r = app
+        .call(
+            request("POST", "/app/upload")
+                .insert_header(("cookie", s.cookie.clone()))
+                .insert_header(("x-csrf-token", s.csrf.clone()))
+                .insert_header(("content-type", format!("multipart/form-data; boundary={BOUNDARY}")))
+                .set_payload(mp.clone()),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let j = r.json();
+    assert_eq!(j["status"], "success");
+    assert_eq!(j["files"][0]["name"], "ui.txt");
+    assert_eq!(j["files"][0]["hash"]["sha256"], sha256_hex(b"from the ui"));
+    // API credentials are not a session.
+    let r = app
+        .call(
+            request("POST", "/app/upload")
+                .insert_header(("X-Filerobot-Key", app.key.clone()))
+                .insert_header(("content-type", format!("multipart/form-data; boundary={BOUNDARY}")))
+                .set_payload(mp.clone()),
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    // A plain form post (token in the action URL) goes back to the folder.
+    let r = app
+        .call(
+            request("POST", &format!("/app/upload?csrf_token={}", s.csrf))
+                .insert_header(("cookie", s.cookie.clone()))
+                .insert_header(("content-type", format!("multipart/form-data; boundary={BOUNDARY}")))
+                .set_payload(multipart(&[("file", Some("plain.txt"), None, b"p")])),
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert!(get_as(&app, &s, "/app").await.text().contains("plain.txt"));
+
+    // New folder, rename, delete with a confirmation page.
+    let root = hidden(&get_as(&app, &s, "/app").await.text(), "folder_uuid");
+    let r = post_form(&app, Some(&s), "/app/folders", &[("csrf_token", &s.csrf), ("folder_uuid", &root), ("name", "Reports")]).await;
+    assert_eq!(r.status, 303);
+    let folder = app.call(app.fr("GET", "/v4/folders?folder=/Reports")).await.json()["folder"].clone();
+    let fu = folder["uuid"].as_str().unwrap();
+    let r = post_form(&app, Some(&s), &format!("/app/folders/{fu}/rename"), &[("csrf_token", &s.csrf), ("name", "Reports 2030")]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(app.call(app.fr("GET", &format!("/v4/folders/{fu}"))).await.json()["folder"]["name"], "Reports 2030");
+    let confirm = get_as(&app, &s, &format!("/app/folders/{fu}/delete")).await;
+    assert!(confirm.text().contains("Delete the folder “/Reports 2030”"));
+    let r = post_form(&app, Some(&s), &format!("/app/folders/{fu}/delete"), &[("csrf_token", "stale")]).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(app.call(app.fr("GET", &format!("/v4/folders/{fu}"))).await.status, 200);
+    let r = post_form(&app, Some(&s), &format!("/app/folders/{fu}/delete"), &[("csrf_token", &s.csrf)]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(app.call(app.fr("GET", &format!("/v4/folders/{fu}"))).await.status, 404);
+}
+
+#[actix_web::test]
+async fn share_form_csrf_zones_and_dashboard() {
+    let app = TestApp::new().await;
+    add_user(&app);
+    let s = admin(&app).await;
+    let f = app.upload_one("/", "deck.pdf", b"%PDF-deck").await;
+    let fu = f["uuid"].as_str().unwrap();
+    let form = get_as(&app, &s, &format!("/app/shares/new?item=file:{fu}")).await;
+    assert_eq!(form.status, 200);
+    let html = form.text();
+    assert!(html.contains("deck.pdf"));
+    assert!(html.contains(&format!("value=\"file:{fu}\" checked")), "preselected from the library");
+    assert!(html.contains("<option value=\"Europe/Sofia\"") && html.contains("<option value=\"America/St_Johns\""));
+
+    let item = format!("file:{fu}");
+    let fields = |csrf: &str| -> Vec<(String, String)> {
+        vec![
+            ("csrf_token".into(), csrf.into()),
+            ("title".into(), "Board deck".into()),
+            ("item".into(), item.clone()),
+            ("expires_at".into(), "2031-08-24T18:29".into()),
+            ("expires_tz".into(), "Europe/Sofia".into()),
+            ("starts_tz".into(), "Europe/Sofia".into()),
+            ("permissions".into(), "READ+DOWNLOAD".into()),
+            ("access".into(), "link".into()),
+            ("password".into(), "deck pass".into()),
+            ("recipients".into(), "a@x.test\nb@x.test".into()),
+            ("message".into(), "Please review".into()),
+        ]
+    };
+    let as_refs = |v: &Vec<(String, String)>| v.iter().map(|(a, b)| (a.clone(), b.clone())).collect::<Vec<_>>();
+    let post = |fields: Vec<(String, String)>, sess: &Session| {
+        let req = request("POST", "/app/shares")
+            .insert_header(("cookie", sess.cookie.clone()))
+            .insert_header(("content-type", "application/x-www-form-urlencoded"))
+            .set_payload(serde_urlencoded::to_string(&fields).unwrap());
+        let app = &app;
+        async move { app.call(req).await }
+    };
+    // No token, and another session's token: 403, no share.
+    let mut no_token = as_refs(&fields(""));
+    no_token.remove(0);
+    assert_eq!(post(no_token, &s).await.status, 403);
+    let (_, other) = sign_in(&app, OTHER_EMAIL, OTHER_PASSWORD, "/app").await;
+    let other = other.unwrap();
+    assert_eq!(post(fields(&other.csrf), &s).await.status, 403);
+    assert_eq!(share_count(&app).await, 0);
+
+    // A bad zone: 400 beside the field, the values kept.
+    let mut bad = fields(&s.csrf);
+    bad.retain(|(k, _)| k != "expires_tz");
+    bad.push(("expires_tz".into(), "Mars/Olympus".into()));
+    let r = post(bad, &s).await;
+    assert_eq!(r.status, 400);
+    let html = r.text();
+    assert!(html.contains("id=\"error-expires_tz\"") && html.contains("&#39;Mars/Olympus&#39; is not an IANA time zone"), "{html}");
+    assert!(html.contains("value=\"Board deck\"") && html.contains("Please review") && html.contains("a@x.test\nb@x.test"));
+    assert!(!html.contains("deck pass"), "the password is never echoed");
+    assert_eq!(share_count(&app).await, 0);
+
+    // The right token: 303 and the share, its expiry converted from Sofia time.
+    let r = post(fields(&s.csrf), &s).await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let list = app.call(app.fr("GET", "/v5/shares")).await.json();
+    let share = list["shares"][0].clone();
+    assert_eq!(share["title"], "Board deck");
+    assert_eq!(share["expires_at"], "2031-08-24T15:29:00Z");
+    assert_eq!(share["expires_tz"], "Europe/Sofia");
+    assert_eq!(share["password_protected"], true);
+    assert_eq!(share["recipients"].as_array().unwrap().len(), 2);
+    assert!(share["owner_uuid"].is_string());
+    assert_eq!(r.header("location"), Some(format!("/app/shares?created={}", share["uuid"].as_str().unwrap()).as_str()));
+
+    // The dashboard lists it with its link, expiry in its zone and delivery states.
+    let html = get_as(&app, &s, "/app/shares").await.text();
+    assert!(html.contains("Board deck") && html.contains(share["share_uri"].as_str().unwrap()));
+    assert!(html.contains("24 Aug 2031, 18:29 Europe/Sofia") && html.contains("pending"));
+
+    // Extend by a week in one click; revoke and restore.
+    let uuid = share["uuid"].as_str().unwrap();
+    let r = post_form(&app, Some(&s), &format!("/app/shares/{uuid}/extend"), &[("csrf_token", &s.csrf), ("by", "week")]).await;
+    assert_eq!(r.status, 303);
+    let j = app.call(app.fr("GET", &format!("/v5/shares/{uuid}"))).await.json();
+    assert_eq!(j["share"]["expires_at"], "2031-08-31T15:29:00Z");
+    post_form(&app, Some(&s), &format!("/app/shares/{uuid}/revoke"), &[("csrf_token", &s.csrf)]).await;
+    assert_eq!(app.call(app.fr("GET", &format!("/v5/shares/{uuid}"))).await.json()["share"]["status"], "revoked");
+    post_form(&app, Some(&s), &format!("/app/shares/{uuid}/restore"), &[("csrf_token", &s.csrf)]).await;
+    assert_eq!(app.call(app.fr("GET", &format!("/v5/shares/{uuid}"))).await.json()["share"]["status"], "active");
+
+    // Edit keeps the password unless a new one is typed.
+    let edit = get_as(&app, &s, &format!("/app/shares/{uuid}/edit")).await.text();
+    assert!(edit.contains("value=\"2031-08-31T18:29\""), "wall time in its zone");
+    let mut e = fields(&s.csrf);
+    e.retain(|(k, _)| k != "password" && k != "title");
+    e.push(("title".into(), "Board deck v2".into()));
+    e.push(("keep_password".into(), "1".into()));
+    let r = app
+        .call(
+            request("POST", &format!("/app/shares/{uuid}"))
+                .insert_header(("cookie", s.cookie.clone()))
+                .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                .set_payload(serde_urlencoded::to_string(&e).unwrap()),
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    let j = app.call(app.fr("GET", &format!("/v5/shares/{uuid}"))).await.json();
+    assert_eq!(j["share"]["title"], "Board deck v2");
+    assert_eq!(j["share"]["password_protected"], true);
+
+    // Activity page and delete with confirmation.
+    assert_eq!(get_as(&app, &s, &format!("/app/shares/{uuid}/activity")).await.status, 200);
+    assert!(get_as(&app, &s, &format!("/app/shares/{uuid}/delete")).await.text().contains("Its link stops working"));
+    let r = post_form(&app, Some(&s), &format!("/app/shares/{uuid}/delete"), &[("csrf_token", &s.csrf)]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(share_count(&app).await, 0);
+}
+
+#[actix_web::test]
+async fn users_shares_let_in_their_users() {
+    let app = TestApp::new().await;
+    add_user(&app);
+    let f = app.upload_one("/", "staff.txt", b"staff only").await;
+    let r = app
+        .call(json_body(app.fr("POST", "/v5/shares"), &json!({"title": "Staff", "access": "users", "users": [ADMIN_EMAIL],
+            "items": [{"type": "file_uuid", "identifiers": [f["uuid"]]}]})))
+        .await;
+    let uri = r.json()["share"]["share_uri"].as_str().unwrap().trim_start_matches("http://sharebox.test").to_string();
+
+    // Anonymous: to the login page, and back after signing in.
+    let r = app.call(request("GET", &uri)).await;
+    assert_eq!(r.status, 302);
+    let location = r.header("location").unwrap().to_string();
+    let next = location.strip_prefix("/login?next=").unwrap();
+    let (r, s) = sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD, &percent_encoding::percent_decode_str(next).decode_utf8().unwrap()).await;
+    assert_eq!(r.header("location"), Some(uri.as_str()));
+    let s = s.unwrap();
+    let page = get_as(&app, &s, &uri).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("staff.txt"));
+    let file = get_as(&app, &s, &format!("{uri}/files/{}", f["uuid"].as_str().unwrap())).await;
+    assert_eq!(file.body.as_ref(), b"staff only");
+
+    // Another signed-in user of the org: 403.
+    let (_, other) = sign_in(&app, OTHER_EMAIL, OTHER_PASSWORD, "/app").await;
+    let r = get_as(&app, &other.unwrap(), &uri).await;
+    assert_eq!(r.status, 403);
+}

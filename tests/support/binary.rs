@@ -1,0 +1,162 @@
+//! The real `sharebox` binary as a test fixture: spawned on a free port over a fresh data dir,
+//! its URL and first-start API key parsed from stdout, killed on drop.
+//!
+//! Include with `#[path = "support/binary.rs"] mod binary;`.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_sharebox");
+
+/// How long the server may take to print its `listening on` line.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:PORT`, no trailing slash.
+    pub url: String,
+    /// The API key printed at first start (`  API key:  <key>`).
+    pub key: String,
+    /// The org token printed at first start (`  org:      <token>`).
+    pub org: String,
+    pub data: PathBuf,
+    /// Everything printed on stdout before `listening on`.
+    pub banner: Vec<String>,
+    /// Where the server's stderr goes (beside the data dir).
+    pub log: PathBuf,
+}
+
+impl Server {
+    /// `sharebox serve --listen 127.0.0.1:0 --data-dir <data> <extra...>` with `RUST_LOG=warn`.
+    /// `data` must not exist yet or be empty: the first-start banner gives the key.
+    pub fn start(data: &Path, extra: &[&str]) -> Server {
+        let log = data.with_file_name(format!(
+            "{}.server.log",
+            data.file_name().and_then(|n| n.to_str()).unwrap_or("data")
+        ));
+        let log_file = std::fs::File::create(&log).expect("create server log");
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data)
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .env_remove("SHAREBOX_DATA_DIR")
+            .env_remove("SHAREBOX_LISTEN")
+            .env_remove("SHAREBOX_BASE_URL")
+            .env_remove("SHAREBOX_MAX_UPLOAD_BYTES")
+            .env_remove("SHAREBOX_SMTP_URL")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log_file))
+            .spawn()
+            .expect("spawn sharebox serve");
+
+        // A reader thread hands lines over and keeps draining stdout for the server's whole life,
+        // so a later print never meets a closed pipe.
+        let out = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                let _ = tx.send(line);
+            }
+        });
+
+        let mut banner = Vec::new();
+        let mut url = None;
+        while url.is_none() {
+            match rx.recv_timeout(START_TIMEOUT) {
+                Ok(line) => match line.split("listening on ").nth(1) {
+                    Some(u) => url = Some(u.trim().trim_end_matches('/').to_string()),
+                    None => banner.push(line),
+                },
+                Err(e) => {
+                    let _ = child.kill();
+                    let status = child.wait().ok();
+                    panic!(
+                        "server did not print `listening on` ({e}); exit {status:?}\n\
+                         stdout so far: {banner:#?}\nstderr:\n{}",
+                        std::fs::read_to_string(&log).unwrap_or_default()
+                    );
+                }
+            }
+        }
+        let url = url.unwrap();
+        let value = |label: &str| {
+            banner
+                .iter()
+                .find_map(|l| l.trim().strip_prefix(label).map(|v| v.trim().to_string()))
+        };
+        let key = value("API key:");
+        let org = value("org:");
+        let mut srv = Server {
+            child,
+            url,
+            key: String::new(),
+            org: String::new(),
+            data: data.to_path_buf(),
+            banner,
+            log,
+        };
+        assert!(
+            srv.url.starts_with("http://127.0.0.1:"),
+            "unexpected URL {:?}; stdout {:#?}",
+            srv.url,
+            srv.banner
+        );
+        srv.key = key.unwrap_or_else(|| panic!("no `API key:` line in {:#?}", srv.banner));
+        srv.org = org.unwrap_or_else(|| panic!("no `org:` line in {:#?}", srv.banner));
+        srv
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// A `kB` field of `/proc/<pid>/status` (`VmHWM`, `VmRSS`, ...) in bytes.
+    pub fn proc_status_bytes(&self, field: &str) -> u64 {
+        let path = format!("/proc/{}/status", self.pid());
+        let status = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let line = status
+            .lines()
+            .find(|l| l.starts_with(&format!("{field}:")))
+            .unwrap_or_else(|| panic!("no {field} in {path}:\n{status}"));
+        let mut words = line.split_whitespace().skip(1);
+        let n: u64 = words
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("bad line {line:?}"));
+        assert_eq!(words.next(), Some("kB"), "bad line {line:?}");
+        n * 1024
+    }
+
+    /// Resets the process's peak RSS (`VmHWM`) to its current RSS (Linux >= 4.0, writing `5` to
+    /// `/proc/<pid>/clear_refs`), so a later `VmHWM` is the peak of what came after. False if the
+    /// kernel refused.
+    pub fn reset_peak_rss(&self) -> bool {
+        std::fs::write(format!("/proc/{}/clear_refs", self.pid()), "5").is_ok()
+    }
+
+    /// The server's stderr so far (for assertion messages).
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Panics (with its stderr) if the server has exited.
+    pub fn assert_alive(&mut self) {
+        if let Some(status) = self.child.try_wait().expect("try_wait") {
+            panic!("server exited with {status}; stderr:\n{}", self.stderr());
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
