@@ -1,0 +1,289 @@
+//! Issue 7 acceptance: the zip of a 256 MiB share keeps the server's peak RSS under 64 MiB.
+//!
+//! The real binary gets four 64 MiB files (generated on the fly and streamed, never held), a
+//! share of them, and one GET of the share's `/zip`, which the test reads in pieces: it counts
+//! the bytes against `Content-Length`, checks the first local header and the end-of-central-
+//! directory record from the last 22 bytes, and never holds the zip. Then the server's own peak
+//! RSS (`VmHWM` from /proc, over its whole life) must be under 64 MiB.
+
+use std::io::{BufRead, BufReader, Cursor, Read};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_sharebox");
+const MIB: u64 = 1024 * 1024;
+const FILES: usize = 4;
+const FILE_SIZE: u64 = 64 * MIB;
+const RSS_LIMIT: u64 = 64 * MIB;
+const BOUNDARY: &str = "sharebox-public-memory-3f9a1c7e5b";
+const EOCD_LEN: usize = 22;
+
+/// The real server on a free port over a fresh data dir; killed on drop.
+struct Server {
+    child: Child,
+    url: String,
+    key: String,
+    log: std::path::PathBuf,
+}
+
+impl Server {
+    fn start(data: &Path) -> Server {
+        let log = data.with_extension("server.log");
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data)
+            .env("RUST_LOG", "warn")
+            .env_remove("SHAREBOX_DATA_DIR")
+            .env_remove("SHAREBOX_LISTEN")
+            .env_remove("SHAREBOX_BASE_URL")
+            .env_remove("SHAREBOX_MAX_UPLOAD_BYTES")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(std::fs::File::create(&log).expect("log")))
+            .spawn()
+            .expect("spawn sharebox serve");
+        // A thread keeps draining stdout so a later print never meets a closed pipe.
+        let out = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                let _ = tx.send(line);
+            }
+        });
+        let (mut url, mut key) = (None, None);
+        while url.is_none() {
+            let line = match rx.recv_timeout(Duration::from_secs(60)) {
+                Ok(l) => l,
+                Err(e) => {
+                    let _ = child.kill();
+                    panic!(
+                        "no `listening on` line ({e}); stderr:\n{}",
+                        std::fs::read_to_string(&log).unwrap_or_default()
+                    );
+                }
+            };
+            if let Some(u) = line.split("listening on ").nth(1) {
+                url = Some(u.trim().trim_end_matches('/').to_string());
+            } else if let Some(k) = line.trim().strip_prefix("API key:") {
+                key = Some(k.trim().to_string());
+            }
+        }
+        Server {
+            child,
+            url: url.unwrap(),
+            key: key.expect("no `API key:` line in the first-start banner"),
+            log,
+        }
+    }
+
+    /// A `kB` field of /proc/<pid>/status (`VmHWM`, `VmRSS`), in bytes.
+    fn status_bytes(&mut self, field: &str) -> u64 {
+        if let Some(s) = self.child.try_wait().expect("try_wait") {
+            panic!("server exited with {s}; stderr:\n{}", self.stderr());
+        }
+        let path = format!("/proc/{}/status", self.child.id());
+        let status = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let line = status
+            .lines()
+            .find(|l| l.starts_with(&format!("{field}:")))
+            .unwrap_or_else(|| panic!("no {field} in {path}"));
+        let kib: u64 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("bad line {line:?}"));
+        kib * 1024
+    }
+
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `left` pseudo-random bytes (xorshift64, one word per 8 bytes), made as they are read.
+struct Generated {
+    state: u64,
+    left: u64,
+}
+
+impl Read for Generated {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = (buf.len() as u64).min(self.left) as usize;
+        for chunk in buf[..n].chunks_mut(8) {
+            let mut x = self.state;
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            self.state = x;
+            chunk.copy_from_slice(&x.to_le_bytes()[..chunk.len()]);
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+fn json(res: Result<ureq::Response, ureq::Error>, what: &str, srv: &Server) -> serde_json::Value {
+    let res = match res {
+        Ok(r) => r,
+        Err(ureq::Error::Status(code, r)) => panic!(
+            "{what}: {code} {}\nserver stderr:\n{}",
+            r.into_string().unwrap_or_default(),
+            srv.stderr()
+        ),
+        Err(e) => panic!("{what}: {e}\nserver stderr:\n{}", srv.stderr()),
+    };
+    serde_json::from_str(&res.into_string().expect("body")).expect("JSON answer")
+}
+
+fn le16(b: &[u8]) -> u64 {
+    u16::from_le_bytes([b[0], b[1]]) as u64
+}
+fn le32(b: &[u8]) -> u64 {
+    u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64
+}
+
+#[test]
+fn zip_of_a_256_mib_share_keeps_server_peak_rss_under_64_mib() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut srv = Server::start(&dir.path().join("data"));
+    let start_hwm = srv.status_bytes("VmHWM");
+    let agent = ureq::AgentBuilder::new()
+        .timeout_connect(Duration::from_secs(10))
+        .timeout_read(Duration::from_secs(300))
+        .timeout_write(Duration::from_secs(300))
+        .build();
+
+    // Four uploads, each a multipart body streamed with a known length.
+    let mut uuids = Vec::new();
+    for i in 0..FILES {
+        let head = format!(
+            "--{BOUNDARY}\r\n\
+             Content-Disposition: form-data; name=\"file\"; filename=\"part-{i}.bin\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        );
+        let tail = format!("\r\n--{BOUNDARY}--\r\n");
+        let len = head.len() as u64 + FILE_SIZE + tail.len() as u64;
+        let mut gen = Generated {
+            state: 0x9e37_79b9_7f4a_7c15 ^ (i as u64 + 1),
+            left: FILE_SIZE,
+        };
+        let answer = json(
+            agent
+                .post(&format!("{}/default/v4/upload?folder=/big", srv.url))
+                .set("X-Filerobot-Key", &srv.key)
+                .set(
+                    "Content-Type",
+                    &format!("multipart/form-data; boundary={BOUNDARY}"),
+                )
+                .set("Content-Length", &len.to_string())
+                .send(Cursor::new(head).chain(&mut gen).chain(Cursor::new(tail))),
+            "upload",
+            &srv,
+        );
+        assert_eq!(gen.left, 0, "the whole file was sent");
+        assert_eq!(answer["file"]["size"]["bytes"], FILE_SIZE, "{answer}");
+        uuids.push(answer["file"]["uuid"].as_str().expect("uuid").to_string());
+    }
+    let upload_hwm = srv.status_bytes("VmHWM");
+
+    let answer = json(
+        agent
+            .post(&format!("{}/default/v5/shares", srv.url))
+            .set("X-Filerobot-Key", &srv.key)
+            .set("Content-Type", "application/json")
+            .send_string(
+                &serde_json::json!({
+                    "title": "Big zip",
+                    "items": [{"type": "file_uuid", "identifiers": uuids}],
+                })
+                .to_string(),
+            ),
+        "create share",
+        &srv,
+    );
+    let share_uri = answer["share"]["share_uri"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no share_uri in {answer}"))
+        .to_string();
+
+    // The zip, read in pieces: count, keep only the first 4 and the last 22 bytes.
+    let t0 = Instant::now();
+    let res = match agent.get(&format!("{share_uri}/zip")).call() {
+        Ok(r) => r,
+        Err(e) => panic!("zip: {e}\nserver stderr:\n{}", srv.stderr()),
+    };
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.content_type(), "application/zip");
+    let declared: u64 = res
+        .header("Content-Length")
+        .expect("the zip has a Content-Length")
+        .parse()
+        .expect("numeric Content-Length");
+    let mut reader = res.into_reader();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut head = Vec::with_capacity(4);
+    let mut tail: Vec<u8> = Vec::with_capacity(2 * EOCD_LEN);
+    let mut got: u64 = 0;
+    loop {
+        let n = reader.read(&mut buf).expect("read zip");
+        if n == 0 {
+            break;
+        }
+        let chunk = &buf[..n];
+        if head.len() < 4 {
+            let take = (4 - head.len()).min(n);
+            head.extend_from_slice(&chunk[..take]);
+        }
+        tail.extend_from_slice(&chunk[n.saturating_sub(EOCD_LEN)..]);
+        if tail.len() > EOCD_LEN {
+            tail.drain(..tail.len() - EOCD_LEN);
+        }
+        got += n as u64;
+    }
+    let zip_time = t0.elapsed();
+    assert_eq!(got, declared, "bytes read = Content-Length");
+    assert!(
+        got > FILES as u64 * FILE_SIZE,
+        "the zip ({got} bytes) holds the four files stored"
+    );
+    assert_eq!(le32(&head), 0x0403_4b50, "starts with a local file header");
+    assert_eq!(tail.len(), EOCD_LEN);
+    assert_eq!(le32(&tail[0..]), 0x0605_4b50, "ends with the EOCD record");
+    assert_eq!(le16(&tail[8..]), FILES as u64, "entries on this disk");
+    assert_eq!(le16(&tail[10..]), FILES as u64, "entries in total");
+    let (cd_size, cd_offset) = (le32(&tail[12..]), le32(&tail[16..]));
+    assert_eq!(le16(&tail[20..]), 0, "no comment");
+    assert_eq!(
+        cd_offset + cd_size + EOCD_LEN as u64,
+        got,
+        "the central directory ends where the EOCD starts"
+    );
+
+    let hwm = srv.status_bytes("VmHWM");
+    let rss = srv.status_bytes("VmRSS");
+    let mib = |b: u64| b as f64 / MIB as f64;
+    println!(
+        "server VmHWM {:.1} MiB (after start {:.1}, after uploads {:.1}); VmRSS now {:.1} MiB; \
+         zip of {got} bytes in {:.2}s",
+        mib(hwm),
+        mib(start_hwm),
+        mib(upload_hwm),
+        mib(rss),
+        zip_time.as_secs_f64()
+    );
+    assert!(
+        hwm < RSS_LIMIT,
+        "server peak RSS {:.1} MiB is not under 64 MiB",
+        mib(hwm)
+    );
+}
