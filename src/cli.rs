@@ -237,6 +237,7 @@ pub async fn serve(settings: Settings) -> Result<(), AppError> {
             }
         })
     };
+    let mailer = crate::mail::worker::spawn(state.clone());
     actix_web::HttpServer::new(move || app(app_state.clone()))
         .tcp_nodelay(true)
         .shutdown_timeout(10)
@@ -244,6 +245,7 @@ pub async fn serve(settings: Settings) -> Result<(), AppError> {
         .run()
         .await?;
     flusher.abort();
+    mailer.abort();
     // Counts of the last moments are written before the process ends.
     state.counters.flush(&state.db).await?;
     tracing::info!("stopped");

@@ -22,7 +22,10 @@ fn cookie_pair(set: &str) -> String {
 /// The value of a hidden input in a page.
 fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {html}"))
+        + marker.len();
     html[start..].split('"').next().unwrap().to_string()
 }
 
@@ -31,12 +34,25 @@ struct Session {
     csrf: String,
 }
 
-async fn sign_in(app: &TestApp, email: &str, password: &str, next: &str) -> (Resp, Option<Session>) {
-    let form = app.call(request("GET", &format!("/login?next={next}"))).await;
+async fn sign_in(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+    next: &str,
+) -> (Resp, Option<Session>) {
+    let form = app
+        .call(request("GET", &format!("/login?next={next}")))
+        .await;
     let html = form.text();
     let csrf = hidden(&html, "csrf_token");
     let pre = cookie_pair(set_cookie(&form, "sb_login_csrf").expect("login csrf cookie"));
-    let body = serde_urlencoded::to_string([("csrf_token", csrf.as_str()), ("next", next), ("email", email), ("password", password)]).unwrap();
+    let body = serde_urlencoded::to_string([
+        ("csrf_token", csrf.as_str()),
+        ("next", next),
+        ("email", email),
+        ("password", password),
+    ])
+    .unwrap();
     let r = app
         .call(
             request("POST", "/login")
@@ -48,8 +64,13 @@ async fn sign_in(app: &TestApp, email: &str, password: &str, next: &str) -> (Res
     let session = set_cookie(&r, "sb_session").map(cookie_pair);
     let session = match session {
         Some(cookie) => {
-            let lib = app.call(request("GET", "/app").insert_header(("cookie", cookie.clone()))).await;
-            Some(Session { csrf: hidden(&lib.text(), "csrf_token"), cookie })
+            let lib = app
+                .call(request("GET", "/app").insert_header(("cookie", cookie.clone())))
+                .await;
+            Some(Session {
+                csrf: hidden(&lib.text(), "csrf_token"),
+                cookie,
+            })
         }
         None => None,
     };
@@ -63,10 +84,16 @@ async fn admin(app: &TestApp) -> Session {
 }
 
 async fn get_as(app: &TestApp, s: &Session, path: &str) -> Resp {
-    app.call(request("GET", path).insert_header(("cookie", s.cookie.clone()))).await
+    app.call(request("GET", path).insert_header(("cookie", s.cookie.clone())))
+        .await
 }
 
-async fn post_form(app: &TestApp, s: Option<&Session>, path: &str, fields: &[(&str, &str)]) -> Resp {
+async fn post_form(
+    app: &TestApp,
+    s: Option<&Session>,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> Resp {
     let mut req = request("POST", path)
         .insert_header(("content-type", "application/x-www-form-urlencoded"))
         .set_payload(serde_urlencoded::to_string(fields).unwrap());
@@ -77,7 +104,9 @@ async fn post_form(app: &TestApp, s: Option<&Session>, path: &str, fields: &[(&s
 }
 
 async fn share_count(app: &TestApp) -> i64 {
-    app.call(app.fr("GET", "/v5/shares")).await.json()["total"].as_i64().unwrap()
+    app.call(app.fr("GET", "/v5/shares")).await.json()["total"]
+        .as_i64()
+        .unwrap()
 }
 
 fn add_user(app: &TestApp) {
@@ -98,7 +127,10 @@ async fn sign_in_rules() {
     let app = TestApp::new().await;
     let r = app.call(request("GET", "/app/shares?x=1")).await;
     assert_eq!(r.status, 303);
-    assert_eq!(r.header("location"), Some("/login?next=%2Fapp%2Fshares%3Fx%3D1"));
+    assert_eq!(
+        r.header("location"),
+        Some("/login?next=%2Fapp%2Fshares%3Fx%3D1")
+    );
 
     let form = app.call(request("GET", "/login?next=/app/shares")).await;
     assert_eq!(form.status, 200);
@@ -107,9 +139,19 @@ async fn sign_in_rules() {
         assert!(html.contains(field), "{field} missing");
     }
     assert_eq!(hidden(&html, "next"), "/app/shares");
-    for evil in ["//evil.example", "https://evil.example/x", "/\\evil.example", "javascript:alert(1)"] {
-        let enc: String = percent_encoding::utf8_percent_encode(evil, percent_encoding::NON_ALPHANUMERIC).to_string();
-        let html = app.call(request("GET", &format!("/login?next={enc}"))).await.text();
+    for evil in [
+        "//evil.example",
+        "https://evil.example/x",
+        "/\\evil.example",
+        "javascript:alert(1)",
+    ] {
+        let enc: String =
+            percent_encoding::utf8_percent_encode(evil, percent_encoding::NON_ALPHANUMERIC)
+                .to_string();
+        let html = app
+            .call(request("GET", &format!("/login?next={enc}")))
+            .await
+            .text();
         assert_eq!(hidden(&html, "next"), "/app", "{evil}");
     }
     // A posted next is checked again.
@@ -121,7 +163,10 @@ async fn sign_in_rules() {
     assert_eq!(r.status, 401);
     assert!(s.is_none());
     assert!(r.text().contains("The email or password is wrong."));
-    assert!(r.text().contains(&format!("value=\"{ADMIN_EMAIL}\"")), "the email stays");
+    assert!(
+        r.text().contains(&format!("value=\"{ADMIN_EMAIL}\"")),
+        "the email stays"
+    );
 
     // A session cookie: HttpOnly, SameSite=Lax, Path=/, a new id at every sign-in.
     let (r, first) = sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD, "/app/shares").await;
@@ -137,17 +182,37 @@ async fn sign_in_rules() {
     assert_ne!(first.csrf, second.csrf);
 
     // A login form post without its pre-session token is refused.
-    let r = post_form(&app, None, "/login", &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD), ("csrf_token", "x")]).await;
+    let r = post_form(
+        &app,
+        None,
+        "/login",
+        &[
+            ("email", ADMIN_EMAIL),
+            ("password", ADMIN_PASSWORD),
+            ("csrf_token", "x"),
+        ],
+    )
+    .await;
     assert_eq!(r.status, 403);
 
     // Logout needs the token, then ends the session.
     let r = post_form(&app, Some(&first), "/logout", &[("csrf_token", "nope")]).await;
     assert_eq!(r.status, 403);
     assert_eq!(get_as(&app, &first, "/app").await.status, 200);
-    let r = post_form(&app, Some(&first), "/logout", &[("csrf_token", &first.csrf)]).await;
+    let r = post_form(
+        &app,
+        Some(&first),
+        "/logout",
+        &[("csrf_token", &first.csrf)],
+    )
+    .await;
     assert_eq!(r.status, 303);
     assert_eq!(get_as(&app, &first, "/app").await.status, 303);
-    assert_eq!(get_as(&app, &second, "/app").await.status, 200, "other sessions live on");
+    assert_eq!(
+        get_as(&app, &second, "/app").await.status,
+        200,
+        "other sessions live on"
+    );
 }
 
 #[actix_web::test]
@@ -171,23 +236,36 @@ async fn library_upload_and_folders() {
     assert!(html.contains("report &#60;2030&#62;.pdf") && html.contains("application/pdf"));
 
     // Upload through the UI: the v4 answer with the token in a header; refused without it.
-    let mp = multipart(&[("file", Some("ui.txt"), None, b"from the ui"), ("file", Some("two.txt"), None, b"2")]);
+    let mp = multipart(&[
+        ("file", Some("ui.txt"), None, b"from the ui"),
+        ("file", Some("two.txt"), None, b"2"),
+    ]);
     let r = app
         .call(
             request("POST", "/app/upload")
                 .insert_header(("cookie", s.cookie.clone()))
-                .insert_header(("content-type", format!("multipart/form-data; boundary={BOUNDARY}")))
+                .insert_header((
+                    "content-type",
+                    format!("multipart/form-data; boundary={BOUNDARY}"),
+                ))
                 .set_payload(mp.clone()),
         )
         .await;
     assert_eq!(r.status, 403);
-    assert_eq!(app.call(app.fr("GET", "/v4/files")).await.json()["total"], 1, "nothing stored");
+    assert_eq!(
+        app.call(app.fr("GET", "/v4/files")).await.json()["total"],
+        1,
+        "nothing stored"
+    );
     let r = app
         .call(
             request("POST", "/app/upload")
                 .insert_header(("cookie", s.cookie.clone()))
                 .insert_header(("x-csrf-token", s.csrf.clone()))
-                .insert_header(("content-type", format!("multipart/form-data; boundary={BOUNDARY}")))
+                .insert_header((
+                    "content-type",
+                    format!("multipart/form-data; boundary={BOUNDARY}"),
+                ))
                 .set_payload(mp.clone()),
         )
         .await;
@@ -201,7 +279,10 @@ async fn library_upload_and_folders() {
         .call(
             request("POST", "/app/upload")
                 .insert_header(("X-Filerobot-Key", app.key.clone()))
-                .insert_header(("content-type", format!("multipart/form-data; boundary={BOUNDARY}")))
+                .insert_header((
+                    "content-type",
+                    format!("multipart/form-data; boundary={BOUNDARY}"),
+                ))
                 .set_payload(mp.clone()),
         )
         .await;
@@ -211,7 +292,10 @@ async fn library_upload_and_folders() {
         .call(
             request("POST", &format!("/app/upload?csrf_token={}", s.csrf))
                 .insert_header(("cookie", s.cookie.clone()))
-                .insert_header(("content-type", format!("multipart/form-data; boundary={BOUNDARY}")))
+                .insert_header((
+                    "content-type",
+                    format!("multipart/form-data; boundary={BOUNDARY}"),
+                ))
                 .set_payload(multipart(&[("file", Some("plain.txt"), None, b"p")])),
         )
         .await;
@@ -220,21 +304,68 @@ async fn library_upload_and_folders() {
 
     // New folder, rename, delete with a confirmation page.
     let root = hidden(&get_as(&app, &s, "/app").await.text(), "folder_uuid");
-    let r = post_form(&app, Some(&s), "/app/folders", &[("csrf_token", &s.csrf), ("folder_uuid", &root), ("name", "Reports")]).await;
+    let r = post_form(
+        &app,
+        Some(&s),
+        "/app/folders",
+        &[
+            ("csrf_token", &s.csrf),
+            ("folder_uuid", &root),
+            ("name", "Reports"),
+        ],
+    )
+    .await;
     assert_eq!(r.status, 303);
-    let folder = app.call(app.fr("GET", "/v4/folders?folder=/Reports")).await.json()["folder"].clone();
+    let folder = app
+        .call(app.fr("GET", "/v4/folders?folder=/Reports"))
+        .await
+        .json()["folder"]
+        .clone();
     let fu = folder["uuid"].as_str().unwrap();
-    let r = post_form(&app, Some(&s), &format!("/app/folders/{fu}/rename"), &[("csrf_token", &s.csrf), ("name", "Reports 2030")]).await;
+    let r = post_form(
+        &app,
+        Some(&s),
+        &format!("/app/folders/{fu}/rename"),
+        &[("csrf_token", &s.csrf), ("name", "Reports 2030")],
+    )
+    .await;
     assert_eq!(r.status, 303);
-    assert_eq!(app.call(app.fr("GET", &format!("/v4/folders/{fu}"))).await.json()["folder"]["name"], "Reports 2030");
+    assert_eq!(
+        app.call(app.fr("GET", &format!("/v4/folders/{fu}")))
+            .await
+            .json()["folder"]["name"],
+        "Reports 2030"
+    );
     let confirm = get_as(&app, &s, &format!("/app/folders/{fu}/delete")).await;
     assert!(confirm.text().contains("Delete the folder “/Reports 2030”"));
-    let r = post_form(&app, Some(&s), &format!("/app/folders/{fu}/delete"), &[("csrf_token", "stale")]).await;
+    let r = post_form(
+        &app,
+        Some(&s),
+        &format!("/app/folders/{fu}/delete"),
+        &[("csrf_token", "stale")],
+    )
+    .await;
     assert_eq!(r.status, 403);
-    assert_eq!(app.call(app.fr("GET", &format!("/v4/folders/{fu}"))).await.status, 200);
-    let r = post_form(&app, Some(&s), &format!("/app/folders/{fu}/delete"), &[("csrf_token", &s.csrf)]).await;
+    assert_eq!(
+        app.call(app.fr("GET", &format!("/v4/folders/{fu}")))
+            .await
+            .status,
+        200
+    );
+    let r = post_form(
+        &app,
+        Some(&s),
+        &format!("/app/folders/{fu}/delete"),
+        &[("csrf_token", &s.csrf)],
+    )
+    .await;
     assert_eq!(r.status, 303);
-    assert_eq!(app.call(app.fr("GET", &format!("/v4/folders/{fu}"))).await.status, 404);
+    assert_eq!(
+        app.call(app.fr("GET", &format!("/v4/folders/{fu}")))
+            .await
+            .status,
+        404
+    );
 }
 
 #[actix_web::test]
@@ -248,8 +379,14 @@ async fn share_form_csrf_zones_and_dashboard() {
     assert_eq!(form.status, 200);
     let html = form.text();
     assert!(html.contains("deck.pdf"));
-    assert!(html.contains(&format!("value=\"file:{fu}\" checked")), "preselected from the library");
-    assert!(html.contains("<option value=\"Europe/Sofia\"") && html.contains("<option value=\"America/St_Johns\""));
+    assert!(
+        html.contains(&format!("value=\"file:{fu}\" checked")),
+        "preselected from the library"
+    );
+    assert!(
+        html.contains("<option value=\"Europe/Sofia\"")
+            && html.contains("<option value=\"America/St_Johns\"")
+    );
 
     let item = format!("file:{fu}");
     let fields = |csrf: &str| -> Vec<(String, String)> {
@@ -267,7 +404,11 @@ async fn share_form_csrf_zones_and_dashboard() {
             ("message".into(), "Please review".into()),
         ]
     };
-    let as_refs = |v: &Vec<(String, String)>| v.iter().map(|(a, b)| (a.clone(), b.clone())).collect::<Vec<_>>();
+    let as_refs = |v: &Vec<(String, String)>| {
+        v.iter()
+            .map(|(a, b)| (a.clone(), b.clone()))
+            .collect::<Vec<_>>()
+    };
     let post = |fields: Vec<(String, String)>, sess: &Session| {
         let req = request("POST", "/app/shares")
             .insert_header(("cookie", sess.cookie.clone()))
@@ -292,8 +433,16 @@ async fn share_form_csrf_zones_and_dashboard() {
     let r = post(bad, &s).await;
     assert_eq!(r.status, 400);
     let html = r.text();
-    assert!(html.contains("id=\"error-expires_tz\"") && html.contains("&#39;Mars/Olympus&#39; is not an IANA time zone"), "{html}");
-    assert!(html.contains("value=\"Board deck\"") && html.contains("Please review") && html.contains("a@x.test\nb@x.test"));
+    assert!(
+        html.contains("id=\"error-expires_tz\"")
+            && html.contains("&#39;Mars/Olympus&#39; is not an IANA time zone"),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"Board deck\"")
+            && html.contains("Please review")
+            && html.contains("a@x.test\nb@x.test")
+    );
     assert!(!html.contains("deck pass"), "the password is never echoed");
     assert_eq!(share_count(&app).await, 0);
 
@@ -308,7 +457,10 @@ async fn share_form_csrf_zones_and_dashboard() {
     assert_eq!(share["password_protected"], true);
     assert_eq!(share["recipients"].as_array().unwrap().len(), 2);
     assert!(share["owner_uuid"].is_string());
-    assert_eq!(r.header("location"), Some(format!("/app/shares?created={}", share["uuid"].as_str().unwrap()).as_str()));
+    assert_eq!(
+        r.header("location"),
+        Some(format!("/app/shares?created={}", share["uuid"].as_str().unwrap()).as_str())
+    );
 
     // The dashboard lists it with its link, expiry in its zone and delivery states.
     let html = get_as(&app, &s, "/app/shares").await.text();
@@ -317,18 +469,54 @@ async fn share_form_csrf_zones_and_dashboard() {
 
     // Extend by a week in one click; revoke and restore.
     let uuid = share["uuid"].as_str().unwrap();
-    let r = post_form(&app, Some(&s), &format!("/app/shares/{uuid}/extend"), &[("csrf_token", &s.csrf), ("by", "week")]).await;
+    let r = post_form(
+        &app,
+        Some(&s),
+        &format!("/app/shares/{uuid}/extend"),
+        &[("csrf_token", &s.csrf), ("by", "week")],
+    )
+    .await;
     assert_eq!(r.status, 303);
-    let j = app.call(app.fr("GET", &format!("/v5/shares/{uuid}"))).await.json();
+    let j = app
+        .call(app.fr("GET", &format!("/v5/shares/{uuid}")))
+        .await
+        .json();
     assert_eq!(j["share"]["expires_at"], "2031-08-31T15:29:00Z");
-    post_form(&app, Some(&s), &format!("/app/shares/{uuid}/revoke"), &[("csrf_token", &s.csrf)]).await;
-    assert_eq!(app.call(app.fr("GET", &format!("/v5/shares/{uuid}"))).await.json()["share"]["status"], "revoked");
-    post_form(&app, Some(&s), &format!("/app/shares/{uuid}/restore"), &[("csrf_token", &s.csrf)]).await;
-    assert_eq!(app.call(app.fr("GET", &format!("/v5/shares/{uuid}"))).await.json()["share"]["status"], "active");
+    post_form(
+        &app,
+        Some(&s),
+        &format!("/app/shares/{uuid}/revoke"),
+        &[("csrf_token", &s.csrf)],
+    )
+    .await;
+    assert_eq!(
+        app.call(app.fr("GET", &format!("/v5/shares/{uuid}")))
+            .await
+            .json()["share"]["status"],
+        "revoked"
+    );
+    post_form(
+        &app,
+        Some(&s),
+        &format!("/app/shares/{uuid}/restore"),
+        &[("csrf_token", &s.csrf)],
+    )
+    .await;
+    assert_eq!(
+        app.call(app.fr("GET", &format!("/v5/shares/{uuid}")))
+            .await
+            .json()["share"]["status"],
+        "active"
+    );
 
     // Edit keeps the password unless a new one is typed.
-    let edit = get_as(&app, &s, &format!("/app/shares/{uuid}/edit")).await.text();
-    assert!(edit.contains("value=\"2031-08-31T18:29\""), "wall time in its zone");
+    let edit = get_as(&app, &s, &format!("/app/shares/{uuid}/edit"))
+        .await
+        .text();
+    assert!(
+        edit.contains("value=\"2031-08-31T18:29\""),
+        "wall time in its zone"
+    );
     let mut e = fields(&s.csrf);
     e.retain(|(k, _)| k != "password" && k != "title");
     e.push(("title".into(), "Board deck v2".into()));
@@ -342,14 +530,31 @@ async fn share_form_csrf_zones_and_dashboard() {
         )
         .await;
     assert_eq!(r.status, 303);
-    let j = app.call(app.fr("GET", &format!("/v5/shares/{uuid}"))).await.json();
+    let j = app
+        .call(app.fr("GET", &format!("/v5/shares/{uuid}")))
+        .await
+        .json();
     assert_eq!(j["share"]["title"], "Board deck v2");
     assert_eq!(j["share"]["password_protected"], true);
 
     // Activity page and delete with confirmation.
-    assert_eq!(get_as(&app, &s, &format!("/app/shares/{uuid}/activity")).await.status, 200);
-    assert!(get_as(&app, &s, &format!("/app/shares/{uuid}/delete")).await.text().contains("Its link stops working"));
-    let r = post_form(&app, Some(&s), &format!("/app/shares/{uuid}/delete"), &[("csrf_token", &s.csrf)]).await;
+    assert_eq!(
+        get_as(&app, &s, &format!("/app/shares/{uuid}/activity"))
+            .await
+            .status,
+        200
+    );
+    assert!(get_as(&app, &s, &format!("/app/shares/{uuid}/delete"))
+        .await
+        .text()
+        .contains("Its link stops working"));
+    let r = post_form(
+        &app,
+        Some(&s),
+        &format!("/app/shares/{uuid}/delete"),
+        &[("csrf_token", &s.csrf)],
+    )
+    .await;
     assert_eq!(r.status, 303);
     assert_eq!(share_count(&app).await, 0);
 }
@@ -360,23 +565,43 @@ async fn users_shares_let_in_their_users() {
     add_user(&app);
     let f = app.upload_one("/", "staff.txt", b"staff only").await;
     let r = app
-        .call(json_body(app.fr("POST", "/v5/shares"), &json!({"title": "Staff", "access": "users", "users": [ADMIN_EMAIL],
-            "items": [{"type": "file_uuid", "identifiers": [f["uuid"]]}]})))
+        .call(json_body(
+            app.fr("POST", "/v5/shares"),
+            &json!({"title": "Staff", "access": "users", "users": [ADMIN_EMAIL],
+            "items": [{"type": "file_uuid", "identifiers": [f["uuid"]]}]}),
+        ))
         .await;
-    let uri = r.json()["share"]["share_uri"].as_str().unwrap().trim_start_matches("http://sharebox.test").to_string();
+    let uri = r.json()["share"]["share_uri"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://sharebox.test")
+        .to_string();
 
     // Anonymous: to the login page, and back after signing in.
     let r = app.call(request("GET", &uri)).await;
     assert_eq!(r.status, 302);
     let location = r.header("location").unwrap().to_string();
     let next = location.strip_prefix("/login?next=").unwrap();
-    let (r, s) = sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD, &percent_encoding::percent_decode_str(next).decode_utf8().unwrap()).await;
+    let (r, s) = sign_in(
+        &app,
+        ADMIN_EMAIL,
+        ADMIN_PASSWORD,
+        &percent_encoding::percent_decode_str(next)
+            .decode_utf8()
+            .unwrap(),
+    )
+    .await;
     assert_eq!(r.header("location"), Some(uri.as_str()));
     let s = s.unwrap();
     let page = get_as(&app, &s, &uri).await;
     assert_eq!(page.status, 200);
     assert!(page.text().contains("staff.txt"));
-    let file = get_as(&app, &s, &format!("{uri}/files/{}", f["uuid"].as_str().unwrap())).await;
+    let file = get_as(
+        &app,
+        &s,
+        &format!("{uri}/files/{}", f["uuid"].as_str().unwrap()),
+    )
+    .await;
     assert_eq!(file.body.as_ref(), b"staff only");
 
     // Another signed-in user of the org: 403.

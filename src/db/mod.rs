@@ -5,6 +5,7 @@
 
 pub mod assets;
 pub mod orgs;
+pub mod outbox;
 pub mod shares;
 pub mod uploads;
 

@@ -264,7 +264,8 @@ fn resolve_items(
                         folder_id: Some(f.id),
                         uuid: f.uuid,
                         recursive: kept.map_or(s.recursive, |k| k.recursive),
-                        visibility: kept.map_or_else(|| s.visibility.clone(), |k| k.visibility.clone()),
+                        visibility: kept
+                            .map_or_else(|| s.visibility.clone(), |k| k.visibility.clone()),
                     }
                 }),
         };
@@ -969,6 +970,26 @@ pub async fn open(
         unlock_token: Some(token),
         ip_hash: ip,
     })
+}
+
+/// A share by its id with the sender's name, for the mail worker (None once deleted).
+pub async fn mail_view(state: &AppState, share_id: i64) -> Result<Option<(Share, String)>, AppError> {
+    let (counters, base, now) = (state.counters.clone(), state.config.base_url.clone(), state.clock.now());
+    state
+        .db
+        .read(move |c| {
+            let Some(row) = q::find_share_by_id(c, share_id)? else {
+                return Ok(None);
+            };
+            let sender = match &row.owner_uuid {
+                Some(u) => q::find_org_user(c, row.org_id, u)?.map(|u| u.email),
+                None => None,
+            };
+            let view = load_view(c, row, &counters, &base, now)?;
+            let sender = sender.unwrap_or_else(|| format!("Someone at {}", view.org_token));
+            Ok(Some((view, sender)))
+        })
+        .await
 }
 
 /// The share link: (puid, slug) of a share of org `token` that is not deleted or revoked.

@@ -5,7 +5,9 @@ use crate::api::{peer_addr, Params};
 use crate::db::assets::{Order, OrderField, Page};
 use crate::domain::assets::{self, FolderRef};
 use crate::domain::auth::{self, WebUser};
-use crate::domain::shares::{self, ItemKind, ItemSpec, RecipientSpec, Share, SharePatch, StatusChange, TimeValue, UserSpec};
+use crate::domain::shares::{
+    self, ItemKind, ItemSpec, RecipientSpec, Share, SharePatch, StatusChange, TimeValue, UserSpec,
+};
 use crate::domain::types::{pretty_size, Email, FolderPath, Name};
 use crate::domain::window::{display_in, State};
 use crate::error::AppError;
@@ -68,7 +70,11 @@ impl FormFields {
         Ok(FormFields(map))
     }
     pub fn get(&self, name: &str) -> &str {
-        self.0.get(name).and_then(|v| v.last()).map(String::as_str).unwrap_or("")
+        self.0
+            .get(name)
+            .and_then(|v| v.last())
+            .map(String::as_str)
+            .unwrap_or("")
     }
     fn all(&self, name: &str) -> Vec<String> {
         self.0.get(name).cloned().unwrap_or_default()
@@ -81,10 +87,17 @@ impl FromRequest for FormFields {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let mut payload = payload.take();
-        let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let ct = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
         Box::pin(async move {
             if !ct.starts_with("application/x-www-form-urlencoded") {
-                return Err(AppError::UnsupportedMediaType(format!("A form is application/x-www-form-urlencoded, not {ct}.")));
+                return Err(AppError::UnsupportedMediaType(format!(
+                    "A form is application/x-www-form-urlencoded, not {ct}."
+                )));
             }
             let body = crate::api::read_body(&mut payload).await?;
             FormFields::parse(&body)
@@ -102,12 +115,17 @@ fn check_csrf(user: &WebUser, token: Option<&str>) -> Result<(), AppError> {
 }
 
 fn see_other(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_string())).finish()
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to.to_string()))
+        .finish()
 }
 
 /// Only local paths: `/x`, never `//host`, `/\host` or a scheme.
 pub fn safe_next(next: &str) -> String {
-    let ok = next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.contains(['\r', '\n']);
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.contains(['\r', '\n']);
     if ok {
         next.to_string()
     } else {
@@ -127,8 +145,20 @@ struct LoginPage<'a> {
     error: Option<&'a str>,
 }
 
-fn login_page(csrf: &str, next: &str, email: &str, error: Option<&str>, status: StatusCode, state: &AppState) -> Result<HttpResponse, AppError> {
-    let mut res = page(&LoginPage { csrf, next, email, error })?;
+fn login_page(
+    csrf: &str,
+    next: &str,
+    email: &str,
+    error: Option<&str>,
+    status: StatusCode,
+    state: &AppState,
+) -> Result<HttpResponse, AppError> {
+    let mut res = page(&LoginPage {
+        csrf,
+        next,
+        email,
+        error,
+    })?;
     *res.status_mut() = status;
     // A pre-session token: the form must come from this site (double submit).
     let cookie = Cookie::build(LOGIN_CSRF_COOKIE, csrf.to_string())
@@ -144,19 +174,37 @@ fn login_page(csrf: &str, next: &str, email: &str, error: Option<&str>, status: 
 pub async fn login_form(req: HttpRequest, params: Params) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     let next = safe_next(params.get("next").unwrap_or("/app"));
-    login_page(&auth::new_secret(""), &next, "", None, StatusCode::OK, &state)
+    login_page(
+        &auth::new_secret(""),
+        &next,
+        "",
+        None,
+        StatusCode::OK,
+        &state,
+    )
 }
 
 pub async fn login(req: HttpRequest, form: FormFields) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     let next = safe_next(form.get("next"));
-    let expected = req.cookie(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
+    let expected = req
+        .cookie(LOGIN_CSRF_COOKIE)
+        .map(|c| c.value().to_string())
+        .unwrap_or_default();
     let sent = form.get("csrf_token");
     if expected.is_empty() || sent != expected {
         return Err(AppError::CsrfFailed);
     }
     let email = form.get("email");
-    match auth::web_login(&state.db, email, form.get("password"), &peer_addr(&req), state.clock.now()).await {
+    match auth::web_login(
+        &state.db,
+        email,
+        form.get("password"),
+        &peer_addr(&req),
+        state.clock.now(),
+    )
+    .await
+    {
         Ok(sid) => {
             let mut res = see_other(&next);
             let cookie = Cookie::build(SESSION_COOKIE, sid)
@@ -164,30 +212,56 @@ pub async fn login(req: HttpRequest, form: FormFields) -> Result<HttpResponse, A
                 .http_only(true)
                 .same_site(SameSite::Lax)
                 .secure(secure(&state))
-                .max_age(actix_web::cookie::time::Duration::seconds(auth::WEB_SESSION_SECS))
+                .max_age(actix_web::cookie::time::Duration::seconds(
+                    auth::WEB_SESSION_SECS,
+                ))
                 .finish();
             res.add_cookie(&cookie).map_err(AppError::internal)?;
             Ok(res)
         }
-        Err(AppError::InvalidCredentials) => {
-            login_page(&expected, &next, email, Some("The email or password is wrong."), StatusCode::UNAUTHORIZED, &state)
-        }
+        Err(AppError::InvalidCredentials) => login_page(
+            &expected,
+            &next,
+            email,
+            Some("The email or password is wrong."),
+            StatusCode::UNAUTHORIZED,
+            &state,
+        ),
         Err(AppError::TooManyAttempts { retry_after }) => {
-            let msg = format!("Too many failed attempts. Try again in {} minutes.", retry_after.div_ceil(60));
-            let mut res = login_page(&expected, &next, email, Some(&msg), StatusCode::TOO_MANY_REQUESTS, &state)?;
-            res.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after));
+            let msg = format!(
+                "Too many failed attempts. Try again in {} minutes.",
+                retry_after.div_ceil(60)
+            );
+            let mut res = login_page(
+                &expected,
+                &next,
+                email,
+                Some(&msg),
+                StatusCode::TOO_MANY_REQUESTS,
+                &state,
+            )?;
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after));
             Ok(res)
         }
         Err(e) => Err(e),
     }
 }
 
-pub async fn logout(req: HttpRequest, user: WebUser, form: FormFields) -> Result<HttpResponse, AppError> {
+pub async fn logout(
+    req: HttpRequest,
+    user: WebUser,
+    form: FormFields,
+) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     check_csrf(&user, Some(form.get("csrf_token")))?;
     auth::web_logout(&state.db, user.session_id).await?;
     let mut res = see_other("/login");
-    let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").http_only(true).same_site(SameSite::Lax).finish();
+    let mut gone = Cookie::build(SESSION_COOKIE, "")
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .finish();
     gone.make_removal();
     res.add_cookie(&gone).map_err(AppError::internal)?;
     Ok(res)
@@ -234,34 +308,68 @@ fn day(ts: i64) -> String {
     db::from_ts(ts).format("%-d %b %Y, %H:%M UTC").to_string()
 }
 
-const ALL: Page = Page { limit: -1, offset: 0 };
-const BY_NAME: Order = Order { field: OrderField::Name, desc: false };
+const ALL: Page = Page {
+    limit: -1,
+    offset: 0,
+};
+const BY_NAME: Order = Order {
+    field: OrderField::Name,
+    desc: false,
+};
 
-pub async fn library(req: HttpRequest, user: WebUser, params: Params) -> Result<HttpResponse, AppError> {
+pub async fn library(
+    req: HttpRequest,
+    user: WebUser,
+    params: Params,
+) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     let folder = match params.get("folder_uuid").filter(|f| !f.is_empty()) {
         Some(u) => FolderRef::Uuid(u.to_string()),
         None => FolderRef::Path(FolderPath::parse("folder", "/")?),
     };
-    let (current, folders, _) = assets::list_folders(&state.db, user.org_id, folder.clone(), false, BY_NAME, ALL).await?;
-    let (_, files, _) = assets::list_files(&state.db, user.org_id, FolderRef::Uuid(current.uuid.clone()), false, BY_NAME, ALL).await?;
+    let (current, folders, _) =
+        assets::list_folders(&state.db, user.org_id, folder.clone(), false, BY_NAME, ALL).await?;
+    let (_, files, _) = assets::list_files(
+        &state.db,
+        user.org_id,
+        FolderRef::Uuid(current.uuid.clone()),
+        false,
+        BY_NAME,
+        ALL,
+    )
+    .await?;
     // Breadcrumbs from the folder's path: each prefix is a folder of its own.
-    let mut crumbs = vec![Crumb { name: "Library".into(), href: "/app".into() }];
+    let mut crumbs = vec![Crumb {
+        name: "Library".into(),
+        href: "/app".into(),
+    }];
     let segments: Vec<&str> = current.path.split('/').filter(|s| !s.is_empty()).collect();
     for i in 0..segments.len().saturating_sub(1) {
         let p = FolderPath::parse("folder", &segments[..=i].join("/"))?;
         let f = assets::get_folder(&state.db, user.org_id, FolderRef::Path(p)).await?;
-        crumbs.push(Crumb { name: f.name.clone(), href: format!("/app?folder_uuid={}", f.uuid) });
+        crumbs.push(Crumb {
+            name: f.name.clone(),
+            href: format!("/app?folder_uuid={}", f.uuid),
+        });
     }
     let pg = Library {
         email: user.email.clone(),
         csrf: user.csrf.clone(),
         folder_uuid: current.uuid.clone(),
-        here: if current.parent_id.is_none() { String::new() } else { current.name.clone() },
+        here: if current.parent_id.is_none() {
+            String::new()
+        } else {
+            current.name.clone()
+        },
         crumbs,
         folders: folders
             .iter()
-            .map(|f| FolderRow { uuid: f.uuid.clone(), name: f.name.clone(), href: format!("/app?folder_uuid={}", f.uuid), date: day(f.updated_at) })
+            .map(|f| FolderRow {
+                uuid: f.uuid.clone(),
+                name: f.name.clone(),
+                href: format!("/app?folder_uuid={}", f.uuid),
+                date: day(f.updated_at),
+            })
             .collect(),
         files: files
             .iter()
@@ -287,26 +395,43 @@ fn back_to(folder_uuid: &str) -> String {
     }
 }
 
-pub async fn create_folder(req: HttpRequest, user: WebUser, form: FormFields) -> Result<HttpResponse, AppError> {
+pub async fn create_folder(
+    req: HttpRequest,
+    user: WebUser,
+    form: FormFields,
+) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     check_csrf(&user, Some(form.get("csrf_token")))?;
     let parent = form.get("folder_uuid");
     let name = Name::parse("name", form.get("name").trim())?;
-    let parent_row = assets::get_folder(&state.db, user.org_id, FolderRef::Uuid(parent.to_string())).await?;
+    let parent_row =
+        assets::get_folder(&state.db, user.org_id, FolderRef::Uuid(parent.to_string())).await?;
     let path = FolderPath::parse("name", &format!("{}/{}", parent_row.path, name))?;
     assets::create_folder(&state.db, user.org_id, path, state.clock.now()).await?;
     Ok(see_other(&back_to(parent)))
 }
 
-pub async fn rename(req: HttpRequest, user: WebUser, path: web::Path<(String, String)>, form: FormFields) -> Result<HttpResponse, AppError> {
+pub async fn rename(
+    req: HttpRequest,
+    user: WebUser,
+    path: web::Path<(String, String)>,
+    form: FormFields,
+) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     check_csrf(&user, Some(form.get("csrf_token")))?;
     let (kind, uuid) = path.into_inner();
     let name = Name::parse("name", form.get("name").trim())?;
     let now = state.clock.now();
     let back = match kind.as_str() {
-        "files" => assets::update_file(&state.db, user.org_id, uuid, Some(name), None, now).await?.folder_uuid,
-        "folders" => assets::rename_folder(&state.db, user.org_id, uuid, name, now).await?.parent_uuid.unwrap_or_default(),
+        "files" => {
+            assets::update_file(&state.db, user.org_id, uuid, Some(name), None, now)
+                .await?
+                .folder_uuid
+        }
+        "folders" => assets::rename_folder(&state.db, user.org_id, uuid, name, now)
+            .await?
+            .parent_uuid
+            .unwrap_or_default(),
         _ => return Err(AppError::not_found("This route")),
     };
     Ok(see_other(&back_to(&back)))
@@ -322,35 +447,68 @@ struct Confirm {
     back: String,
 }
 
-pub async fn confirm_delete(req: HttpRequest, user: WebUser, path: web::Path<(String, String)>) -> Result<HttpResponse, AppError> {
+pub async fn confirm_delete(
+    req: HttpRequest,
+    user: WebUser,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     let (kind, uuid) = path.into_inner();
     let (question, back) = match kind.as_str() {
         "files" => {
             let f = assets::get_file(&state.db, user.org_id, uuid.clone()).await?;
-            (format!("Delete the file “{}”? It leaves every share too.", f.name), back_to(&f.folder_uuid))
+            (
+                format!("Delete the file “{}”? It leaves every share too.", f.name),
+                back_to(&f.folder_uuid),
+            )
         }
         "folders" => {
-            let f = assets::get_folder(&state.db, user.org_id, FolderRef::Uuid(uuid.clone())).await?;
-            (format!("Delete the folder “{}” with everything in it?", f.path), back_to(f.parent_uuid.as_deref().unwrap_or("")))
+            let f =
+                assets::get_folder(&state.db, user.org_id, FolderRef::Uuid(uuid.clone())).await?;
+            (
+                format!("Delete the folder “{}” with everything in it?", f.path),
+                back_to(f.parent_uuid.as_deref().unwrap_or("")),
+            )
         }
         "shares" => {
             let s = shares::get(&state, user.org_id, &uuid).await?;
-            (format!("Delete the share “{}”? Its link stops working.", s.row.title), "/app/shares".into())
+            (
+                format!(
+                    "Delete the share “{}”? Its link stops working.",
+                    s.row.title
+                ),
+                "/app/shares".into(),
+            )
         }
         _ => return Err(AppError::not_found("This route")),
     };
-    page(&Confirm { email: user.email.clone(), csrf: user.csrf.clone(), question, action: format!("/app/{kind}/{uuid}/delete"), back })
+    page(&Confirm {
+        email: user.email.clone(),
+        csrf: user.csrf.clone(),
+        question,
+        action: format!("/app/{kind}/{uuid}/delete"),
+        back,
+    })
 }
 
-pub async fn delete(req: HttpRequest, user: WebUser, path: web::Path<(String, String)>, form: FormFields) -> Result<HttpResponse, AppError> {
+pub async fn delete(
+    req: HttpRequest,
+    user: WebUser,
+    path: web::Path<(String, String)>,
+    form: FormFields,
+) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     check_csrf(&user, Some(form.get("csrf_token")))?;
     let (kind, uuid) = path.into_inner();
     let back = match kind.as_str() {
-        "files" => assets::delete_file(&state.db, &state.blobs, user.org_id, uuid).await?.folder_uuid,
+        "files" => {
+            assets::delete_file(&state.db, &state.blobs, user.org_id, uuid)
+                .await?
+                .folder_uuid
+        }
         "folders" => {
-            let f = assets::get_folder(&state.db, user.org_id, FolderRef::Uuid(uuid.clone())).await?;
+            let f =
+                assets::get_folder(&state.db, user.org_id, FolderRef::Uuid(uuid.clone())).await?;
             assets::delete_folder(&state.db, &state.blobs, user.org_id, uuid, true).await?;
             f.parent_uuid.unwrap_or_default()
         }
@@ -365,23 +523,59 @@ pub async fn delete(req: HttpRequest, user: WebUser, path: web::Path<(String, St
 
 /// `POST /app/upload?folder_uuid=`: the v4 upload's rules and answer, for the session's org;
 /// a plain form post (no script) goes back to the folder.
-pub async fn upload(req: HttpRequest, user: WebUser, params: Params, payload: web::Payload) -> Result<HttpResponse, AppError> {
+pub async fn upload(
+    req: HttpRequest,
+    user: WebUser,
+    params: Params,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    let header_token = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok());
+    let header_token = req
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok());
     check_csrf(&user, header_token.or(params.get("csrf_token")))?;
     let folder = match params.get("folder_uuid").filter(|f| !f.is_empty()) {
         Some(u) => FolderRef::Uuid(u.to_string()),
         None => FolderRef::Path(FolderPath::parse("folder", "/")?),
     };
-    let (files, visibility) = crate::api::filerobot::assets::receive_upload(&req, &state, payload).await?;
-    let stored = assets::store_upload(&state.db, &state.blobs, user.org_id, folder, files, visibility, state.clock.now()).await?;
+    let (files, visibility) =
+        crate::api::filerobot::assets::receive_upload(&req, &state, payload).await?;
+    let stored = assets::store_upload(
+        &state.db,
+        &state.blobs,
+        user.org_id,
+        folder,
+        files,
+        visibility,
+        state.clock.now(),
+    )
+    .await?;
     if header_token.is_none() {
-        let back = stored.first().map(|f| f.folder_uuid.clone()).unwrap_or_default();
+        let back = stored
+            .first()
+            .map(|f| f.folder_uuid.clone())
+            .unwrap_or_default();
         return Ok(see_other(&back_to(&back)));
     }
-    let dtos: Vec<_> = stored.iter().map(|f| crate::api::filerobot::assets::FileDto::new(f, &state.config.base_url, &user.org_token)).collect();
-    let single = (dtos.len() == 1).then(|| crate::api::filerobot::assets::FileDto::new(&stored[0], &state.config.base_url, &user.org_token));
-    crate::api::filerobot::success(crate::api::filerobot::assets::UploadAnswer { status: "success", files: dtos, file: single })
+    let dtos: Vec<_> = stored
+        .iter()
+        .map(|f| {
+            crate::api::filerobot::assets::FileDto::new(f, &state.config.base_url, &user.org_token)
+        })
+        .collect();
+    let single = (dtos.len() == 1).then(|| {
+        crate::api::filerobot::assets::FileDto::new(
+            &stored[0],
+            &state.config.base_url,
+            &user.org_token,
+        )
+    });
+    crate::api::filerobot::success(crate::api::filerobot::assets::UploadAnswer {
+        status: "success",
+        files: dtos,
+        file: single,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -440,16 +634,24 @@ impl ShareFormPage {
 
 /// Which form field a service error belongs beside.
 fn form_field(service_field: &str) -> String {
-    let head = service_field.split(['[', '.']).next().unwrap_or(service_field);
+    let head = service_field
+        .split(['[', '.'])
+        .next()
+        .unwrap_or(service_field);
     match head {
         "auth" => "password".into(),
         other => other.into(),
     }
 }
 
-async fn library_picks(state: &AppState, org_id: i64, v: &ShareValues) -> Result<Vec<Pick>, AppError> {
+async fn library_picks(
+    state: &AppState,
+    org_id: i64,
+    v: &ShareValues,
+) -> Result<Vec<Pick>, AppError> {
     let root = FolderRef::Path(FolderPath::parse("folder", "/")?);
-    let (_, folders, _) = assets::list_folders(&state.db, org_id, root.clone(), true, BY_NAME, ALL).await?;
+    let (_, folders, _) =
+        assets::list_folders(&state.db, org_id, root.clone(), true, BY_NAME, ALL).await?;
     let (_, files, _) = assets::list_files(&state.db, org_id, root, true, BY_NAME, ALL).await?;
     let mut picks: Vec<Pick> = folders
         .into_iter()
@@ -458,7 +660,11 @@ async fn library_picks(state: &AppState, org_id: i64, v: &ShareValues) -> Result
             Pick {
                 checked: v.items.contains(&value),
                 recursive: v.recursive.contains(&f.uuid),
-                visibility: v.visibility.get(&f.uuid).cloned().unwrap_or_else(|| "PUB,ORG".into()),
+                visibility: v
+                    .visibility
+                    .get(&f.uuid)
+                    .cloned()
+                    .unwrap_or_else(|| "PUB,ORG".into()),
                 label: format!("{}/", f.path),
                 folder: true,
                 uuid: f.uuid,
@@ -468,7 +674,11 @@ async fn library_picks(state: &AppState, org_id: i64, v: &ShareValues) -> Result
         .collect();
     picks.extend(files.into_iter().map(|f| {
         let value = format!("file:{}", f.uuid);
-        let path = if f.folder_path == "/" { format!("/{}", f.name) } else { format!("{}/{}", f.folder_path, f.name) };
+        let path = if f.folder_path == "/" {
+            format!("/{}", f.name)
+        } else {
+            format!("{}/{}", f.folder_path, f.name)
+        };
         Pick {
             checked: v.items.contains(&value),
             recursive: false,
@@ -491,12 +701,22 @@ async fn share_form_page(
     errors: HashMap<String, String>,
 ) -> Result<HttpResponse, AppError> {
     let picks = library_picks(state, user.org_id, &v).await?;
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
     let pg = ShareFormPage {
         email: user.email.clone(),
         csrf: user.csrf.clone(),
-        heading: if editing.is_some() { "Edit share".into() } else { "New share".into() },
-        action: editing.map_or("/app/shares".into(), |s| format!("/app/shares/{}", s.row.uuid)),
+        heading: if editing.is_some() {
+            "Edit share".into()
+        } else {
+            "New share".into()
+        },
+        action: editing.map_or("/app/shares".into(), |s| {
+            format!("/app/shares/{}", s.row.uuid)
+        }),
         has_password: editing.is_some_and(Share::password_protected),
         editing: editing.is_some(),
         v,
@@ -515,7 +735,14 @@ fn values_from_form(form: &FormFields) -> ShareValues {
     for it in &items {
         if let Some(uuid) = it.strip_prefix("folder:") {
             let vis = form.get(&format!("visibility_{uuid}"));
-            visibility.insert(uuid.to_string(), if vis.is_empty() { "PUB,ORG".into() } else { vis.to_string() });
+            visibility.insert(
+                uuid.to_string(),
+                if vis.is_empty() {
+                    "PUB,ORG".into()
+                } else {
+                    vis.to_string()
+                },
+            );
         }
     }
     ShareValues {
@@ -538,7 +765,11 @@ fn values_from_form(form: &FormFields) -> ShareValues {
 }
 
 fn lines(text: &str) -> Vec<String> {
-    text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect()
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// The form as a patch for the share service; field errors name the form's fields.
@@ -549,7 +780,12 @@ fn patch_from_form(form: &FormFields, editing: bool) -> Result<SharePatch, AppEr
         let (kind, uuid) = match it.split_once(':') {
             Some(("file", u)) => (ItemKind::File, u),
             Some(("folder", u)) => (ItemKind::Folder, u),
-            _ => return Err(AppError::invalid(field, "pick files or folders from the library")),
+            _ => {
+                return Err(AppError::invalid(
+                    field,
+                    "pick files or folders from the library",
+                ))
+            }
         };
         let vis = form.get(&format!("visibility_{uuid}"));
         items.push(ItemSpec {
@@ -557,23 +793,42 @@ fn patch_from_form(form: &FormFields, editing: bool) -> Result<SharePatch, AppEr
             id: uuid.to_string(),
             field,
             recursive: form.all("recursive").iter().any(|r| r == uuid),
-            visibility: if vis.is_empty() { "PUB,ORG".into() } else { vis.to_string() },
+            visibility: if vis.is_empty() {
+                "PUB,ORG".into()
+            } else {
+                vis.to_string()
+            },
         });
     }
-    let time = |raw: &str| -> Option<TimeValue> { (!raw.trim().is_empty()).then(|| TimeValue::Raw(raw.trim().to_string())) };
-    let zone = |raw: &str| -> Option<String> { (!raw.trim().is_empty()).then(|| raw.trim().to_string()) };
+    let time = |raw: &str| -> Option<TimeValue> {
+        (!raw.trim().is_empty()).then(|| TimeValue::Raw(raw.trim().to_string()))
+    };
+    let zone =
+        |raw: &str| -> Option<String> { (!raw.trim().is_empty()).then(|| raw.trim().to_string()) };
     let max = form.get("max_downloads").trim();
     let max_downloads = if max.is_empty() {
         None
     } else {
-        Some(max.parse::<i64>().map_err(|_| AppError::invalid("max_downloads", "a whole number, or empty for no limit"))?)
+        Some(max.parse::<i64>().map_err(|_| {
+            AppError::invalid("max_downloads", "a whole number, or empty for no limit")
+        })?)
     };
     let recipients = lines(form.get("recipients"))
         .iter()
         .enumerate()
-        .map(|(i, e)| Email::parse(&format!("recipients[{i}]"), e).map(|email| RecipientSpec { email, name: None }))
+        .map(|(i, e)| {
+            Email::parse(&format!("recipients[{i}]"), e)
+                .map(|email| RecipientSpec { email, name: None })
+        })
         .collect::<Result<Vec<_>, _>>()?;
-    let users = lines(form.get("users")).into_iter().enumerate().map(|(i, key)| UserSpec { key, field: format!("users[{i}]") }).collect();
+    let users = lines(form.get("users"))
+        .into_iter()
+        .enumerate()
+        .map(|(i, key)| UserSpec {
+            key,
+            field: format!("users[{i}]"),
+        })
+        .collect();
     let password = form.get("password");
     let keep = editing && form.get("keep_password") == "1";
     Ok(SharePatch {
@@ -585,7 +840,11 @@ fn patch_from_form(form: &FormFields, editing: bool) -> Result<SharePatch, AppEr
         expires_tz: Some(zone(form.get("expires_tz"))),
         starts_at: Some(time(form.get("starts_at"))),
         expires_at: Some(time(form.get("expires_at"))),
-        password: if keep && password.is_empty() { None } else { Some((!password.is_empty()).then(|| password.to_string())) },
+        password: if keep && password.is_empty() {
+            None
+        } else {
+            Some((!password.is_empty()).then(|| password.to_string()))
+        },
         can_download: Some(form.get("permissions") != "READ"),
         max_downloads: Some(max_downloads),
         users_only: Some(form.get("access") == "users"),
@@ -598,21 +857,36 @@ fn patch_from_form(form: &FormFields, editing: bool) -> Result<SharePatch, AppEr
 
 fn errors_of(e: &AppError) -> Option<HashMap<String, String>> {
     match e {
-        AppError::InvalidField { field, message } => Some(HashMap::from([(form_field(field), message.clone())])),
+        AppError::InvalidField { field, message } => {
+            Some(HashMap::from([(form_field(field), message.clone())]))
+        }
         _ => None,
     }
 }
 
-pub async fn new_share(req: HttpRequest, user: WebUser, params: Params) -> Result<HttpResponse, AppError> {
+pub async fn new_share(
+    req: HttpRequest,
+    user: WebUser,
+    params: Params,
+) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     // Preselected from the library: ?item=file:<uuid>&item=folder:<uuid>
     let pre = FormFields::parse(req.query_string().as_bytes())?;
     let _ = params;
-    let v = ShareValues { items: pre.all("item"), permissions: "READ+DOWNLOAD".into(), access: "link".into(), ..Default::default() };
+    let v = ShareValues {
+        items: pre.all("item"),
+        permissions: "READ+DOWNLOAD".into(),
+        access: "link".into(),
+        ..Default::default()
+    };
     share_form_page(&state, &user, v, None, HashMap::new()).await
 }
 
-pub async fn create_share(req: HttpRequest, user: WebUser, form: FormFields) -> Result<HttpResponse, AppError> {
+pub async fn create_share(
+    req: HttpRequest,
+    user: WebUser,
+    form: FormFields,
+) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     check_csrf(&user, Some(form.get("csrf_token")))?;
     let result = match patch_from_form(&form, false) {
@@ -622,7 +896,9 @@ pub async fn create_share(req: HttpRequest, user: WebUser, form: FormFields) -> 
     match result {
         Ok(s) => Ok(see_other(&format!("/app/shares?created={}", s.row.uuid))),
         Err(e) => match errors_of(&e) {
-            Some(errors) => share_form_page(&state, &user, values_from_form(&form), None, errors).await,
+            Some(errors) => {
+                share_form_page(&state, &user, values_from_form(&form), None, errors).await
+            }
             None => Err(e),
         },
     }
@@ -631,7 +907,13 @@ pub async fn create_share(req: HttpRequest, user: WebUser, form: FormFields) -> 
 /// An instant as a `datetime-local` value in `zone`.
 fn local_input(ts: Option<i64>, zone: &str) -> String {
     let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
-    ts.map(|t| db::from_ts(t).with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default()
+    ts.map(|t| {
+        db::from_ts(t)
+            .with_timezone(&tz)
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    })
+    .unwrap_or_default()
 }
 
 fn values_of(s: &Share) -> ShareValues {
@@ -639,29 +921,76 @@ fn values_of(s: &Share) -> ShareValues {
     ShareValues {
         title: r.title.clone(),
         description: r.description.clone(),
-        items: s.items.iter().map(|i| if i.file_id.is_some() { format!("file:{}", i.uuid) } else { format!("folder:{}", i.uuid) }).collect(),
-        recursive: s.items.iter().filter(|i| i.recursive).map(|i| i.uuid.clone()).collect(),
-        visibility: s.items.iter().filter(|i| i.folder_id.is_some()).map(|i| (i.uuid.clone(), i.visibility.clone())).collect(),
+        items: s
+            .items
+            .iter()
+            .map(|i| {
+                if i.file_id.is_some() {
+                    format!("file:{}", i.uuid)
+                } else {
+                    format!("folder:{}", i.uuid)
+                }
+            })
+            .collect(),
+        recursive: s
+            .items
+            .iter()
+            .filter(|i| i.recursive)
+            .map(|i| i.uuid.clone())
+            .collect(),
+        visibility: s
+            .items
+            .iter()
+            .filter(|i| i.folder_id.is_some())
+            .map(|i| (i.uuid.clone(), i.visibility.clone()))
+            .collect(),
         starts_at: local_input(r.starts_at, &r.starts_tz),
         starts_tz: r.starts_tz.clone(),
         expires_at: local_input(r.expires_at, &r.expires_tz),
         expires_tz: r.expires_tz.clone(),
-        permissions: if r.can_download { "READ+DOWNLOAD".into() } else { "READ".into() },
+        permissions: if r.can_download {
+            "READ+DOWNLOAD".into()
+        } else {
+            "READ".into()
+        },
         max_downloads: r.max_downloads.map(|m| m.to_string()).unwrap_or_default(),
-        access: if r.users_only { "users".into() } else { "link".into() },
-        users: s.users.iter().map(|u| u.who.email.clone()).collect::<Vec<_>>().join("\n"),
-        recipients: s.recipients.iter().map(|x| x.who.email.clone()).collect::<Vec<_>>().join("\n"),
+        access: if r.users_only {
+            "users".into()
+        } else {
+            "link".into()
+        },
+        users: s
+            .users
+            .iter()
+            .map(|u| u.who.email.clone())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        recipients: s
+            .recipients
+            .iter()
+            .map(|x| x.who.email.clone())
+            .collect::<Vec<_>>()
+            .join("\n"),
         message: r.message.clone().unwrap_or_default(),
     }
 }
 
-pub async fn edit_share(req: HttpRequest, user: WebUser, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn edit_share(
+    req: HttpRequest,
+    user: WebUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     let s = shares::get(&state, user.org_id, &path).await?;
     share_form_page(&state, &user, values_of(&s), Some(&s), HashMap::new()).await
 }
 
-pub async fn update_share(req: HttpRequest, user: WebUser, path: web::Path<String>, form: FormFields) -> Result<HttpResponse, AppError> {
+pub async fn update_share(
+    req: HttpRequest,
+    user: WebUser,
+    path: web::Path<String>,
+    form: FormFields,
+) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     check_csrf(&user, Some(form.get("csrf_token")))?;
     let current = shares::get(&state, user.org_id, &path).await?;
@@ -672,30 +1001,68 @@ pub async fn update_share(req: HttpRequest, user: WebUser, path: web::Path<Strin
     match result {
         Ok(_) => Ok(see_other("/app/shares")),
         Err(e) => match errors_of(&e) {
-            Some(errors) => share_form_page(&state, &user, values_from_form(&form), Some(&current), errors).await,
+            Some(errors) => {
+                share_form_page(
+                    &state,
+                    &user,
+                    values_from_form(&form),
+                    Some(&current),
+                    errors,
+                )
+                .await
+            }
             None => Err(e),
         },
     }
 }
 
-/// Revoke, restore, or extend the expiry by a day or a week: one click each.
-pub async fn share_action(req: HttpRequest, user: WebUser, path: web::Path<(String, String)>, form: FormFields) -> Result<HttpResponse, AppError> {
+/// Revoke, restore, extend the expiry by a day or a week, or mail the link again: one click each.
+pub async fn share_action(
+    req: HttpRequest,
+    user: WebUser,
+    path: web::Path<(String, String)>,
+    form: FormFields,
+) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     check_csrf(&user, Some(form.get("csrf_token")))?;
     let (uuid, action) = path.into_inner();
     let now = state.clock.now();
     let patch = match action.as_str() {
-        "revoke" => SharePatch { status: Some(StatusChange::Revoke), ..Default::default() },
-        "restore" => SharePatch { status: Some(StatusChange::Restore), ..Default::default() },
+        "revoke" => SharePatch {
+            status: Some(StatusChange::Revoke),
+            ..Default::default()
+        },
+        "restore" => SharePatch {
+            status: Some(StatusChange::Restore),
+            ..Default::default()
+        },
         "extend" => {
             let by = match form.get("by") {
                 "day" => chrono::Duration::days(1),
                 "week" => chrono::Duration::weeks(1),
-                other => return Err(AppError::invalid("by", format!("'{other}' is not day or week"))),
+                other => {
+                    return Err(AppError::invalid(
+                        "by",
+                        format!("'{other}' is not day or week"),
+                    ))
+                }
             };
             let s = shares::get(&state, user.org_id, &uuid).await?;
-            let from: DateTime<Utc> = s.row.expires_at.map(db::from_ts).filter(|e| *e > now).unwrap_or(now);
-            SharePatch { expires_at: Some(Some(TimeValue::Instant(from + by))), ..Default::default() }
+            let from: DateTime<Utc> = s
+                .row
+                .expires_at
+                .map(db::from_ts)
+                .filter(|e| *e > now)
+                .unwrap_or(now);
+            SharePatch {
+                expires_at: Some(Some(TimeValue::Instant(from + by))),
+                ..Default::default()
+            }
+        }
+        "resend" => {
+            let email = Email::parse("email", form.get("email"))?;
+            shares::notify(&state, user.org_id, &uuid, vec![], vec![email]).await?;
+            return Ok(see_other("/app/shares"));
         }
         _ => return Err(AppError::not_found("This route")),
     };
@@ -724,9 +1091,22 @@ struct SharesPage {
     shares: Vec<ShareCard>,
 }
 
-pub async fn list_shares(req: HttpRequest, user: WebUser, params: Params) -> Result<HttpResponse, AppError> {
+pub async fn list_shares(
+    req: HttpRequest,
+    user: WebUser,
+    params: Params,
+) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    let (list, _) = shares::list(&state, user.org_id, None, Page { limit: 1000, offset: 0 }).await?;
+    let (list, _) = shares::list(
+        &state,
+        user.org_id,
+        None,
+        Page {
+            limit: 1000,
+            offset: 0,
+        },
+    )
+    .await?;
     let created = params.get("created").unwrap_or("");
     let cards = list
         .iter()
@@ -735,20 +1115,38 @@ pub async fn list_shares(req: HttpRequest, user: WebUser, params: Params) -> Res
             title: s.row.title.clone(),
             status: s.state.as_str(),
             link: s.share_uri.clone(),
-            expiry: s.row.expires_at.map(|e| display_in(db::from_ts(e), &s.row.expires_tz)).unwrap_or_else(|| "never".into()),
+            expiry: s
+                .row
+                .expires_at
+                .map(|e| display_in(db::from_ts(e), &s.row.expires_tz))
+                .unwrap_or_else(|| "never".into()),
             views: s.views,
             downloads: s.downloads,
             recipients: s
                 .users
                 .iter()
-                .map(|u| (u.who.email.clone(), u.delivery.clone().unwrap_or_else(|| "—".into())))
-                .chain(s.recipients.iter().map(|r| (r.who.email.clone(), r.delivery.clone().unwrap_or_else(|| "—".into()))))
+                .map(|u| {
+                    (
+                        u.who.email.clone(),
+                        u.delivery.clone().unwrap_or_else(|| "—".into()),
+                    )
+                })
+                .chain(s.recipients.iter().map(|r| {
+                    (
+                        r.who.email.clone(),
+                        r.delivery.clone().unwrap_or_else(|| "—".into()),
+                    )
+                }))
                 .collect(),
             revoked: s.state == State::Revoked,
             created: s.row.uuid == created,
         })
         .collect();
-    page(&SharesPage { email: user.email.clone(), csrf: user.csrf.clone(), shares: cards })
+    page(&SharesPage {
+        email: user.email.clone(),
+        csrf: user.csrf.clone(),
+        shares: cards,
+    })
 }
 
 #[derive(Template)]
@@ -760,14 +1158,37 @@ struct ActivityPage {
     rows: Vec<(String, String, String, String)>,
 }
 
-pub async fn share_activity(req: HttpRequest, user: WebUser, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn share_activity(
+    req: HttpRequest,
+    user: WebUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     let s = shares::get(&state, user.org_id, &path).await?;
-    let (rows, _) = shares::activity(&state, user.org_id, &path, Page { limit: 500, offset: 0 }).await?;
+    let (rows, _) = shares::activity(
+        &state,
+        user.org_id,
+        &path,
+        Page {
+            limit: 500,
+            offset: 0,
+        },
+    )
+    .await?;
     page(&ActivityPage {
         email: user.email.clone(),
         csrf: user.csrf.clone(),
         title: s.row.title.clone(),
-        rows: rows.into_iter().map(|a| (day(a.at), a.kind, a.file_uuid.unwrap_or_default(), a.user_agent)).collect(),
+        rows: rows
+            .into_iter()
+            .map(|a| {
+                (
+                    day(a.at),
+                    a.kind,
+                    a.file_uuid.unwrap_or_default(),
+                    a.user_agent,
+                )
+            })
+            .collect(),
     })
 }

@@ -3,8 +3,8 @@
 
 use crate::api::{peer_addr, Params};
 use crate::blob::{self, Download};
-use crate::domain::shares::{self, Denied, Opened, Tree, TreeFile, TreeFolder, Visitor};
 use crate::domain::auth::WebUser;
+use crate::domain::shares::{self, Denied, Opened, Tree, TreeFile, TreeFolder, Visitor};
 use crate::domain::types::pretty_size;
 use crate::domain::window::display_in;
 use crate::error::AppError;
@@ -23,7 +23,12 @@ fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
     crate::api::state(req)
 }
 
-fn visitor(req: &HttpRequest, params: &Params, passwords: Vec<String>, user: Option<WebUser>) -> Visitor {
+fn visitor(
+    req: &HttpRequest,
+    params: &Params,
+    passwords: Vec<String>,
+    user: Option<WebUser>,
+) -> Visitor {
     Visitor {
         passwords,
         unlock_token: params

@@ -22,6 +22,8 @@ PINS=(
   "nomad-media-pip==${NOMAD_VERSION}"
   "requests==${REQUESTS_VERSION}"
   "urllib3==${URLLIB3_VERSION}"
+  # A real SMTP server for the mail tests (tests/sdk/smtp_sink.py).
+  "aiosmtpd==1.4.6"
 )
 
 die() { echo "setup_venv.sh: $*" >&2; exit 1; }

@@ -1,0 +1,132 @@
+//! One mail per outbox row: text and HTML parts from askama templates, typed headers (so a CR
+//! or LF in a name or title can never start a header of its own), never the password.
+
+use crate::db::from_ts;
+use crate::domain::shares::Share;
+use crate::domain::window::display_in;
+use crate::error::AppError;
+use askama::Template;
+use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::Message;
+
+#[derive(Template)]
+#[template(path = "mail/share.txt", escape = "none")]
+struct Text<'a> {
+    greeting: &'a str,
+    sender: &'a str,
+    title: &'a str,
+    description: &'a str,
+    message: Option<&'a str>,
+    link: &'a str,
+    validity: &'a [String],
+    password: bool,
+    users_only: bool,
+}
+
+#[derive(Template)]
+#[template(path = "mail/share.html")]
+struct Html<'a> {
+    greeting: &'a str,
+    sender: &'a str,
+    title: &'a str,
+    description: &'a str,
+    message: Option<&'a str>,
+    link: &'a str,
+    validity: &'a [String],
+    password: bool,
+    users_only: bool,
+}
+
+/// Control characters (CR, LF, tabs...) become spaces in one-line values.
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+fn validity(s: &Share) -> Vec<String> {
+    let r = &s.row;
+    let mut out = Vec::new();
+    if let (Some(t), true) = (r.starts_at, r.show_starts_at) {
+        out.push(format!(
+            "Available from {}",
+            display_in(from_ts(t), &r.starts_tz)
+        ));
+    }
+    if let (Some(t), true) = (r.expires_at, r.show_expires_at) {
+        out.push(format!(
+            "Available until {}",
+            display_in(from_ts(t), &r.expires_tz)
+        ));
+    }
+    out
+}
+
+/// The mail for `to` about `share`, from `from`; `sender` is who shared it.
+pub fn share_mail(
+    share: &Share,
+    sender: &str,
+    from: &str,
+    to_email: &str,
+    to_name: Option<&str>,
+) -> Result<Message, AppError> {
+    let bad = |e: &dyn std::fmt::Display| AppError::internal(format!("mail: {e}"));
+    let from: Mailbox = from.parse().map_err(|e| bad(&e))?;
+    let address = to_email.parse().map_err(|e| bad(&e))?;
+    let name = to_name.map(one_line).filter(|n| !n.is_empty());
+    let to = Mailbox::new(name.clone(), address);
+    let title = one_line(&share.row.title);
+    let greeting = match &name {
+        Some(n) => format!("Hello {n},"),
+        None => "Hello,".into(),
+    };
+    let validity = validity(share);
+    let (password, users_only) = (share.password_protected(), share.row.users_only);
+    let message = share.row.message.as_deref();
+    let text = Text {
+        greeting: &greeting,
+        sender,
+        title: &title,
+        description: &share.row.description,
+        message,
+        link: &share.share_uri,
+        validity: &validity,
+        password,
+        users_only,
+    }
+    .render()
+    .map_err(|e| bad(&e))?;
+    let html = Html {
+        greeting: &greeting,
+        sender,
+        title: &title,
+        description: &share.row.description,
+        message,
+        link: &share.share_uri,
+        validity: &validity,
+        password,
+        users_only,
+    }
+    .render()
+    .map_err(|e| bad(&e))?;
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(format!("{} shared “{title}” with you", one_line(sender)))
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(text),
+                )
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_HTML)
+                        .body(html),
+                ),
+        )
+        .map_err(|e| bad(&e))
+}
