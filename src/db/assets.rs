@@ -476,7 +476,8 @@ pub enum AssetCond {
 
 /// Every folder and file of an org as one relation: (t, rid, uuid, pid, name, created, modified,
 /// size). `?1` is the org id.
-const ASSETS: &str = "(SELECT 1 AS t, f.id AS rid, f.uuid AS uuid, f.parent_id AS pid, f.name AS name,
+const ASSETS: &str =
+    "(SELECT 1 AS t, f.id AS rid, f.uuid AS uuid, f.parent_id AS pid, f.name AS name,
         f.created_at AS created, f.updated_at AS modified, NULL AS size
       FROM folders f WHERE f.org_id = ?1
     UNION ALL
@@ -493,10 +494,7 @@ fn asset_column(f: OrderField) -> &'static str {
 }
 
 fn int_list(ids: &[i64]) -> String {
-    ids.iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 /// A page of an org's assets as (type, uuid), and how many match: `conds` ANDed, ordered by
@@ -542,7 +540,13 @@ pub fn search_assets(
         let dir = if o.desc { "DESC" } else { "ASC" };
         order.push(format!("{} {dir}", asset_column(o.field)));
     }
-    order.push("a.t ASC, a.rid ASC".into());
+    // Ties break by kind and row id, in the direction of the last sort field (as listings do).
+    let dir = if sort.last().is_some_and(|o| o.desc) {
+        "DESC"
+    } else {
+        "ASC"
+    };
+    order.push(format!("a.t {dir}, a.rid {dir}"));
     args.push(page.limit.into());
     let limit = args.len();
     args.push(page.offset.into());

@@ -78,7 +78,10 @@ pub fn find_upload(c: &Connection, org_id: i64, uuid: &str) -> Result<Option<Upl
 }
 
 pub fn mark_completed(c: &Connection, upload_id: i64) -> Result<(), AppError> {
-    c.execute("UPDATE uploads SET completed = 1 WHERE id = ?1", [upload_id])?;
+    c.execute(
+        "UPDATE uploads SET completed = 1 WHERE id = ?1",
+        [upload_id],
+    )?;
     c.execute("DELETE FROM upload_parts WHERE upload_id = ?1", [upload_id])?;
     Ok(())
 }
@@ -90,9 +93,8 @@ pub fn delete_upload(c: &Connection, upload_id: i64) -> Result<(), AppError> {
 
 /// Deletes every upload that expired by `now`; returns the tmp/ files of those still open.
 pub fn delete_expired(c: &Connection, now: i64) -> Result<Vec<String>, AppError> {
-    let mut stmt = c.prepare_cached(
-        "SELECT tmp_name FROM uploads WHERE expires_at <= ?1 AND completed = 0",
-    )?;
+    let mut stmt =
+        c.prepare_cached("SELECT tmp_name FROM uploads WHERE expires_at <= ?1 AND completed = 0")?;
     let names = stmt
         .query_map([now], |r| r.get(0))?
         .collect::<Result<Vec<String>, _>>()?;
@@ -114,7 +116,7 @@ pub struct PartRow {
 }
 
 impl PartRow {
-    pub fn len(&self) -> u64 {
+    pub fn byte_len(&self) -> u64 {
         (self.end - self.start + 1).max(0) as u64
     }
 }

@@ -536,7 +536,11 @@ pub async fn delete_asset(
     Ok(asset)
 }
 
-fn load_assets(c: &Connection, org_id: i64, found: Vec<(i64, String)>) -> Result<Vec<Asset>, AppError> {
+fn load_assets(
+    c: &Connection,
+    org_id: i64,
+    found: Vec<(i64, String)>,
+) -> Result<Vec<Asset>, AppError> {
     let mut out = Vec::with_capacity(found.len());
     for (kind, uuid) in found {
         let asset = if kind == q::ASSET_FOLDER {
@@ -582,7 +586,12 @@ pub enum AssetFilter {
     Type(Vec<i64>),
 }
 
-fn folder_named_by(c: &Connection, org_id: i64, field: &str, raw: &str) -> Result<FolderRow, AppError> {
+fn folder_named_by(
+    c: &Connection,
+    org_id: i64,
+    field: &str,
+    raw: &str,
+) -> Result<FolderRow, AppError> {
     parse_id(raw)
         .map(|id| q::find_folder(c, org_id, &id))
         .transpose()?

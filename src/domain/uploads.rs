@@ -106,7 +106,10 @@ impl Drop for Held {
     fn drop(&mut self) {
         self.guard.take();
         let mut map = self.map.lock();
-        if map.get(&self.key).is_some_and(|l| Arc::strong_count(l) == 1) {
+        if map
+            .get(&self.key)
+            .is_some_and(|l| Arc::strong_count(l) == 1)
+        {
             map.remove(&self.key);
         }
     }
@@ -173,7 +176,10 @@ pub async fn start(state: &AppState, org_id: i64, n: NewUpload) -> Result<Starte
     }
     let now = state.clock.now();
     sweep(state, now).await?;
-    let tmp_name = state.blobs.create_piecewise(n.content_length as u64).await?;
+    let tmp_name = state
+        .blobs
+        .create_piecewise(n.content_length as u64)
+        .await?;
     let secret = new_secret("up_");
     let upload = UploadRow {
         id: 0,
@@ -208,7 +214,10 @@ pub async fn start(state: &AppState, org_id: i64, n: NewUpload) -> Result<Starte
                 upload.name = file.name;
             } else {
                 let name = n.name.clone().ok_or_else(|| {
-                    AppError::invalid("displayName", "`displayName` (or `relativePath`) is required")
+                    AppError::invalid(
+                        "displayName",
+                        "`displayName` (or `relativePath`) is required",
+                    )
                 })?;
                 upload.name = name.as_str().to_string();
                 let folder = match &n.parent {
@@ -244,7 +253,14 @@ pub async fn start(state: &AppState, org_id: i64, n: NewUpload) -> Result<Starte
             for i in 0..count {
                 let start = i * chunk;
                 let end = (start + chunk).min(upload.content_length) - 1;
-                q::insert_part(tx, upload.id, &Uuid::new_v4().to_string(), i + 1, start, end)?;
+                q::insert_part(
+                    tx,
+                    upload.id,
+                    &Uuid::new_v4().to_string(),
+                    i + 1,
+                    start,
+                    end,
+                )?;
             }
             let parts = q::parts_of(tx, upload.id)?;
             Ok((upload, parts))
@@ -337,7 +353,7 @@ where
     E: std::fmt::Display,
 {
     let (part, upload) = open_part(state, part_uuid, secret).await?;
-    let len = part.len();
+    let len = part.byte_len();
     let wrong_length = |got: &str| {
         AppError::invalid(
             "body",

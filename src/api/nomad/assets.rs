@@ -147,7 +147,11 @@ pub struct AssetDetail {
     pub parents: Vec<AssetModel>,
 }
 
-async fn detail_answer(req: &HttpRequest, p: &Principal, id: String) -> Result<HttpResponse, AppError> {
+async fn detail_answer(
+    req: &HttpRequest,
+    p: &Principal,
+    id: String,
+) -> Result<HttpResponse, AppError> {
     let state = state(req)?;
     let (asset, parents) = assets::asset_with_parents(&state.db, p.org_id, id).await?;
     let sha256 = match &asset {
@@ -240,7 +244,9 @@ fn sort_field(field: &str, raw: &str) -> Result<OrderField, AppError> {
         "contentlength" => Ok(OrderField::Size),
         _ => Err(AppError::invalid(
             field,
-            format!("cannot sort by '{raw}': use title, createdDate, lastModifiedDate or contentLength"),
+            format!(
+                "cannot sort by '{raw}': use title, createdDate, lastModifiedDate or contentLength"
+            ),
         )),
     }
 }
@@ -482,7 +488,9 @@ fn parse_filters(v: Option<&Value>) -> Result<Vec<AssetFilter>, AppError> {
     let mut out = Vec::new();
     for (i, f) in list.iter().enumerate() {
         let at = format!("filters[{i}]");
-        let obj = f.as_object().ok_or_else(|| wrong_type(&at, "an object", f))?;
+        let obj = f
+            .as_object()
+            .ok_or_else(|| wrong_type(&at, "an object", f))?;
         match obj.get("operator") {
             None | Some(Value::Null) => {}
             Some(Value::String(op)) if op.trim().eq_ignore_ascii_case("equals") => {}
@@ -496,7 +504,9 @@ fn parse_filters(v: Option<&Value>) -> Result<Vec<AssetFilter>, AppError> {
         let name = obj
             .get("fieldName")
             .and_then(Value::as_str)
-            .ok_or_else(|| AppError::invalid(format!("{at}.fieldName"), "`fieldName` is required"))?;
+            .ok_or_else(|| {
+                AppError::invalid(format!("{at}.fieldName"), "`fieldName` is required")
+            })?;
         let values = filter_values(&format!("{at}.values"), obj.get("values"))?;
         out.push(match name.trim().to_ascii_lowercase().as_str() {
             "id" => AssetFilter::Id(id_values(values)?),
@@ -506,7 +516,9 @@ fn parse_filters(v: Option<&Value>) -> Result<Vec<AssetFilter>, AppError> {
             _ => {
                 return Err(AppError::invalid(
                     format!("{at}.fieldName"),
-                    format!("cannot filter on '{name}': use id, parentId, assetType or uuidSearchField"),
+                    format!(
+                        "cannot filter on '{name}': use id, parentId, assetType or uuidSearchField"
+                    ),
                 ))
             }
         });
@@ -523,11 +535,15 @@ fn parse_sort(v: Option<&Value>) -> Result<Vec<Order>, AppError> {
     let mut out = Vec::new();
     for (i, s) in list.iter().enumerate() {
         let at = format!("sortFields[{i}]");
-        let obj = s.as_object().ok_or_else(|| wrong_type(&at, "an object", s))?;
+        let obj = s
+            .as_object()
+            .ok_or_else(|| wrong_type(&at, "an object", s))?;
         let name = obj
             .get("fieldName")
             .and_then(Value::as_str)
-            .ok_or_else(|| AppError::invalid(format!("{at}.fieldName"), "`fieldName` is required"))?;
+            .ok_or_else(|| {
+                AppError::invalid(format!("{at}.fieldName"), "`fieldName` is required")
+            })?;
         let field = sort_field(&format!("{at}.fieldName"), name)?;
         let desc = match obj.get("sortType") {
             None | Some(Value::Null) => false,

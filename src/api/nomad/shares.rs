@@ -34,7 +34,12 @@ pub struct Lookup {
 type Table = &'static [(u8, &'static str)];
 
 const TYPES: Table = &[(1, "Link"), (2, "User")];
-const STATUSES: Table = &[(11, "Active"), (12, "Inactive"), (13, "Expired"), (14, "Scheduled")];
+const STATUSES: Table = &[
+    (11, "Active"),
+    (12, "Inactive"),
+    (13, "Expired"),
+    (14, "Scheduled"),
+];
 const PERMISSIONS: Table = &[(21, "View"), (22, "Download")];
 const DURATIONS: Table = &[
     (31, "1 Hour"),
@@ -475,7 +480,10 @@ fn parse_model(body: &Body, current: &Body, state: Option<State>) -> Result<Pars
             None => return Err(wrong_type("maxDownloads", "an integer", v)),
         };
     }
-    Ok(Parsed { patch: p, expiry_field })
+    Ok(Parsed {
+        patch: p,
+        expiry_field,
+    })
 }
 
 /// The service names fields as Filerobot's dialect does; answers here name Nomad's.

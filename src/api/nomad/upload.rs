@@ -60,10 +60,7 @@ fn part_dto(base_url: &str, secret: &str, p: &PartRow) -> PartDto {
     PartDto {
         id: p.uuid.clone(),
         part_number: p.number,
-        url: format!(
-            "{base_url}/api/asset/upload/part/{}?token={secret}",
-            p.uuid
-        ),
+        url: format!("{base_url}/api/asset/upload/part/{}?token={secret}", p.uuid),
         starting_position: p.start,
         ending_position: p.end,
         is_completed: p.confirmed,
@@ -90,7 +87,11 @@ pub async fn start(
     let state = state(&req)?;
     let b = body.0;
     let existing = non_empty(&b.existing_asset_id).map(str::to_string);
-    let name = match (existing.is_some(), non_empty(&b.display_name), non_empty(&b.relative_path)) {
+    let name = match (
+        existing.is_some(),
+        non_empty(&b.display_name),
+        non_empty(&b.relative_path),
+    ) {
         (true, _, _) => None,
         (false, Some(n), _) => Some(Name::parse("displayName", n)?),
         (false, None, Some(path)) => Some(Name::parse("relativePath", last_component(path))?),
@@ -108,7 +109,10 @@ pub async fn start(
             existing,
             content_length,
             chunk_size: b.chunk_size,
-            overwrite: Overwrite::parse("uploadOverwriteOption", b.upload_overwrite_option.as_deref())?,
+            overwrite: Overwrite::parse(
+                "uploadOverwriteOption",
+                b.upload_overwrite_option.as_deref(),
+            )?,
         },
     )
     .await?;
