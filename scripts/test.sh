@@ -9,5 +9,12 @@ cd "$(dirname "$0")/.."
 export SHAREBOX_SDK_VENV="${SHAREBOX_SDK_VENV:-$PWD/target/sdk-venv}"
 bash tests/sdk/setup_venv.sh "$SHAREBOX_SDK_VENV"
 
+# Headless Chromium and its WebDriver for the browser test (tests/browser.rs), from Debian.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
 cargo fmt --all -- --check
 cargo test --locked "$@"

@@ -1,0 +1,574 @@
+//! Issue 7: the public share in a real browser. The real `sharebox` binary serves a
+//! password-protected share; headless Chromium (Debian `chromium` + `chromium-driver`, which
+//! `scripts/test.sh` installs when missing), driven over WebDriver by fantoccini, opens it at a
+//! phone's width (375 px), is refused a wrong password, unlocks it, finds the file list in the
+//! DOM, has nothing to scroll sideways, and saves a screenshot to `target/browser/`.
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use futures_util::FutureExt;
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_sharebox");
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const PASSWORD: &str = "let me in";
+const WIDTH: u32 = 375;
+/// The whole browser flow; a hang fails the test instead of blocking the suite.
+const FLOW_TIMEOUT: Duration = Duration::from_secs(120);
+const WAIT: Duration = Duration::from_secs(20);
+
+/// The real binary on a free port over a fresh data dir; killed on drop.
+struct Server {
+    child: Child,
+    url: String,
+    key: String,
+    log: PathBuf,
+}
+
+impl Server {
+    fn start(dir: &Path) -> Server {
+        let log = dir.join("server.log");
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.join("data"))
+            .env("RUST_LOG", "warn")
+            .env_remove("SHAREBOX_DATA_DIR")
+            .env_remove("SHAREBOX_LISTEN")
+            .env_remove("SHAREBOX_BASE_URL")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(
+                std::fs::File::create(&log).expect("server log"),
+            ))
+            .spawn()
+            .expect("spawn sharebox serve");
+        // A thread keeps draining stdout for the server's whole life.
+        let out = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                let _ = tx.send(line);
+            }
+        });
+        let mut server = Server {
+            child,
+            url: String::new(),
+            key: String::new(),
+            log,
+        };
+        let mut banner = Vec::new();
+        while server.url.is_empty() {
+            let line = rx
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or_else(|e| panic!("no `listening on` ({e}); stdout so far: {banner:?}"));
+            if let Some(k) = line.trim().strip_prefix("API key:") {
+                server.key = k.trim().to_string();
+            }
+            if let Some(u) = line.split("listening on ").nth(1) {
+                server.url = u.trim().trim_end_matches('/').to_string();
+            }
+            banner.push(line);
+        }
+        assert!(!server.key.is_empty(), "no API key in {banner:?}");
+        server
+    }
+
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// `POST {path}` with the API key: its JSON answer; panics with the server's log on failure.
+    fn post(&self, path: &str, content_type: &str, body: &[u8]) -> Value {
+        let res = ureq::post(&format!("{}{path}", self.url))
+            .set("X-Filerobot-Key", &self.key)
+            .set("Content-Type", content_type)
+            .send_bytes(body);
+        match res {
+            Ok(r) => serde_json::from_str(&r.into_string().expect("body")).expect("JSON answer"),
+            Err(ureq::Error::Status(code, r)) => panic!(
+                "{code}: {}\nserver stderr:\n{}",
+                r.into_string().unwrap_or_default(),
+                self.stderr()
+            ),
+            Err(e) => panic!("{e}\nserver stderr:\n{}", self.stderr()),
+        }
+    }
+
+    /// `POST /default/v4/upload` of one file; returns its uuid.
+    fn upload(&self, name: &str, ctype: &str, bytes: &[u8]) -> String {
+        const BOUNDARY: &str = "----shareboxBrowserTest5fXz";
+        let mut body = format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; \
+             filename=\"{name}\"\r\nContent-Type: {ctype}\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+        let answer = self.post(
+            "/default/v4/upload?folder=/browser",
+            &format!("multipart/form-data; boundary={BOUNDARY}"),
+            &body,
+        );
+        answer["file"]["uuid"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no file uuid in {answer}"))
+            .to_string()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `chromedriver --port=N` in its own process group, so that dropping it also ends every
+/// Chromium process it started, even when the test panics before the session is closed.
+struct Chromedriver {
+    child: Child,
+    url: String,
+    log: PathBuf,
+}
+
+impl Chromedriver {
+    fn start(dir: &Path) -> Chromedriver {
+        for bin in [CHROMIUM, CHROMEDRIVER] {
+            assert!(
+                Path::new(bin).exists(),
+                "{bin} is missing: run scripts/test.sh (it installs them), or \
+                 `apt-get install -y chromium chromium-driver`"
+            );
+        }
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let log = dir.join("chromedriver.log");
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .arg(format!("--log-path={}", log.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("spawn chromedriver");
+        let driver = Chromedriver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            log,
+        };
+        let t0 = Instant::now();
+        loop {
+            let ready = ureq::get(&format!("{}/status", driver.url))
+                .timeout(Duration::from_secs(2))
+                .call()
+                .ok()
+                .and_then(|r| r.into_string().ok())
+                .and_then(|s| serde_json::from_str::<Value>(&s).ok())
+                .is_some_and(|s| s["value"]["ready"] == true);
+            if ready {
+                return driver;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(30),
+                "chromedriver did not answer on {}\n{}",
+                driver.url,
+                driver.log_tail()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+}
+
+impl Drop for Chromedriver {
+    fn drop(&mut self) {
+        // The whole group: chromedriver and the browser processes it spawned.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn connect(driver: &Chromedriver, profile: &Path) -> Client {
+    let args = [
+        "--headless=new".to_string(),
+        "--no-sandbox".to_string(),
+        "--disable-gpu".to_string(),
+        "--disable-dev-shm-usage".to_string(),
+        "--disable-background-networking".to_string(),
+        "--disable-component-update".to_string(),
+        "--disable-sync".to_string(),
+        "--no-first-run".to_string(),
+        format!("--window-size={WIDTH},800"),
+        format!("--user-data-dir={}", profile.display()),
+    ];
+    let caps = json!({
+        "browserName": "chrome",
+        "pageLoadStrategy": "normal",
+        "timeouts": {"pageLoad": 30_000, "script": 10_000, "implicit": 0},
+        // Desktop Chromium will not make a window narrower than 500 px, headless or not: a
+        // phone's viewport comes from mobile emulation, which also honours `<meta viewport>`
+        // as a phone does (without it the page would be laid out 980 px wide).
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": args,
+            "mobileEmulation": {"deviceMetrics": {
+                "width": WIDTH, "height": 800, "pixelRatio": 2, "mobile": true, "touch": true,
+            }},
+        },
+    });
+    let Value::Object(caps) = caps else {
+        unreachable!()
+    };
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .unwrap_or_else(|e| panic!("WebDriver session: {e}\n{}", driver.log_tail()))
+}
+
+/// A real PNG, `w`×`h`, a horizontal gradient: stored (uncompressed) deflate blocks.
+fn png(w: u32, h: u32) -> Vec<u8> {
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(kind);
+        crc.update(data);
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        out.extend_from_slice(&crc.finalize().to_be_bytes());
+    }
+    let mut row = vec![0]; // filter: none
+    for x in 0..w {
+        let v = (x * 255 / w.max(1)) as u8;
+        row.extend_from_slice(&[v, 120, 255 - v]);
+    }
+    let raw = row.repeat(h as usize);
+    let mut z = vec![0x78, 0x01];
+    let blocks: Vec<&[u8]> = raw.chunks(65_535).collect();
+    for (i, b) in blocks.iter().enumerate() {
+        z.push(u8::from(i + 1 == blocks.len()));
+        z.extend_from_slice(&(b.len() as u16).to_le_bytes());
+        z.extend_from_slice(&(!(b.len() as u16)).to_le_bytes());
+        z.extend_from_slice(b);
+    }
+    let (mut a, mut b) = (1u32, 0u32);
+    for &byte in &raw {
+        a = (a + byte as u32) % 65_521;
+        b = (b + a) % 65_521;
+    }
+    z.extend_from_slice(&((b << 16) | a).to_be_bytes());
+
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8-bit RGB
+    chunk(&mut out, b"IHDR", &ihdr);
+    chunk(&mut out, b"IDAT", &z);
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+
+fn screenshots_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser");
+    std::fs::create_dir_all(&dir).expect("create target/browser");
+    dir
+}
+
+async fn save_screenshot(c: &Client, name: &str) -> PathBuf {
+    let shot = c.screenshot().await.expect("screenshot");
+    assert!(
+        shot.len() > 1000 && shot.starts_with(PNG_SIGNATURE),
+        "not a PNG ({} bytes)",
+        shot.len()
+    );
+    let path = screenshots_dir().join(name);
+    std::fs::write(&path, &shot).expect("write screenshot");
+    // What is on disk is a PNG too.
+    let mut head = [0u8; 8];
+    std::fs::File::open(&path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .expect("read screenshot back");
+    assert_eq!(&head[..], PNG_SIGNATURE, "{} is not a PNG", path.display());
+    path
+}
+
+/// Texts of every `.entry .name` element on the page.
+async fn entry_names(c: &Client) -> Vec<String> {
+    let mut names = Vec::new();
+    for e in c
+        .find_all(Locator::Css(".entry .name"))
+        .await
+        .expect("find")
+    {
+        names.push(e.text().await.expect("text").trim().to_string());
+    }
+    names
+}
+
+/// The page has nothing to scroll sideways, and the viewport really is a phone's width.
+async fn assert_no_horizontal_scroll(c: &Client, what: &str) {
+    let m = c
+        .execute(
+            "return {scroll: document.documentElement.scrollWidth, \
+                     body: document.body.scrollWidth, \
+                     inner: window.innerWidth};",
+            vec![],
+        )
+        .await
+        .expect("measure");
+    let (scroll, body, inner) = (
+        m["scroll"].as_u64().unwrap(),
+        m["body"].as_u64().unwrap(),
+        m["inner"].as_u64().unwrap(),
+    );
+    assert_eq!(
+        inner, WIDTH as u64,
+        "{what}: the viewport is not {WIDTH} px: {m}"
+    );
+    assert!(
+        scroll <= inner && body <= inner,
+        "{what}: horizontal scroll at {inner} px: {m}"
+    );
+}
+
+async fn submit_password(c: &Client, password: &str) {
+    let input = c
+        .find(Locator::Css("form input[name=password]"))
+        .await
+        .expect("password field");
+    input.clear().await.expect("clear");
+    input.send_keys(password).await.expect("type");
+    c.find(Locator::Css("form button[type=submit]"))
+        .await
+        .expect("submit button")
+        .click()
+        .await
+        .expect("submit");
+}
+
+struct Fixture {
+    share_uri: String,
+    names: Vec<String>,
+}
+
+fn fixture(srv: &Server) -> Fixture {
+    let files: [(&str, &str, Vec<u8>); 3] = [
+        ("notes.txt", "text/plain", b"Meeting notes\n".to_vec()),
+        (
+            "quarterly-report-2031-with-a-file-name-far-too-long-for-a-phone-screen-final-v2.csv",
+            "text/csv",
+            b"a,b\n1,2\n".to_vec(),
+        ),
+        ("wide banner.png", "image/png", png(1200, 240)),
+    ];
+    let uuids: Vec<String> = files
+        .iter()
+        .map(|(name, ctype, bytes)| srv.upload(name, ctype, bytes))
+        .collect();
+    let body = json!({
+        "title": "Browser test",
+        "items": [{"type": "file_uuid", "identifiers": uuids}],
+        "auth": {"pass": PASSWORD},
+    });
+    let answer = srv.post(
+        "/default/v5/shares",
+        "application/json",
+        body.to_string().as_bytes(),
+    );
+    let share_uri = answer["share"]["share_uri"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no share_uri in {answer}"))
+        .to_string();
+    assert!(share_uri.starts_with(&srv.url), "{share_uri}");
+    let mut names: Vec<String> = files.iter().map(|f| f.0.to_string()).collect();
+    names.sort();
+    Fixture { share_uri, names }
+}
+
+async fn flow(c: &Client, fx: &Fixture, times: &mut Vec<(&'static str, Duration)>) {
+    let mut t = Instant::now();
+    let mut lap = |times: &mut Vec<(&'static str, Duration)>, what: &'static str| {
+        times.push((what, t.elapsed()));
+        t = Instant::now();
+    };
+
+    // Locked: the form, and none of the files.
+    c.goto(&fx.share_uri).await.expect("open the share");
+    c.find(Locator::Css("form input[type=password]"))
+        .await
+        .expect("the locked share shows a password form");
+    let html = c.source().await.expect("source");
+    for name in &fx.names {
+        assert!(!html.contains(name.as_str()), "locked page shows {name}");
+    }
+    assert!(entry_names(c).await.is_empty(), "locked page lists files");
+    assert_no_horizontal_scroll(c, "password form").await;
+    save_screenshot(c, "locked-375.png").await;
+    lap(times, "open locked share");
+
+    // A wrong password: the form again, with the error, still no files.
+    submit_password(c, "not the password").await;
+    let error = c
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(".error"))
+        .await
+        .expect("an error after a wrong password");
+    let text = error.text().await.expect("error text");
+    assert!(
+        text.contains("That password is not right"),
+        "error text: {text:?}"
+    );
+    assert!(
+        entry_names(c).await.is_empty(),
+        "wrong password lists files"
+    );
+    let html = c.source().await.expect("source");
+    for name in &fx.names {
+        assert!(!html.contains(name.as_str()), "refused page shows {name}");
+    }
+    lap(times, "wrong password");
+
+    // The right one: redirected back to the share, which lists the files.
+    submit_password(c, PASSWORD).await;
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(".entry .name"))
+        .await
+        .expect("the file list after unlocking");
+    let url = c.current_url().await.expect("url");
+    assert_eq!(url.as_str(), fx.share_uri, "back on the share page");
+    let mut names = entry_names(c).await;
+    names.sort();
+    assert_eq!(names, fx.names, "the file list in the DOM");
+    let h1 = c.find(Locator::Css("h1")).await.expect("h1");
+    assert_eq!(h1.text().await.expect("h1 text"), "Browser test");
+    // The unlock cookie is HttpOnly: invisible to scripts.
+    let cookies = c
+        .execute("return document.cookie;", vec![])
+        .await
+        .expect("document.cookie");
+    assert_eq!(cookies, json!(""), "a cookie is readable by scripts");
+    lap(times, "unlock");
+
+    // Wait for the image preview, so the measurement and the screenshot see the final layout.
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("img.preview"))
+        .await
+        .expect("the image preview");
+    let loaded = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             const img = document.querySelector('img.preview'); \
+             img.scrollIntoView(); \
+             const report = () => done({complete: img.complete, width: img.naturalWidth, \
+                                        shown: img.getBoundingClientRect().width}); \
+             if (img.complete) { report(); } else { img.onload = report; img.onerror = report; }",
+            vec![],
+        )
+        .await
+        .expect("image load");
+    assert_eq!(loaded["width"], 1200, "the preview loaded: {loaded}");
+    assert!(
+        loaded["shown"].as_f64().unwrap() <= WIDTH as f64,
+        "the preview is wider than the screen: {loaded}"
+    );
+    c.execute("window.scrollTo(0, 0);", vec![])
+        .await
+        .expect("scroll");
+    assert_no_horizontal_scroll(c, "share page").await;
+    // Short names stay whole on one line: the size and button must not squeeze them.
+    let lines = c
+        .execute(
+            "return [...document.querySelectorAll('.entry .name')].map(e => ({ \
+                 name: e.textContent.trim(), \
+                 lines: Math.round(e.getBoundingClientRect().height \
+                                   / parseFloat(getComputedStyle(e).lineHeight)) }));",
+            vec![],
+        )
+        .await
+        .expect("measure names");
+    for entry in lines.as_array().expect("array") {
+        let name = entry["name"].as_str().unwrap();
+        if name.len() <= 20 {
+            assert_eq!(entry["lines"], 1, "{name:?} is broken over lines: {lines}");
+        }
+    }
+    let path = save_screenshot(c, "share-375.png").await;
+    lap(times, "measure + screenshot");
+    eprintln!("screenshot: {}", path.display());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn locked_share_unlocks_and_fits_a_phone_screen() {
+    let t0 = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let srv = Server::start(dir.path());
+    let fx = fixture(&srv);
+    let t_server = t0.elapsed();
+
+    let t1 = Instant::now();
+    let profile = tempfile::tempdir().unwrap();
+    let driver = Chromedriver::start(dir.path());
+    let client = connect(&driver, profile.path()).await;
+    let t_browser = t1.elapsed();
+
+    let mut times = Vec::new();
+    let result = std::panic::AssertUnwindSafe(tokio::time::timeout(
+        FLOW_TIMEOUT,
+        flow(&client, &fx, &mut times),
+    ))
+    .catch_unwind()
+    .await;
+    // Close the session (ends Chromium) whatever happened; the drops end the rest.
+    let t_close = Instant::now();
+    let _ = tokio::time::timeout(Duration::from_secs(10), client.close()).await;
+    drop(driver);
+    drop(profile);
+    let server_log = srv.stderr();
+    drop(srv);
+
+    eprintln!("server + fixtures: {t_server:?}; chromedriver + browser session: {t_browser:?}");
+    for (what, d) in &times {
+        eprintln!("{what}: {d:?}");
+    }
+    eprintln!(
+        "teardown: {:?}; total: {:?}",
+        t_close.elapsed(),
+        t0.elapsed()
+    );
+    match result {
+        Ok(Ok(())) => {}
+        Ok(Err(_)) => panic!("the browser flow took over {FLOW_TIMEOUT:?}\n{server_log}"),
+        Err(panic) => {
+            eprintln!("server stderr:\n{server_log}");
+            std::panic::resume_unwind(panic)
+        }
+    }
+}
