@@ -1,0 +1,176 @@
+//! Issue 6 acceptance: Nomad's published Python SDK (PyPI `nomad-media-pip` 0.1.9, pinned in
+//! tests/sdk/setup_venv.sh) drives the real binary through tests/sdk/nomad_flow.py: login as admin
+//! and as portal (`singleton: false`), a 9 MiB upload in two parts, reading the asset,
+//! share_asset, share, get_share, update_share, share_notification, a stale access token that
+//! the SDK refreshes after a 403, share_expire and delete_share. The SDK returns None on errors,
+//! so the script checks the server over plain HTTP after every step; this test checks what is
+//! left afterwards.
+//!
+//! The venv is `$SHAREBOX_SDK_VENV`, default `target/sdk-venv`; when it is missing or not
+//! finished the test makes it with tests/sdk/setup_venv.sh, and fails (never skips) if that
+//! does not work.
+
+#[path = "support/binary.rs"]
+mod binary;
+
+use binary::{Server, BIN};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
+const PORTAL_EMAIL: &str = "portal@example.test";
+const PORTAL_PASSWORD: &str = "a portal password";
+
+fn text(o: &Output) -> String {
+    format!(
+        "exit: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// The venv with the SDK; made (or repaired) by setup_venv.sh unless it is ready.
+fn sdk_venv() -> PathBuf {
+    let venv = match std::env::var_os("SHAREBOX_SDK_VENV") {
+        Some(v) if !v.is_empty() => PathBuf::from(v),
+        _ => Path::new(MANIFEST_DIR).join("target").join("sdk-venv"),
+    };
+    let venv = if venv.is_relative() {
+        Path::new(MANIFEST_DIR).join(venv)
+    } else {
+        venv
+    };
+    // The script returns at once when the venv has exactly its pins, so always run it.
+    let o = Command::new("bash")
+        .arg(Path::new(MANIFEST_DIR).join("tests/sdk/setup_venv.sh"))
+        .arg(&venv)
+        .current_dir(MANIFEST_DIR)
+        .output()
+        .expect("run bash tests/sdk/setup_venv.sh");
+    assert!(
+        o.status.success(),
+        "tests/sdk/setup_venv.sh {} failed; the Nomad SDK test needs that venv \
+         (or SHAREBOX_SDK_VENV pointing at a ready one)\n{}",
+        venv.display(),
+        text(&o)
+    );
+    assert!(
+        venv.join("bin").join("python").exists(),
+        "no python in {}",
+        venv.display()
+    );
+    venv
+}
+
+fn get(srv: &Server, path: &str) -> (u16, serde_json::Value) {
+    let url = format!("{}{path}", srv.url);
+    let r = match ureq::get(&url)
+        .set("Authorization", &format!("ApiKey {}", srv.key))
+        .call()
+    {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("GET {url}: {e}"),
+    };
+    let status = r.status();
+    (
+        status,
+        serde_json::from_str(&r.into_string().expect("body")).expect("JSON"),
+    )
+}
+
+#[test]
+fn nomad_python_sdk_flow() {
+    let venv = sdk_venv();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut srv = Server::start(&data, &[]);
+    let admin_password = srv
+        .banner
+        .iter()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("password:")
+                .map(|p| p.trim().to_string())
+        })
+        .unwrap_or_else(|| panic!("no password in {:#?}", srv.banner));
+    let admin_email = srv
+        .banner
+        .iter()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("admin:")
+                .map(|p| p.trim().to_string())
+        })
+        .unwrap_or_else(|| panic!("no admin in {:#?}", srv.banner));
+    // The portal user: a plain (not admin) user of the same org, made while the server runs.
+    let o = Command::new(BIN)
+        .args([
+            "user",
+            "create",
+            "--org",
+            &srv.org,
+            "--email",
+            PORTAL_EMAIL,
+            "--password",
+            PORTAL_PASSWORD,
+        ])
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .expect("sharebox user create");
+    assert!(o.status.success(), "{}", text(&o));
+
+    let o = Command::new(venv.join("bin").join("python"))
+        .arg(Path::new(MANIFEST_DIR).join("tests/sdk/nomad_flow.py"))
+        .current_dir(MANIFEST_DIR)
+        .env("SHAREBOX_BASE", &srv.url)
+        .env("SHAREBOX_ORG", &srv.org)
+        .env("SHAREBOX_KEY", &srv.key)
+        .env("SHAREBOX_ADMIN_EMAIL", &admin_email)
+        .env("SHAREBOX_ADMIN_PASSWORD", &admin_password)
+        .env("SHAREBOX_PORTAL_EMAIL", PORTAL_EMAIL)
+        .env("SHAREBOX_PORTAL_PASSWORD", PORTAL_PASSWORD)
+        // Loopback only: no proxy may catch the SDK's requests.
+        .env("NO_PROXY", "*")
+        .env("no_proxy", "*")
+        .output()
+        .expect("run the SDK flow");
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success() && stdout.contains("11 steps passed"),
+        "the Nomad SDK flow failed\n{}\n--- server stderr ---\n{}",
+        text(&o),
+        srv.stderr()
+    );
+    println!("{stdout}");
+    srv.assert_alive();
+
+    // What the flow left: the asset (9 MiB, in its folder), no share, no upload half-way.
+    let summary: serde_json::Value =
+        serde_json::from_str(stdout.lines().last().expect("summary line")).expect("summary JSON");
+    let asset = summary["asset"].as_str().expect("asset id");
+    let (status, a) = get(&srv, &format!("/api/admin/asset/{asset}"));
+    assert_eq!(status, 200, "{a}");
+    assert_eq!(a["contentLength"], 9 * 1024 * 1024);
+    assert_eq!(a["parentId"], summary["folder"]);
+    let (status, v4) = get(&srv, &format!("/{}/v4/files/{asset}", srv.org));
+    assert_eq!(status, 200, "{v4}");
+    assert_eq!(v4["file"]["uuid"], asset, "the same uuid in both dialects");
+    for share in summary["shares"].as_array().expect("shares") {
+        let (status, j) = get(&srv, &format!("/api/share/{}", share.as_str().unwrap()));
+        assert_eq!(
+            (status, j["code"].as_str()),
+            (404, Some("NOT_FOUND")),
+            "{j}"
+        );
+    }
+    let (_, list) = get(&srv, &format!("/{}/v5/shares", srv.org));
+    assert_eq!(list["total"], 0, "{list}");
+    let tmp: Vec<_> = std::fs::read_dir(data.join("tmp"))
+        .expect("tmp/")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert!(tmp.is_empty(), "tmp/ holds {tmp:?}");
+}
