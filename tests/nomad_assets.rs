@@ -508,6 +508,19 @@ async fn search_filters_sorts_and_pages() {
     )
     .await;
     assert_eq!(titles(&r), ["docs"]);
+    // An empty list of values matches nothing.
+    for field in ["id", "parentId", "uuidSearchField", "assetType"] {
+        let r = search(
+            &app,
+            &json!({"filters": [{"fieldName": field, "values": []}]}),
+        )
+        .await;
+        assert_eq!(
+            r,
+            json!({"items": [], "totalItemCount": 0, "hasItems": false}),
+            "{field}"
+        );
+    }
     // Empty or whitespace-only searchQuery is fine; others are not offered.
     assert_eq!(
         search(&app, &json!({"searchQuery": " "})).await["totalItemCount"],

@@ -4,8 +4,8 @@
 //! carry a secret instead of a credential; only its SHA-256 is stored.
 
 use crate::db::assets::{self as aq, FileRow};
+use crate::db::ts;
 use crate::db::uploads::{self as q, PartRow, UploadRow};
-use crate::db::{from_ts, ts};
 use crate::domain::assets::{self, parse_id, UploadTarget};
 use crate::domain::auth::{hash_secret, new_secret};
 use crate::domain::types::Name;
@@ -594,11 +594,6 @@ pub async fn cancel(state: &AppState, org_id: i64, upload_uuid: &str) -> Result<
     state.db.write(move |tx| q::delete_upload(tx, id)).await?;
     state.blobs.remove_piecewise(vec![upload.tmp_name]).await;
     Ok(upload.uuid)
-}
-
-/// When an upload started (for answers).
-pub fn started_at(u: &UploadRow) -> DateTime<Utc> {
-    from_ts(u.created_at)
 }
 
 #[cfg(test)]
