@@ -103,7 +103,9 @@ pub enum AppError {
     #[error("Sign in to continue.")]
     LoginRequired { next: String },
     /// A form without the session's CSRF token.
-    #[error("This form has expired or did not come from this site; reload the page and try again.")]
+    #[error(
+        "This form has expired or did not come from this site; reload the page and try again."
+    )]
     CsrfFailed,
     /// A bug or an I/O failure. The cause goes to the log, never to the client.
     #[error("internal error")]
@@ -172,9 +174,11 @@ impl AppError {
             Unauthenticated | InvalidKey | InvalidToken | InvalidRefreshToken | KeyExpired
             | InvalidCredentials | PasswordRequired | WrongPassword => StatusCode::UNAUTHORIZED,
             LoginRequired { .. } => StatusCode::SEE_OTHER,
-            FolderExistsCreate(_) | Forbidden(_) | NotStarted(_) | DownloadNotPermitted | CsrfFailed => {
-                StatusCode::FORBIDDEN
-            }
+            FolderExistsCreate(_)
+            | Forbidden(_)
+            | NotStarted(_)
+            | DownloadNotPermitted
+            | CsrfFailed => StatusCode::FORBIDDEN,
             NotFound(_) => StatusCode::NOT_FOUND,
             MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             NameExists(_) | FolderNotEmpty(_) | UploadIncomplete(_) => StatusCode::CONFLICT,
@@ -218,7 +222,8 @@ impl AppError {
     pub fn render(&self, family: Family, path: &str) -> HttpResponse {
         let status = self.status(family);
         if let AppError::LoginRequired { next } = self {
-            let next = percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC);
+            let next =
+                percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC);
             return HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, format!("/login?next={next}")))
                 .finish();

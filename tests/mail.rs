@@ -480,10 +480,18 @@ async fn the_dashboard_shows_delivery_and_sends_again() {
 #[actix_web::test]
 async fn a_users_share_mail_says_to_sign_in() {
     let app = TestApp::new().await;
-    create(&app, json!({"access": "users", "users": [ADMIN_EMAIL], "auth": null})).await;
+    create(
+        &app,
+        json!({"access": "users", "users": [ADMIN_EMAIL], "auth": null}),
+    )
+    .await;
     deliver_due(&app.state).await.unwrap();
     let outbox = app.data_dir().join("outbox");
-    let files: Vec<PathBuf> = std::fs::read_dir(&outbox).unwrap().flatten().map(|e| e.path()).collect();
+    let files: Vec<PathBuf> = std::fs::read_dir(&outbox)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     assert_eq!(files.len(), 1);
     let text = decode_body(&std::fs::read_to_string(&files[0]).unwrap());
     assert!(text.contains(ADMIN_EMAIL));

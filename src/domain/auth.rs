@@ -280,26 +280,35 @@ pub async fn web_login(
     let user = check_credentials(db, username, password, addr, now).await?;
     let sid = new_secret("sbw_");
     let (hash, csrf, t) = (hash_secret(&sid), new_secret(""), db::ts(now));
-    db.write(move |tx| orgs::insert_web_session(tx, user.id, &hash, &csrf, t, t + WEB_SESSION_SECS))
-        .await?;
+    db.write(move |tx| {
+        orgs::insert_web_session(tx, user.id, &hash, &csrf, t, t + WEB_SESSION_SECS)
+    })
+    .await?;
     Ok(sid)
 }
 
 /// The user of a live web session cookie.
-pub async fn web_session(db: &Db, cookie: &str, now: DateTime<Utc>) -> Result<Option<WebUser>, AppError> {
+pub async fn web_session(
+    db: &Db,
+    cookie: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<WebUser>, AppError> {
     let hash = hash_secret(cookie);
     let t = db::ts(now);
     db.read(move |c| orgs::find_web_session(c, &hash, t)).await
 }
 
 pub async fn web_logout(db: &Db, session_id: i64) -> Result<(), AppError> {
-    db.write(move |tx| orgs::delete_web_session(tx, session_id)).await
+    db.write(move |tx| orgs::delete_web_session(tx, session_id))
+        .await
 }
 
 /// Compares a submitted CSRF token with the session's, in constant time.
 pub fn csrf_ok(user: &WebUser, submitted: Option<&str>) -> bool {
     use subtle::ConstantTimeEq;
-    submitted.is_some_and(|s| s.len() == user.csrf.len() && bool::from(s.as_bytes().ct_eq(user.csrf.as_bytes())))
+    submitted.is_some_and(|s| {
+        s.len() == user.csrf.len() && bool::from(s.as_bytes().ct_eq(user.csrf.as_bytes()))
+    })
 }
 
 /// What `org create` made.

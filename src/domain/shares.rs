@@ -973,8 +973,15 @@ pub async fn open(
 }
 
 /// A share by its id with the sender's name, for the mail worker (None once deleted).
-pub async fn mail_view(state: &AppState, share_id: i64) -> Result<Option<(Share, String)>, AppError> {
-    let (counters, base, now) = (state.counters.clone(), state.config.base_url.clone(), state.clock.now());
+pub async fn mail_view(
+    state: &AppState,
+    share_id: i64,
+) -> Result<Option<(Share, String)>, AppError> {
+    let (counters, base, now) = (
+        state.counters.clone(),
+        state.config.base_url.clone(),
+        state.clock.now(),
+    );
     state
         .db
         .read(move |c| {

@@ -33,8 +33,16 @@ pub async fn index() -> Result<HttpResponse, AppError> {
 
 /// static/ is compiled in, so the one binary needs no files beside it.
 const STATIC_FILES: &[(&str, &str, &str)] = &[
-    ("app.css", "text/css; charset=utf-8", include_str!("../../static/app.css")),
-    ("app.js", "text/javascript; charset=utf-8", include_str!("../../static/app.js")),
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_str!("../../static/app.css"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/app.js"),
+    ),
 ];
 
 pub async fn static_file(name: web::Path<String>) -> Result<HttpResponse, AppError> {
