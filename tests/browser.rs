@@ -4,26 +4,25 @@
 //! phone's width (375 px), is refused a wrong password, unlocks it, finds the file list in the
 //! DOM, has nothing to scroll sideways, and saves a screenshot to `target/browser/`.
 
-use std::io::{BufRead, BufReader, Read};
-use std::net::TcpListener;
-use std::os::unix::process::CommandExt;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use futures_util::FutureExt;
 use serde_json::{json, Value};
 
+#[path = "support/browser.rs"]
+mod browser;
+use browser::{entry_names, png, save_screenshot, Chromedriver, WAIT};
+
 const BIN: &str = env!("CARGO_BIN_EXE_sharebox");
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const PASSWORD: &str = "let me in";
 const WIDTH: u32 = 375;
 /// The whole browser flow; a hang fails the test instead of blocking the suite.
 const FLOW_TIMEOUT: Duration = Duration::from_secs(120);
-const WAIT: Duration = Duration::from_secs(20);
 
 /// The real binary on a free port over a fresh data dir; killed on drop.
 struct Server {
@@ -132,230 +131,6 @@ impl Drop for Server {
     }
 }
 
-/// `chromedriver --port=N` in its own process group, so that dropping it also ends every
-/// Chromium process it started, even when the test panics before the session is closed.
-struct Chromedriver {
-    child: Child,
-    url: String,
-    log: PathBuf,
-}
-
-impl Chromedriver {
-    fn start(dir: &Path) -> Chromedriver {
-        for bin in [CHROMIUM, CHROMEDRIVER] {
-            assert!(
-                Path::new(bin).exists(),
-                "{bin} is missing: run scripts/test.sh (it installs them), or \
-                 `apt-get install -y chromium chromium-driver`"
-            );
-        }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let log = dir.join("chromedriver.log");
-        let child = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .arg(format!("--log-path={}", log.display()))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .expect("spawn chromedriver");
-        let driver = Chromedriver {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            log,
-        };
-        let t0 = Instant::now();
-        loop {
-            let ready = ureq::get(&format!("{}/status", driver.url))
-                .timeout(Duration::from_secs(2))
-                .call()
-                .ok()
-                .and_then(|r| r.into_string().ok())
-                .and_then(|s| serde_json::from_str::<Value>(&s).ok())
-                .is_some_and(|s| s["value"]["ready"] == true);
-            if ready {
-                return driver;
-            }
-            assert!(
-                t0.elapsed() < Duration::from_secs(30),
-                "chromedriver did not answer on {}\n{}",
-                driver.url,
-                driver.log_tail()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn log_tail(&self) -> String {
-        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(40)..].join("\n")
-    }
-}
-
-impl Drop for Chromedriver {
-    fn drop(&mut self) {
-        // The whole group: chromedriver and the browser processes it spawned.
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", self.child.id())])
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn connect(driver: &Chromedriver, profile: &Path) -> Client {
-    let args = [
-        "--headless=new".to_string(),
-        "--no-sandbox".to_string(),
-        "--disable-gpu".to_string(),
-        "--disable-dev-shm-usage".to_string(),
-        "--disable-background-networking".to_string(),
-        "--disable-component-update".to_string(),
-        "--disable-sync".to_string(),
-        "--no-first-run".to_string(),
-        format!("--window-size={WIDTH},800"),
-        format!("--user-data-dir={}", profile.display()),
-    ];
-    let caps = json!({
-        "browserName": "chrome",
-        "pageLoadStrategy": "normal",
-        "timeouts": {"pageLoad": 30_000, "script": 10_000, "implicit": 0},
-        // Desktop Chromium will not make a window narrower than 500 px, headless or not: a
-        // phone's viewport comes from mobile emulation, which also honours `<meta viewport>`
-        // as a phone does (without it the page would be laid out 980 px wide).
-        "goog:chromeOptions": {
-            "binary": CHROMIUM,
-            "args": args,
-            "mobileEmulation": {"deviceMetrics": {
-                "width": WIDTH, "height": 800, "pixelRatio": 2, "mobile": true, "touch": true,
-            }},
-        },
-    });
-    let Value::Object(caps) = caps else {
-        unreachable!()
-    };
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    ClientBuilder::new(connector)
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .unwrap_or_else(|e| panic!("WebDriver session: {e}\n{}", driver.log_tail()))
-}
-
-/// A real PNG, `w`×`h`, a horizontal gradient: stored (uncompressed) deflate blocks.
-fn png(w: u32, h: u32) -> Vec<u8> {
-    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        let mut crc = crc32fast::Hasher::new();
-        crc.update(kind);
-        crc.update(data);
-        out.extend_from_slice(kind);
-        out.extend_from_slice(data);
-        out.extend_from_slice(&crc.finalize().to_be_bytes());
-    }
-    let mut row = vec![0]; // filter: none
-    for x in 0..w {
-        let v = (x * 255 / w.max(1)) as u8;
-        row.extend_from_slice(&[v, 120, 255 - v]);
-    }
-    let raw = row.repeat(h as usize);
-    let mut z = vec![0x78, 0x01];
-    let blocks: Vec<&[u8]> = raw.chunks(65_535).collect();
-    for (i, b) in blocks.iter().enumerate() {
-        z.push(u8::from(i + 1 == blocks.len()));
-        z.extend_from_slice(&(b.len() as u16).to_le_bytes());
-        z.extend_from_slice(&(!(b.len() as u16)).to_le_bytes());
-        z.extend_from_slice(b);
-    }
-    let (mut a, mut b) = (1u32, 0u32);
-    for &byte in &raw {
-        a = (a + byte as u32) % 65_521;
-        b = (b + a) % 65_521;
-    }
-    z.extend_from_slice(&((b << 16) | a).to_be_bytes());
-
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut ihdr = Vec::new();
-    ihdr.extend_from_slice(&w.to_be_bytes());
-    ihdr.extend_from_slice(&h.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8-bit RGB
-    chunk(&mut out, b"IHDR", &ihdr);
-    chunk(&mut out, b"IDAT", &z);
-    chunk(&mut out, b"IEND", &[]);
-    out
-}
-
-const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
-
-fn screenshots_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser");
-    std::fs::create_dir_all(&dir).expect("create target/browser");
-    dir
-}
-
-async fn save_screenshot(c: &Client, name: &str) -> PathBuf {
-    let shot = c.screenshot().await.expect("screenshot");
-    assert!(
-        shot.len() > 1000 && shot.starts_with(PNG_SIGNATURE),
-        "not a PNG ({} bytes)",
-        shot.len()
-    );
-    let path = screenshots_dir().join(name);
-    std::fs::write(&path, &shot).expect("write screenshot");
-    // What is on disk is a PNG too.
-    let mut head = [0u8; 8];
-    std::fs::File::open(&path)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .expect("read screenshot back");
-    assert_eq!(&head[..], PNG_SIGNATURE, "{} is not a PNG", path.display());
-    path
-}
-
-/// Texts of every `.entry .name` element on the page.
-async fn entry_names(c: &Client) -> Vec<String> {
-    let mut names = Vec::new();
-    for e in c
-        .find_all(Locator::Css(".entry .name"))
-        .await
-        .expect("find")
-    {
-        names.push(e.text().await.expect("text").trim().to_string());
-    }
-    names
-}
-
-/// The page has nothing to scroll sideways, and the viewport really is a phone's width.
-async fn assert_no_horizontal_scroll(c: &Client, what: &str) {
-    let m = c
-        .execute(
-            "return {scroll: document.documentElement.scrollWidth, \
-                     body: document.body.scrollWidth, \
-                     inner: window.innerWidth};",
-            vec![],
-        )
-        .await
-        .expect("measure");
-    let (scroll, body, inner) = (
-        m["scroll"].as_u64().unwrap(),
-        m["body"].as_u64().unwrap(),
-        m["inner"].as_u64().unwrap(),
-    );
-    assert_eq!(
-        inner, WIDTH as u64,
-        "{what}: the viewport is not {WIDTH} px: {m}"
-    );
-    assert!(
-        scroll <= inner && body <= inner,
-        "{what}: horizontal scroll at {inner} px: {m}"
-    );
-}
-
 async fn submit_password(c: &Client, password: &str) {
     let input = c
         .find(Locator::Css("form input[name=password]"))
@@ -427,7 +202,7 @@ async fn flow(c: &Client, fx: &Fixture, times: &mut Vec<(&'static str, Duration)
         assert!(!html.contains(name.as_str()), "locked page shows {name}");
     }
     assert!(entry_names(c).await.is_empty(), "locked page lists files");
-    assert_no_horizontal_scroll(c, "password form").await;
+    browser::assert_no_horizontal_scroll(c, "password form", WIDTH).await;
     save_screenshot(c, "locked-375.png").await;
     lap(times, "open locked share");
 
@@ -502,7 +277,7 @@ async fn flow(c: &Client, fx: &Fixture, times: &mut Vec<(&'static str, Duration)
     c.execute("window.scrollTo(0, 0);", vec![])
         .await
         .expect("scroll");
-    assert_no_horizontal_scroll(c, "share page").await;
+    browser::assert_no_horizontal_scroll(c, "share page", WIDTH).await;
     // Short names stay whole on one line: the size and button must not squeeze them.
     let lines = c
         .execute(
@@ -536,7 +311,7 @@ async fn locked_share_unlocks_and_fits_a_phone_screen() {
     let t1 = Instant::now();
     let profile = tempfile::tempdir().unwrap();
     let driver = Chromedriver::start(dir.path());
-    let client = connect(&driver, profile.path()).await;
+    let client = browser::connect(&driver, profile.path(), WIDTH).await;
     let t_browser = t1.elapsed();
 
     let mut times = Vec::new();
