@@ -113,12 +113,10 @@ fn folder_where(
     clause: &str,
     args: &[&dyn rusqlite::ToSql],
 ) -> Result<Option<FolderRow>, AppError> {
+    let sql = format!("SELECT {FOLDER_COLS} FROM folders f LEFT JOIN folders p ON p.id = f.parent_id WHERE {clause}");
     let row = c
-        .query_row(
-            &format!("SELECT {FOLDER_COLS} FROM folders f LEFT JOIN folders p ON p.id = f.parent_id WHERE {clause}"),
-            args,
-            |r| folder_row(r, String::new()),
-        )
+        .prepare_cached(&sql)?
+        .query_row(args, |r| folder_row(r, String::new()))
         .optional()?;
     match row {
         Some(mut f) => {
@@ -310,15 +308,13 @@ fn file_row(r: &Row, folder_path: String) -> rusqlite::Result<FileRow> {
 }
 
 pub fn find_file(c: &Connection, org_id: i64, uuid: &str) -> Result<Option<FileRow>, AppError> {
+    let sql = format!(
+        "SELECT {FILE_COLS} FROM files x JOIN blobs b ON b.id = x.blob_id
+         JOIN folders d ON d.id = x.folder_id WHERE x.org_id = ?1 AND x.uuid = ?2"
+    );
     let row = c
-        .query_row(
-            &format!(
-                "SELECT {FILE_COLS} FROM files x JOIN blobs b ON b.id = x.blob_id
-                 JOIN folders d ON d.id = x.folder_id WHERE x.org_id = ?1 AND x.uuid = ?2"
-            ),
-            params![org_id, uuid],
-            |r| file_row(r, String::new()),
-        )
+        .prepare_cached(&sql)?
+        .query_row(params![org_id, uuid], |r| file_row(r, String::new()))
         .optional()?;
     match row {
         Some(mut f) => {

@@ -33,6 +33,8 @@ impl Db {
     pub fn open(path: &Path) -> Result<Db, AppError> {
         let manager = SqliteConnectionManager::file(path).with_init(|c| {
             c.busy_timeout(BUSY_TIMEOUT)?;
+            // Every hot query is prepared once per connection.
+            c.set_prepared_statement_cache_capacity(128);
             c.execute_batch(
                 "PRAGMA journal_mode = WAL;
                  PRAGMA synchronous = NORMAL;

@@ -122,12 +122,11 @@ pub fn insert_key(
 
 /// The org an API key (by its hash) belongs to.
 pub fn find_key_org(c: &Connection, key_hash: &str) -> Result<Option<OrgRow>, AppError> {
-    Ok(c.query_row(
+    Ok(c.prepare_cached(
         "SELECT o.id, o.uuid, o.token, o.secret FROM api_keys k JOIN orgs o ON o.id = k.org_id
-         WHERE k.key_hash = ?1",
-        [key_hash],
-        org_row,
-    )
+             WHERE k.key_hash = ?1",
+    )?
+    .query_row([key_hash], org_row)
     .optional()?)
 }
 

@@ -76,12 +76,10 @@ fn share_where(
     clause: &str,
     args: &[&dyn rusqlite::ToSql],
 ) -> Result<Option<ShareRow>, AppError> {
-    Ok(c.query_row(
-        &format!("SELECT {SHARE_COLS} FROM shares s LEFT JOIN users u ON u.id = s.owner_user_id WHERE {clause}"),
-        args,
-        share_row,
-    )
-    .optional()?)
+    let sql = format!("SELECT {SHARE_COLS} FROM shares s LEFT JOIN users u ON u.id = s.owner_user_id WHERE {clause}");
+    Ok(c.prepare_cached(&sql)?
+        .query_row(args, share_row)
+        .optional()?)
 }
 
 pub fn find_share(c: &Connection, org_id: i64, uuid: &str) -> Result<Option<ShareRow>, AppError> {
@@ -97,17 +95,17 @@ pub fn find_share_by_id(c: &Connection, id: i64) -> Result<Option<ShareRow>, App
 }
 
 pub fn insert_share(c: &Connection, s: &ShareRow) -> Result<i64, AppError> {
-    c.execute(
+    c.prepare_cached(
         "INSERT INTO shares (uuid, puid, org_id, owner_user_id, title, description, starts_at, expires_at,
             starts_tz, expires_tz, show_starts_at, show_expires_at, password_hash, password_gen,
             can_download, max_downloads, users_only, message, revoked, views, downloads, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, 0, 0, ?20, ?21)",
-        params![
+    )?
+    .execute(params![
             s.uuid, s.puid, s.org_id, s.owner_user_id, s.title, s.description, s.starts_at, s.expires_at,
             s.starts_tz, s.expires_tz, s.show_starts_at, s.show_expires_at, s.password_hash, s.password_gen,
             s.can_download, s.max_downloads, s.users_only, s.message, s.revoked, s.created_at, s.updated_at
-        ],
-    )?;
+        ])?;
     Ok(c.last_insert_rowid())
 }
 
@@ -303,11 +301,11 @@ pub fn queue_mail(
     kind: &str,
     now: i64,
 ) -> Result<(), AppError> {
-    c.execute(
+    c.prepare_cached(
         "INSERT INTO outbox (share_id, email, name, kind, status, next_attempt_at, created_at)
          VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5)",
-        params![share_id, email, name, kind, now],
-    )?;
+    )?
+    .execute(params![share_id, email, name, kind, now])?;
     Ok(())
 }
 

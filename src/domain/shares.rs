@@ -176,16 +176,43 @@ fn load_view(
     base_url: &str,
     now: DateTime<Utc>,
 ) -> Result<Share, AppError> {
+    load(c, row, counters, base_url, now, true)
+}
+
+/// `full`: with recipients and delivery states (answers); without, what `open` needs (the hot
+/// path of every public request): items, and users only when the share is for users.
+fn load(
+    c: &Connection,
+    row: ShareRow,
+    counters: &Counters,
+    base_url: &str,
+    now: DateTime<Utc>,
+    full: bool,
+) -> Result<Share, AppError> {
     let (views, downloads) = counters.totals(&row);
-    let delivery = q::delivery_of(c, row.id)?;
-    let users = q::users_of(c, row.id)?
+    let delivery = if full {
+        q::delivery_of(c, row.id)?
+    } else {
+        Default::default()
+    };
+    let users = if full || row.users_only {
+        q::users_of(c, row.id)?
+    } else {
+        vec![]
+    };
+    let users = users
         .into_iter()
         .map(|u| Addressee {
             delivery: delivery.get(&u.email.to_lowercase()).cloned(),
             who: u,
         })
         .collect();
-    let recipients = q::recipients_of(c, row.id)?
+    let recipients = if full {
+        q::recipients_of(c, row.id)?
+    } else {
+        vec![]
+    };
+    let recipients = recipients
         .into_iter()
         .map(|r| Addressee {
             delivery: delivery.get(&r.email.to_lowercase()).cloned(),
@@ -556,8 +583,7 @@ pub async fn create(
         ..Default::default()
     };
     apply_fields(&mut row, &p, password, now)?;
-    let (counters, base) = (state.counters.clone(), state.config.base_url.clone());
-    state
+    let id = state
         .db
         .write(move |tx| {
             if p.title.is_none() {
@@ -565,8 +591,24 @@ pub async fn create(
             }
             row.id = q::insert_share(tx, &row)?;
             write_lists(tx, &row, &p, true, t)?;
-            let row = q::find_share_by_id(tx, row.id)?.ok_or_else(share_not_found)?;
-            load_view(tx, row, &counters, &base, now)
+            Ok(row.id)
+        })
+        .await?;
+    // The answer is read after the commit: the one writer is held only for the write.
+    view_by_id(state, id).await
+}
+
+async fn view_by_id(state: &AppState, id: i64) -> Result<Share, AppError> {
+    let (counters, base, now) = (
+        state.counters.clone(),
+        state.config.base_url.clone(),
+        state.clock.now(),
+    );
+    state
+        .db
+        .read(move |c| {
+            let row = q::find_share_by_id(c, id)?.ok_or_else(share_not_found)?;
+            load_view(c, row, &counters, &base, now)
         })
         .await
 }
@@ -660,8 +702,7 @@ pub async fn update(
     let id = crate::domain::assets::parse_id(uuid).ok_or_else(share_not_found)?;
     let now = state.clock.now();
     let password = hash_new_password(&p).await?;
-    let (counters, base) = (state.counters.clone(), state.config.base_url.clone());
-    state
+    let id = state
         .db
         .write(move |tx| {
             let mut row = q::find_share(tx, org_id, &id)?.ok_or_else(share_not_found)?;
@@ -674,14 +715,14 @@ pub async fn update(
                 ..row.clone()
             } == before;
             if !lists && unchanged {
-                return load_view(tx, before, &counters, &base, now);
+                return Ok(before.id);
             }
             q::update_share(tx, &row)?;
             write_lists(tx, &row, &p, false, ts(now))?;
-            let row = q::find_share_by_id(tx, row.id)?.ok_or_else(share_not_found)?;
-            load_view(tx, row, &counters, &base, now)
+            Ok(row.id)
         })
-        .await
+        .await?;
+    view_by_id(state, id).await
 }
 
 pub async fn delete(state: &AppState, org_id: i64, uuid: &str) -> Result<String, AppError> {
@@ -880,7 +921,7 @@ pub async fn open(
                 return Ok(None);
             };
             let secret = q::org_secret(c, row.org_id)?;
-            Ok(Some((load_view(c, row, &counters, &base, now)?, secret)))
+            Ok(Some((load(c, row, &counters, &base, now, false)?, secret)))
         })
         .await
         .map_err(internal)?;
