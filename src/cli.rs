@@ -234,6 +234,10 @@ pub async fn serve(settings: Settings) -> Result<(), AppError> {
                 if let Err(e) = state.counters.flush(&state.db).await {
                     tracing::warn!(error = %e, "counters not written yet; will retry");
                 }
+                // Small, frequent checkpoints keep their fsyncs off the request path.
+                if let Err(e) = state.db.checkpoint().await {
+                    tracing::warn!(error = %e, "checkpoint failed; will retry");
+                }
             }
         })
     };

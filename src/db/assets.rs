@@ -325,6 +325,24 @@ pub fn find_file(c: &Connection, org_id: i64, uuid: &str) -> Result<Option<FileR
     }
 }
 
+/// The row id of a file of the org (no path, no blob): item checks on the write path.
+pub fn file_id_of(c: &Connection, org_id: i64, uuid: &str) -> Result<Option<i64>, AppError> {
+    Ok(
+        c.prepare_cached("SELECT id FROM files WHERE org_id = ?1 AND uuid = ?2")?
+            .query_row(params![org_id, uuid], |r| r.get(0))
+            .optional()?,
+    )
+}
+
+/// The row id of a folder of the org.
+pub fn folder_id_of(c: &Connection, org_id: i64, uuid: &str) -> Result<Option<i64>, AppError> {
+    Ok(
+        c.prepare_cached("SELECT id FROM folders WHERE org_id = ?1 AND uuid = ?2")?
+            .query_row(params![org_id, uuid], |r| r.get(0))
+            .optional()?,
+    )
+}
+
 /// A page of files: those of `folder` or, `recursive`, of its whole subtree.
 pub fn list_files(
     c: &Connection,

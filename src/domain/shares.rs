@@ -244,6 +244,12 @@ fn check_len(field: &str, value: &str, min: usize, max: usize) -> Result<(), App
     Ok(())
 }
 
+/// A folder item's ids.
+struct FolderIds {
+    id: i64,
+    uuid: String,
+}
+
 /// Resolves the items against the org: each must be a file (or folder) of it. Duplicates drop.
 fn resolve_items(
     c: &Connection,
@@ -261,40 +267,39 @@ fn resolve_items(
     for s in specs {
         let id = crate::domain::assets::parse_id(&s.id);
         let kind = match (s.kind, &id) {
-            (ItemKind::Any, Some(u)) if aq::find_file(c, org_id, u)?.is_none() => ItemKind::Folder,
+            (ItemKind::Any, Some(u)) if aq::file_id_of(c, org_id, u)?.is_none() => ItemKind::Folder,
             (ItemKind::Any, _) => ItemKind::File,
             (k, _) => k,
         };
         let row = match kind {
-            ItemKind::Any | ItemKind::File => id
-                .map(|u| aq::find_file(c, org_id, &u))
-                .transpose()?
-                .flatten()
-                .map(|f| ItemRow {
-                    file_id: Some(f.id),
+            ItemKind::Any | ItemKind::File => match &id {
+                Some(u) => aq::file_id_of(c, org_id, u)?.map(|fid| ItemRow {
+                    file_id: Some(fid),
                     folder_id: None,
-                    uuid: f.uuid,
+                    uuid: u.clone(),
                     recursive: false,
                     visibility: "PUB,ORG".into(),
                 }),
-            ItemKind::Folder => id
-                .map(|u| aq::find_folder(c, org_id, &u))
-                .transpose()?
-                .flatten()
-                .map(|f| {
-                    let kept = current
-                        .iter()
-                        .find(|it| it.folder_id == Some(f.id))
-                        .filter(|_| s.kind == ItemKind::Any);
-                    ItemRow {
-                        file_id: None,
-                        folder_id: Some(f.id),
-                        uuid: f.uuid,
-                        recursive: kept.map_or(s.recursive, |k| k.recursive),
-                        visibility: kept
-                            .map_or_else(|| s.visibility.clone(), |k| k.visibility.clone()),
-                    }
-                }),
+                None => None,
+            },
+            ItemKind::Folder => match &id {
+                Some(u) => aq::folder_id_of(c, org_id, u)?.map(|fid| (fid, u.clone())),
+                None => None,
+            }
+            .map(|(fid, uuid)| {
+                let f = FolderIds { id: fid, uuid };
+                let kept = current
+                    .iter()
+                    .find(|it| it.folder_id == Some(f.id))
+                    .filter(|_| s.kind == ItemKind::Any);
+                ItemRow {
+                    file_id: None,
+                    folder_id: Some(f.id),
+                    uuid: f.uuid,
+                    recursive: kept.map_or(s.recursive, |k| k.recursive),
+                    visibility: kept.map_or_else(|| s.visibility.clone(), |k| k.visibility.clone()),
+                }
+            }),
         };
         let row = row.ok_or_else(|| {
             let what = match s.kind {
