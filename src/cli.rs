@@ -244,6 +244,9 @@ pub async fn serve(settings: Settings) -> Result<(), AppError> {
     let mailer = crate::mail::worker::spawn(state.clone());
     actix_web::HttpServer::new(move || app(app_state.clone()))
         .tcp_nodelay(true)
+        // Database calls and file reads share this pool; more threads than the pool has
+        // connections only queue, and cost memory for their stacks.
+        .worker_max_blocking_threads(32)
         .shutdown_timeout(10)
         .listen(listener)?
         .run()
