@@ -256,25 +256,12 @@ pub async fn serve(
         file.seek(std::io::SeekFrom::Start(start)).await?;
     }
     let reader = file.take(len);
-    let mut on_complete = if complete_at_end { on_complete } else { None };
-    if len == 0 {
-        // An empty body is complete at once: the stream below never yields.
-        if let Some(done) = on_complete.take() {
-            done();
-        }
-    }
-    let mut sent: u64 = 0;
-    let stream = tokio_util::io::ReaderStream::with_capacity(reader, CHUNK).map(move |chunk| {
-        if let Ok(bytes) = &chunk {
-            sent += bytes.len() as u64;
-            if sent == len {
-                if let Some(done) = on_complete.take() {
-                    done();
-                }
-            }
-        }
-        chunk
-    });
+    let stream = tokio_util::io::ReaderStream::with_capacity(reader, buffer_for(len));
+    let stream = at_end(
+        stream,
+        len,
+        if complete_at_end { on_complete } else { None },
+    );
     let mut res = builder
         .content_type(mime)
         .body(SizedStream::new(len, stream));
@@ -283,6 +270,11 @@ pub async fn serve(
         HeaderValue::from_static("private, no-cache"),
     );
     Ok(res)
+}
+
+/// A read buffer no larger than what is left to send: a 4 KiB file never holds 1 MiB.
+fn buffer_for(len: u64) -> usize {
+    (len.min(CHUNK as u64) as usize).max(1)
 }
 
 /// Runs `done` once the stream has yielded `len` bytes: the whole body went to the connection.
@@ -328,7 +320,9 @@ pub fn zip_body(
         Piece::Bytes(b) => stream::once(async move { Ok(b) }).left_stream(),
         Piece::File { path, size } => {
             stream::once(async move { tokio::fs::File::open(path).await })
-                .map_ok(move |f| tokio_util::io::ReaderStream::with_capacity(f.take(size), CHUNK))
+                .map_ok(move |f| {
+                    tokio_util::io::ReaderStream::with_capacity(f.take(size), buffer_for(size))
+                })
                 .try_flatten()
                 .right_stream()
         }
