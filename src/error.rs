@@ -222,10 +222,8 @@ impl AppError {
     pub fn render(&self, family: Family, path: &str) -> HttpResponse {
         let status = self.status(family);
         if let AppError::LoginRequired { next } = self {
-            let next =
-                percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC);
             return HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, format!("/login?next={next}")))
+                .insert_header((header::LOCATION, crate::web::login_url(next)))
                 .finish();
         }
         let mut res = match family {

@@ -31,6 +31,11 @@ pub fn time(ts: i64) -> String {
     crate::db::from_ts(ts).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// The request's `User-Agent`, or "" (activity rows keep it).
+pub fn user_agent(req: &HttpRequest) -> String {
+    header_str(req, "user-agent").unwrap_or("").to_string()
+}
+
 /// The TCP peer's address: what throttles and activity hashes key on (`X-Forwarded-For` is
 /// not trusted).
 pub fn peer_addr(req: &HttpRequest) -> String {

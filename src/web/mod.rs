@@ -11,6 +11,20 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
+/// The request's path with its query: where to come back to after signing in.
+pub fn path_and_query(req: &actix_web::HttpRequest) -> String {
+    match req.query_string() {
+        "" => req.path().to_string(),
+        q => format!("{}?{q}", req.path()),
+    }
+}
+
+/// The sign-in page, coming back to `next` (a local path) afterwards.
+pub fn login_url(next: &str) -> String {
+    let next = percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC);
+    format!("/login?next={next}")
+}
+
 /// Renders a page template as a 200 HTML answer.
 pub fn page(t: &impl Template) -> Result<HttpResponse, AppError> {
     let html = t.render().map_err(AppError::internal)?;

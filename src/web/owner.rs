@@ -41,10 +41,7 @@ impl FromRequest for WebUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = state(req);
         let cookie = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
-        let next = match req.query_string() {
-            "" => req.path().to_string(),
-            q => format!("{}?{q}", req.path()),
-        };
+        let next = crate::web::path_and_query(req);
         Box::pin(async move {
             let state = state?;
             let user = match cookie {
@@ -558,24 +555,7 @@ pub async fn upload(
             .unwrap_or_default();
         return Ok(see_other(&back_to(&back)));
     }
-    let dtos: Vec<_> = stored
-        .iter()
-        .map(|f| {
-            crate::api::filerobot::assets::FileDto::new(f, &state.config.base_url, &user.org_token)
-        })
-        .collect();
-    let single = (dtos.len() == 1).then(|| {
-        crate::api::filerobot::assets::FileDto::new(
-            &stored[0],
-            &state.config.base_url,
-            &user.org_token,
-        )
-    });
-    crate::api::filerobot::success(crate::api::filerobot::assets::UploadAnswer {
-        status: "success",
-        files: dtos,
-        file: single,
-    })
+    crate::api::filerobot::assets::upload_answer(&stored, &state.config.base_url, &user.org_token)
 }
 
 // ---------------------------------------------------------------------------------------------

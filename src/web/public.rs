@@ -38,12 +38,7 @@ fn visitor(
         // A signed-in owner-UI user: `users` shares let their listed users in.
         user_id: user.map(|u| u.user_id),
         addr: peer_addr(req),
-        user_agent: req
-            .headers()
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string(),
+        user_agent: crate::api::user_agent(req),
     }
 }
 
@@ -61,16 +56,13 @@ fn private(mut res: HttpResponse) -> HttpResponse {
     res
 }
 
+/// API.md: an anonymous visitor of a `users` share gets a 302 to the sign-in page, and back.
 fn login_redirect(req: &HttpRequest) -> HttpResponse {
-    let next = match req.query_string() {
-        "" => req.path().to_string(),
-        q => format!("{}?{q}", req.path()),
-    };
-    let next: String =
-        percent_encoding::utf8_percent_encode(&next, percent_encoding::NON_ALPHANUMERIC)
-            .to_string();
     HttpResponse::Found()
-        .insert_header((header::LOCATION, format!("/login?next={next}")))
+        .insert_header((
+            header::LOCATION,
+            crate::web::login_url(&crate::web::path_and_query(req)),
+        ))
         .finish()
 }
 

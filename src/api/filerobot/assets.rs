@@ -657,16 +657,25 @@ pub async fn upload(
         state.clock.now(),
     )
     .await?;
-    let dtos: Vec<FileDto> = stored.iter().map(|f| file_dto(&state, &p, f)).collect();
-    let single = if stored.len() == 1 {
-        Some(file_dto(&state, &p, &stored[0]))
-    } else {
-        None
-    };
+    upload_answer(&stored, &state.config.base_url, &p.org_token)
+}
+
+/// The upload answer (v4 and the owner UI's): `files`, plus `file` when there is exactly one.
+pub fn upload_answer(
+    stored: &[FileRow],
+    base_url: &str,
+    token: &str,
+) -> Result<HttpResponse, AppError> {
     success(UploadAnswer {
         status: "success",
-        files: dtos,
-        file: single,
+        files: stored
+            .iter()
+            .map(|f| FileDto::new(f, base_url, token))
+            .collect(),
+        file: match stored {
+            [only] => Some(FileDto::new(only, base_url, token)),
+            _ => None,
+        },
     })
 }
 

@@ -2,7 +2,7 @@
 //! (`GET /{company}/{token}/{puid}`): anonymous reads that go through `shares::open`.
 
 use super::success;
-use crate::api::{peer_addr, state, Params};
+use crate::api::{peer_addr, state, user_agent, Params};
 use crate::domain::auth::{self, Credential};
 use crate::domain::shares::{self, Opened, Tree, TreeFile, TreeFolder, Visitor};
 use crate::domain::types::{extension_of, pretty_size};
@@ -160,14 +160,6 @@ async fn bearer_user(state: &AppState, req: &HttpRequest) -> Option<i64> {
         }
         _ => None,
     }
-}
-
-fn user_agent(req: &HttpRequest) -> String {
-    req.headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string()
 }
 
 /// The password as given, then decoded once more (clients that encode it twice).
