@@ -1,6 +1,12 @@
-//! Storage: one SQLite file behind an r2d2 pool. Reads run on any pooled connection; writes go
-//! through `write`, which holds one mutex and `BEGIN IMMEDIATE`, so this process has one writer
-//! and other processes (the CLI beside a running server) wait on the busy timeout.
+//! Storage: one SQLite file. Reads run on any connection of an r2d2 pool; every write goes to
+//! one writer thread that owns its own connection, so this process has exactly one writer, and
+//! other processes (the CLI beside a running server) wait on the busy timeout.
+//!
+//! The writer commits in groups: it takes every write queued while it was busy and runs them in
+//! one transaction, each inside a savepoint of its own (a failing write is rolled back alone).
+//! Under load that is one commit (and one write of each changed page to the WAL) for many
+//! requests instead of one each; alone, a write commits as soon as it is run. No caller hears
+//! back before the commit that holds its changes.
 //! All SQL lives in this module's files.
 
 pub mod assets;
@@ -10,65 +16,58 @@ pub mod shares;
 pub mod uploads;
 
 use crate::error::AppError;
-use parking_lot::FairMutex;
 use r2d2_sqlite::rusqlite::{self, Connection, Transaction, TransactionBehavior};
 use r2d2_sqlite::SqliteConnectionManager;
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::mpsc;
 use std::time::Duration;
 
 pub use rusqlite::OptionalExtension;
 
 const SCHEMA: &str = include_str!("../../schema.sql");
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most writes one commit takes: bounds the time a group holds the database.
+const GROUP_MAX: usize = 64;
 
 #[derive(Clone)]
 pub struct Db {
     pool: r2d2::Pool<SqliteConnectionManager>,
-    /// Fair: writers get the lock in arrival order, which keeps tail latency flat under load.
-    writer: Arc<FairMutex<()>>,
+    /// The writer thread's queue; it stops when the last `Db` is dropped.
+    writes: mpsc::Sender<Box<dyn Job>>,
+}
+
+/// Every connection, pooled or the writer's, starts the same way.
+fn init(c: &mut Connection) -> rusqlite::Result<()> {
+    c.busy_timeout(BUSY_TIMEOUT)?;
+    // Every hot query is prepared once per connection.
+    c.set_prepared_statement_cache_capacity(128);
+    // Checkpoints (the only fsyncs under synchronous=NORMAL) run from a background task
+    // (`checkpoint`), not inside a request's commit; the high automatic threshold only
+    // bounds the WAL when no server runs one (the CLI alone).
+    c.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA wal_autocheckpoint = 20000;",
+    )
 }
 
 impl Db {
     /// Opens (creating if needed) the database and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Db, AppError> {
-        let manager = SqliteConnectionManager::file(path).with_init(|c| {
-            c.busy_timeout(BUSY_TIMEOUT)?;
-            // Every hot query is prepared once per connection.
-            c.set_prepared_statement_cache_capacity(128);
-            // Checkpoints (the only fsyncs under synchronous=NORMAL) run from a background task
-            // (`checkpoint`), not inside a request's commit; the high automatic threshold only
-            // bounds the WAL when no server runs one (the CLI alone).
-            c.execute_batch(
-                "PRAGMA journal_mode = WAL;
-                 PRAGMA synchronous = NORMAL;
-                 PRAGMA foreign_keys = ON;
-                 PRAGMA wal_autocheckpoint = 20000;",
-            )
-        });
+        let mut writer = Connection::open(path)?;
+        init(&mut writer)?;
+        migrate(&mut writer)?;
+        let manager = SqliteConnectionManager::file(path).with_init(init);
         let pool = r2d2::Pool::builder().max_size(8).build(manager)?;
-        let db = Db {
-            pool,
-            writer: Arc::new(FairMutex::new(())),
-        };
-        db.migrate()?;
-        Ok(db)
-    }
-
-    fn migrate(&self) -> Result<(), AppError> {
-        let _guard = self.writer.lock();
-        let mut conn = self.pool.get()?;
-        for (version, sql) in schema_sections(SCHEMA) {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            // Checked inside the write lock: two processes starting at once apply each section once.
-            let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-            if version > current {
-                tx.execute_batch(&sql)?;
-                tx.execute_batch(&format!("PRAGMA user_version = {version}"))?;
-                tx.commit()?;
-            }
-        }
-        Ok(())
+        let (writes, queue) = mpsc::channel::<Box<dyn Job>>();
+        std::thread::Builder::new()
+            .name("sharebox-writer".into())
+            .spawn(move || write_loop(writer, queue))
+            .map_err(AppError::internal)?;
+        Ok(Db { pool, writes })
     }
 
     /// Runs `f` on a pooled connection, on this thread (CLI, or inside the blocking pool).
@@ -80,17 +79,15 @@ impl Db {
         f(&conn)
     }
 
-    /// Runs `f` in the one write transaction; commits if it returns Ok. No I/O or awaits in `f`.
-    pub fn write_sync<T>(
+    /// Runs `f` in a write transaction and waits for its commit; blocks this thread (CLI, or
+    /// inside the blocking pool). No I/O or awaits in `f`: it runs on the writer thread.
+    pub fn write_sync<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Transaction) -> Result<T, AppError>,
+        f: impl FnOnce(&Transaction) -> Result<T, AppError> + Send + 'static,
     ) -> Result<T, AppError> {
-        let _guard = self.writer.lock();
-        let mut conn = self.pool.get()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.enqueue(f, Reply::Sync(tx))?;
+        rx.recv().map_err(|_| writer_gone())?
     }
 
     /// Copies the WAL back into the database without waiting for readers or the writer.
@@ -111,13 +108,189 @@ impl Db {
         actix_web::web::block(move || db.read_sync(f)).await?
     }
 
-    /// `write_sync` on the blocking pool, for async handlers.
+    /// `write_sync` for async handlers: waits for the commit without holding a thread.
     pub async fn write<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Transaction) -> Result<T, AppError> + Send + 'static,
     ) -> Result<T, AppError> {
-        let db = self.clone();
-        actix_web::web::block(move || db.write_sync(f)).await?
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.enqueue(f, Reply::Async(tx))?;
+        rx.await.map_err(|_| writer_gone())?
+    }
+
+    fn enqueue<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Transaction) -> Result<T, AppError> + Send + 'static,
+        reply: Reply<T>,
+    ) -> Result<(), AppError> {
+        self.writes
+            .send(Box::new(Write { f, reply }))
+            .map_err(|_| writer_gone())
+    }
+}
+
+fn writer_gone() -> AppError {
+    AppError::internal("the database writer has stopped")
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), AppError> {
+    for (version, sql) in schema_sections(SCHEMA) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Checked inside the write lock: two processes starting at once apply each section once.
+        let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > current {
+            tx.execute_batch(&sql)?;
+            tx.execute_batch(&format!("PRAGMA user_version = {version}"))?;
+            tx.commit()?;
+        }
+    }
+    Ok(())
+}
+
+enum Reply<T> {
+    Async(tokio::sync::oneshot::Sender<Result<T, AppError>>),
+    Sync(mpsc::SyncSender<Result<T, AppError>>),
+}
+
+impl<T> Reply<T> {
+    fn send(self, r: Result<T, AppError>) {
+        // A caller that gave up (a dropped request) no longer listens; nothing to do then.
+        match self {
+            Reply::Async(s) => drop(s.send(r)),
+            Reply::Sync(s) => drop(s.send(r)),
+        }
+    }
+}
+
+/// A queued write of any answer type.
+trait Job: Send {
+    /// Runs the write inside the group's transaction.
+    fn run(self: Box<Self>, tx: &Transaction) -> Box<dyn Ran>;
+    /// Answers without running (the group could not start).
+    fn fail(self: Box<Self>, e: AppError);
+}
+
+/// A write that has run and waits for its group's commit.
+trait Ran: Send {
+    fn succeeded(&self) -> bool;
+    /// Answers: its own result if the commit held, else the commit's error.
+    fn finish(self: Box<Self>, commit: Result<(), String>);
+}
+
+struct Write<T, F> {
+    f: F,
+    reply: Reply<T>,
+}
+
+struct Done<T> {
+    out: Result<T, AppError>,
+    reply: Reply<T>,
+}
+
+impl<T, F> Job for Write<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&Transaction) -> Result<T, AppError> + Send + 'static,
+{
+    fn run(self: Box<Self>, tx: &Transaction) -> Box<dyn Ran> {
+        let Write { f, reply } = *self;
+        let out = catch_unwind(AssertUnwindSafe(|| f(tx)))
+            .unwrap_or_else(|_| Err(AppError::internal("a database write panicked")));
+        Box::new(Done { out, reply })
+    }
+
+    fn fail(self: Box<Self>, e: AppError) {
+        self.reply.send(Err(e));
+    }
+}
+
+impl<T: Send + 'static> Ran for Done<T> {
+    fn succeeded(&self) -> bool {
+        self.out.is_ok()
+    }
+
+    fn finish(self: Box<Self>, commit: Result<(), String>) {
+        // A write that failed keeps its own error: its changes were undone either way.
+        let out = match (self.out, commit) {
+            (Ok(_), Err(e)) => Err(AppError::internal(e)),
+            (out, _) => out,
+        };
+        self.reply.send(out);
+    }
+}
+
+/// The writer thread: waits for a write, takes whatever else is queued (up to `GROUP_MAX`),
+/// commits them together, answers each.
+fn write_loop(mut conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>) {
+    let mut pending: VecDeque<Box<dyn Job>> = VecDeque::new();
+    loop {
+        if pending.is_empty() {
+            match queue.recv() {
+                Ok(job) => pending.push_back(job),
+                Err(_) => return, // every Db is gone
+            }
+        }
+        while pending.len() < GROUP_MAX {
+            match queue.try_recv() {
+                Ok(job) => pending.push_back(job),
+                Err(_) => break,
+            }
+        }
+        write_group(&mut conn, &mut pending);
+    }
+}
+
+/// Runs the queued writes in one transaction, each in a savepoint. A write that fails is rolled
+/// back alone; if SQLite ends the whole transaction (disk full, I/O error), the writes run so
+/// far get that error and the rest stay queued for the next group.
+fn write_group(conn: &mut Connection, pending: &mut VecDeque<Box<dyn Job>>) {
+    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => {
+            // Busy past the timeout (another process writes): this group fails, later ones retry.
+            for job in pending.drain(..) {
+                job.fail(AppError::internal(&e));
+            }
+            return;
+        }
+    };
+    let mut ran: Vec<Box<dyn Ran>> = Vec::with_capacity(pending.len());
+    let mut broken: Option<String> = None;
+    let size = pending.len().min(GROUP_MAX);
+    for _ in 0..size {
+        let Some(job) = pending.pop_front() else {
+            break;
+        };
+        if let Err(e) = tx.execute_batch("SAVEPOINT w") {
+            broken = Some(e.to_string());
+            pending.push_front(job);
+            break;
+        }
+        let done = job.run(&tx);
+        let undo = if done.succeeded() {
+            "RELEASE w"
+        } else {
+            "ROLLBACK TO w; RELEASE w"
+        };
+        ran.push(done);
+        if let Err(e) = tx.execute_batch(undo) {
+            broken = Some(e.to_string());
+            break;
+        }
+        if tx.is_autocommit() {
+            broken = Some("SQLite ended the transaction".into());
+            break;
+        }
+    }
+    let commit = match broken {
+        Some(e) => {
+            drop(tx.rollback());
+            Err(e)
+        }
+        None => tx.commit().map_err(|e| e.to_string()),
+    };
+    for done in ran {
+        done.finish(commit.clone());
     }
 }
 
@@ -156,6 +329,95 @@ mod tests {
             assert_eq!(*v, i as i64 + 1);
             assert!(sql.contains("CREATE"));
         }
+    }
+
+    /// Writes queued while the writer is busy commit as one group; a failing or panicking
+    /// write in the group is undone alone and the others keep their changes.
+    #[test]
+    fn a_group_undoes_only_its_failed_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db")).unwrap();
+        db.write_sync(|tx| Ok(tx.execute_batch("CREATE TABLE t (x TEXT)")?))
+            .unwrap();
+        let (go, wait) = mpsc::channel::<()>();
+        let first = {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                db.write_sync(move |tx| {
+                    wait.recv().map_err(AppError::internal)?;
+                    tx.execute("INSERT INTO t VALUES ('a')", [])?;
+                    Ok(())
+                })
+            })
+        };
+        // Queue three writes behind the blocked one, so they form the next group.
+        let spawn = |f: fn(&Transaction) -> Result<(), AppError>| {
+            let db = db.clone();
+            std::thread::spawn(move || db.write_sync(f))
+        };
+        let failing = spawn(|tx| {
+            tx.execute("INSERT INTO t VALUES ('b')", [])?;
+            Err(AppError::invalid("x", "refused"))
+        });
+        let panicking = spawn(|tx| {
+            tx.execute("INSERT INTO t VALUES ('p')", [])?;
+            panic!("a bug in a write")
+        });
+        let good = spawn(|tx| {
+            tx.execute("INSERT INTO t VALUES ('c')", [])?;
+            Ok(())
+        });
+        std::thread::sleep(Duration::from_millis(100));
+        go.send(()).unwrap();
+        assert!(first.join().unwrap().is_ok());
+        assert!(matches!(
+            failing.join().unwrap(),
+            Err(AppError::InvalidField { .. })
+        ));
+        assert!(matches!(
+            panicking.join().unwrap(),
+            Err(AppError::Internal(_))
+        ));
+        assert!(good.join().unwrap().is_ok());
+        let rows: Vec<String> = db
+            .read_sync(|c| {
+                let mut st = c.prepare("SELECT x FROM t ORDER BY x")?;
+                let rows = st.query_map([], |r| r.get(0))?;
+                Ok(rows.collect::<Result<_, _>>()?)
+            })
+            .unwrap();
+        assert_eq!(rows, ["a", "c"]);
+        // The writer is still alive after the panic.
+        db.write_sync(|tx| Ok(tx.execute("INSERT INTO t VALUES ('d')", [])?))
+            .unwrap();
+    }
+
+    /// Many concurrent writes all commit, each exactly once.
+    #[test]
+    fn concurrent_writes_all_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db")).unwrap();
+        db.write_sync(|tx| Ok(tx.execute_batch("CREATE TABLE t (x INTEGER)")?))
+            .unwrap();
+        let threads: Vec<_> = (0..200)
+            .map(|i| {
+                let db = db.clone();
+                std::thread::spawn(move || {
+                    db.write_sync(move |tx| Ok(tx.execute("INSERT INTO t VALUES (?1)", [i])?))
+                })
+            })
+            .collect();
+        for t in threads {
+            assert_eq!(t.join().unwrap().unwrap(), 1);
+        }
+        let (n, sum): (i64, i64) = db
+            .read_sync(|c| {
+                Ok(c.query_row("SELECT COUNT(*), SUM(x) FROM t", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?)
+            })
+            .unwrap();
+        assert_eq!((n, sum), (200, (0..200).sum::<i64>()));
     }
 
     #[test]

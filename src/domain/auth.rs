@@ -338,7 +338,10 @@ pub fn create_org(
     let t = db::ts(now);
     let org_uuid = Uuid::new_v4().to_string();
     let user_uuid = Uuid::new_v4().to_string();
-    db.write_sync(|tx| {
+    // The write runs on the writer thread: it takes owned copies.
+    let token = token.clone();
+    let admin_email = admin.map(|(email, _)| email.clone());
+    db.write_sync(move |tx| {
         if orgs::find_org_by_token(tx, token.as_str())?.is_some() {
             return Err(AppError::invalid(
                 "token",
@@ -348,9 +351,9 @@ pub fn create_org(
         let secret = new_secret("");
         let org_id = orgs::insert_org(tx, &org_uuid, token.as_str(), &secret, t)?;
         assets::insert_root_folder(tx, org_id, &Uuid::new_v4().to_string(), t)?;
-        let admin = match (admin, &admin_hash) {
-            (Some((email, _)), Some(hash)) => {
-                ensure_email_free(tx, email)?;
+        let admin = match (admin_email, &admin_hash) {
+            (Some(email), Some(hash)) => {
+                ensure_email_free(tx, &email)?;
                 orgs::insert_user(tx, &user_uuid, org_id, email.as_str(), hash, true, t)?;
                 Some(CreatedUser {
                     uuid: user_uuid.clone(),
@@ -400,9 +403,10 @@ pub fn create_user(
     let hash = hash_password(password.expose())?;
     let uuid = Uuid::new_v4().to_string();
     let t = db::ts(now);
-    db.write_sync(|tx| {
-        let org = org_by_token(tx, org)?;
-        ensure_email_free(tx, email)?;
+    let (org, email) = (org.to_string(), email.clone());
+    db.write_sync(move |tx| {
+        let org = org_by_token(tx, &org)?;
+        ensure_email_free(tx, &email)?;
         orgs::insert_user(tx, &uuid, org.id, email.as_str(), &hash, admin, t)?;
         Ok(CreatedUser {
             uuid: uuid.clone(),
@@ -417,9 +421,10 @@ pub fn create_user(
 pub fn create_key(db: &Db, org: &str, name: &str, now: DateTime<Utc>) -> Result<String, AppError> {
     let key = new_secret("sbk_");
     let hash = hash_secret(&key);
-    db.write_sync(|tx| {
-        let org = org_by_token(tx, org)?;
-        orgs::insert_key(tx, org.id, name, &hash, db::ts(now))
+    let (org, name) = (org.to_string(), name.to_string());
+    db.write_sync(move |tx| {
+        let org = org_by_token(tx, &org)?;
+        orgs::insert_key(tx, org.id, &name, &hash, db::ts(now))
     })?;
     Ok(key)
 }
