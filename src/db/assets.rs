@@ -92,19 +92,27 @@ fn folder_row(r: &Row, path: String) -> rusqlite::Result<FolderRow> {
     })
 }
 
-/// The path of folder `id`, built from its ancestors.
+/// The path of folder `id`, built from its ancestors: one indexed lookup per level, cheaper than
+/// a recursive CTE with a sort for the few levels real libraries have.
 pub fn folder_path(c: &Connection, id: i64) -> Result<String, AppError> {
-    let mut stmt = c.prepare_cached(
-        "WITH RECURSIVE up(id, parent_id, name, depth) AS (
-             SELECT id, parent_id, name, 0 FROM folders WHERE id = ?1
-             UNION ALL
-             SELECT f.id, f.parent_id, f.name, up.depth + 1 FROM folders f JOIN up ON f.id = up.parent_id
-         )
-         SELECT name FROM up WHERE parent_id IS NOT NULL ORDER BY depth DESC",
-    )?;
-    let names = stmt
-        .query_map([id], |r| r.get::<_, String>(0))?
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut stmt = c.prepare_cached("SELECT parent_id, name FROM folders WHERE id = ?1")?;
+    let mut names: Vec<String> = Vec::new();
+    let mut next = Some(id);
+    while let Some(at) = next {
+        let (parent, name): (Option<i64>, String) = stmt
+            .query_row([at], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .ok_or_else(|| AppError::internal(format!("folder {at} is missing")))?;
+        if parent.is_some() {
+            names.push(name); // the root's own name (`/`) is not part of paths
+        }
+        // Moves never make a cycle; the bound only turns a corrupt database into an error.
+        if names.len() > 10_000 {
+            return Err(AppError::internal(format!("folder {id} has no root")));
+        }
+        next = parent;
+    }
+    names.reverse();
     Ok(format!("/{}", names.join("/")))
 }
 
@@ -284,10 +292,11 @@ pub struct FileRow {
     pub modified_at: i64,
 }
 
-const FILE_COLS: &str = "x.id, x.uuid, x.org_id, x.folder_id, d.uuid, x.name, x.mime, x.visibility,
+pub(super) const FILE_COLS: &str =
+    "x.id, x.uuid, x.org_id, x.folder_id, d.uuid, x.name, x.mime, x.visibility,
      x.blob_id, b.size, b.sha256, b.crc32, x.created_at, x.modified_at";
 
-fn file_row(r: &Row, folder_path: String) -> rusqlite::Result<FileRow> {
+pub(super) fn file_row(r: &Row, folder_path: String) -> rusqlite::Result<FileRow> {
     Ok(FileRow {
         id: r.get(0)?,
         uuid: r.get(1)?,
@@ -305,6 +314,57 @@ fn file_row(r: &Row, folder_path: String) -> rusqlite::Result<FileRow> {
         created_at: r.get(12)?,
         modified_at: r.get(13)?,
     })
+}
+
+/// Fills in each file's `folder_path`, one ancestor walk per distinct folder.
+pub fn fill_folder_paths(c: &Connection, files: &mut [FileRow]) -> Result<(), AppError> {
+    let mut known: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+    for f in files {
+        if let Some(p) = known.get(&f.folder_id) {
+            f.folder_path.clone_from(p);
+        } else {
+            f.folder_path = folder_path(c, f.folder_id)?;
+            known.insert(f.folder_id, f.folder_path.clone());
+        }
+    }
+    Ok(())
+}
+
+fn child_path(parent: &str, name: &str) -> String {
+    if parent == "/" {
+        format!("/{name}")
+    } else {
+        format!("{parent}/{name}")
+    }
+}
+
+/// The folders directly inside `parent`, by name; their paths follow from the parent's, so no
+/// ancestor walk (the share tree lists level by level).
+pub fn subfolders(c: &Connection, parent: &FolderRow) -> Result<Vec<FolderRow>, AppError> {
+    let mut stmt = c.prepare_cached(
+        "SELECT f.id, f.uuid, f.org_id, f.parent_id, ?2, f.name, f.created_at, f.updated_at
+         FROM folders f WHERE f.parent_id = ?1 ORDER BY f.name ASC, f.id ASC",
+    )?;
+    let rows = stmt
+        .query_map(params![parent.id, parent.uuid], |r| {
+            let name: String = r.get(5)?;
+            folder_row(r, child_path(&parent.path, &name))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// The files directly inside `folder`, by name.
+pub fn folder_files(c: &Connection, folder: &FolderRow) -> Result<Vec<FileRow>, AppError> {
+    let sql = format!(
+        "SELECT {FILE_COLS} FROM files x JOIN blobs b ON b.id = x.blob_id
+         JOIN folders d ON d.id = x.folder_id WHERE x.folder_id = ?1 ORDER BY x.name ASC, x.id ASC"
+    );
+    let mut stmt = c.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map([folder.id], |r| file_row(r, folder.path.clone()))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
 }
 
 pub fn find_file(c: &Connection, org_id: i64, uuid: &str) -> Result<Option<FileRow>, AppError> {

@@ -1,5 +1,6 @@
 //! Shares, their items, users, recipients, activity, and the mail outbox.
 
+use super::assets::{file_row, fill_folder_paths, FileRow, FILE_COLS};
 use super::OptionalExtension;
 use crate::error::AppError;
 use r2d2_sqlite::rusqlite::{self, params, Connection, Row};
@@ -430,17 +431,28 @@ pub fn list_activity(
 }
 
 pub fn org_secret(c: &Connection, org_id: i64) -> Result<String, AppError> {
-    Ok(
-        c.query_row("SELECT secret FROM orgs WHERE id = ?1", [org_id], |r| {
-            r.get(0)
-        })?,
-    )
+    Ok(c.prepare_cached("SELECT secret FROM orgs WHERE id = ?1")?
+        .query_row([org_id], |r| r.get(0))?)
 }
 
 pub fn org_token(c: &Connection, org_id: i64) -> Result<String, AppError> {
-    Ok(
-        c.query_row("SELECT token FROM orgs WHERE id = ?1", [org_id], |r| {
-            r.get(0)
-        })?,
-    )
+    Ok(c.prepare_cached("SELECT token FROM orgs WHERE id = ?1")?
+        .query_row([org_id], |r| r.get(0))?)
+}
+
+/// The files a share names one by one, in the share's order (files deleted since are gone),
+/// with their folder paths.
+pub fn item_files(c: &Connection, share_id: i64) -> Result<Vec<FileRow>, AppError> {
+    let sql = format!(
+        "SELECT {FILE_COLS} FROM share_items i JOIN shares s ON s.id = i.share_id
+         JOIN files x ON x.id = i.file_id AND x.org_id = s.org_id
+         JOIN blobs b ON b.id = x.blob_id JOIN folders d ON d.id = x.folder_id
+         WHERE i.share_id = ?1 ORDER BY i.position"
+    );
+    let mut files = c
+        .prepare_cached(&sql)?
+        .query_map([share_id], |r| file_row(r, String::new()))?
+        .collect::<Result<Vec<_>, _>>()?;
+    fill_folder_paths(c, &mut files)?;
+    Ok(files)
 }

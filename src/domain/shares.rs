@@ -1,7 +1,7 @@
 //! The one share service every dialect and page calls: create, read, list, update, delete,
 //! revoke/restore/expire, and `open`, which alone decides whether a visitor gets in.
 
-use crate::db::assets::{self as aq, FileRow, FolderRow, Order, OrderField, Page};
+use crate::db::assets::{self as aq, FileRow, FolderRow, Page};
 use crate::db::shares::{self as q, ActivityRow, ItemRow, RecipientRow, ShareRow, ShareUser};
 use crate::db::{from_ts, ts};
 use crate::domain::auth::hash_password;
@@ -901,19 +901,47 @@ pub fn activity_row(
     }
 }
 
-/// The one gate: every public route and the reader call this on every request.
-/// `org_token`: the org the route names, if any (the reader's `{token}`).
+fn open_failed(e: AppError) -> Denied {
+    tracing::error!(error = %e, "opening a share failed");
+    Denied::NotFound
+}
+
+/// The one gate: every public route and the reader call this (or `open_with_tree`) on every
+/// request. `org_token`: the org the route names, if any (the reader's `{token}`).
 pub async fn open(
     state: &AppState,
     puid: &str,
     org_token: Option<&str>,
     v: &Visitor,
 ) -> Result<Opened, Denied> {
-    let now = state.clock.now();
-    let internal = |e: AppError| {
-        tracing::error!(error = %e, "opening a share failed");
-        Denied::NotFound
+    Ok(open_inner(state, puid, org_token, v, false).await?.0)
+}
+
+/// `open`, and what the share holds read in the same database read: one trip to the blocking
+/// pool per request instead of two.
+pub async fn open_with_tree(
+    state: &AppState,
+    puid: &str,
+    org_token: Option<&str>,
+    v: &Visitor,
+) -> Result<(Opened, Tree), Denied> {
+    let (opened, tree) = open_inner(state, puid, org_token, v, true).await?;
+    let tree = match tree {
+        Some(t) => t,
+        None => tree_of(state, &opened.share).await.map_err(open_failed)?,
     };
+    Ok((opened, tree))
+}
+
+async fn open_inner(
+    state: &AppState,
+    puid: &str,
+    org_token: Option<&str>,
+    v: &Visitor,
+    want_tree: bool,
+) -> Result<(Opened, Option<Tree>), Denied> {
+    let now = state.clock.now();
+    let internal = open_failed;
     let (counters, base, p) = (
         state.counters.clone(),
         state.config.base_url.clone(),
@@ -926,11 +954,18 @@ pub async fn open(
                 return Ok(None);
             };
             let secret = q::org_secret(c, row.org_id)?;
-            Ok(Some((load(c, row, &counters, &base, now, false)?, secret)))
+            let share = load(c, row, &counters, &base, now, false)?;
+            // Only an active share can open; a closed one is not worth walking.
+            let tree = if want_tree && share.state == State::Active {
+                Some(tree_in(c, &share)?)
+            } else {
+                None
+            };
+            Ok(Some((share, secret, tree)))
         })
         .await
         .map_err(internal)?;
-    let Some((share, secret)) = found else {
+    let Some((share, secret, tree)) = found else {
         return Err(Denied::NotFound);
     };
     if org_token.is_some_and(|t| t != share.org_token) {
@@ -960,21 +995,27 @@ pub async fn open(
     }
     let ip = ip_hash(&secret, &v.addr);
     let Some(hash) = share.row.password_hash.clone() else {
-        return Ok(Opened {
-            share,
-            unlock_token: None,
-            ip_hash: ip,
-        });
+        return Ok((
+            Opened {
+                share,
+                unlock_token: None,
+                ip_hash: ip,
+            },
+            tree,
+        ));
     };
     let key: &UnlockKey = &state.unlock;
     let generation = share.row.password_gen;
     if let Some(t) = &v.unlock_token {
         if key.verify(t, &share.row.puid, generation, now) {
-            return Ok(Opened {
-                unlock_token: Some(t.clone()),
-                share,
-                ip_hash: ip,
-            });
+            return Ok((
+                Opened {
+                    unlock_token: Some(t.clone()),
+                    share,
+                    ip_hash: ip,
+                },
+                tree,
+            ));
         }
     }
     if v.passwords.is_empty() {
@@ -1011,11 +1052,14 @@ pub async fn open(
         return Err(Denied::WrongPassword);
     }
     let token = key.issue(&share.row.puid, generation, now);
-    Ok(Opened {
-        share,
-        unlock_token: Some(token),
-        ip_hash: ip,
-    })
+    Ok((
+        Opened {
+            share,
+            unlock_token: Some(token),
+            ip_hash: ip,
+        },
+        tree,
+    ))
 }
 
 /// A share by its id with the sender's name, for the mail worker (None once deleted).
@@ -1183,15 +1227,6 @@ fn disambiguate(entries: &mut [(String, i64, String, bool)]) -> Vec<String> {
     names
 }
 
-const ALL: Page = Page {
-    limit: -1,
-    offset: 0,
-};
-const BY_NAME: Order = Order {
-    field: OrderField::Name,
-    desc: false,
-};
-
 fn folder_node(
     c: &Connection,
     folder: &FolderRow,
@@ -1200,13 +1235,12 @@ fn folder_node(
     visibility: &str,
 ) -> Result<TreeFolder, AppError> {
     let allowed: Vec<&str> = visibility.split(',').collect();
-    let (files, _) = aq::list_files(c, folder, false, BY_NAME, ALL)?;
-    let files: Vec<FileRow> = files
+    let files: Vec<FileRow> = aq::folder_files(c, folder)?
         .into_iter()
         .filter(|f| allowed.contains(&f.visibility.as_str()))
         .collect();
     let subfolders = if recursive {
-        aq::list_folders(c, folder, false, BY_NAME, ALL)?.0
+        aq::subfolders(c, folder)?
     } else {
         vec![]
     };
@@ -1254,51 +1288,47 @@ fn level(
     Ok((out_folders, out_files))
 }
 
-/// The share's tree as it is now.
-pub async fn tree(state: &AppState, share: &Share) -> Result<Tree, AppError> {
-    let (items, org_id) = (share.items.clone(), share.row.org_id);
-    state
-        .db
-        .read(move |c| {
-            let mut files = Vec::new();
-            let mut folders = Vec::new();
-            for it in &items {
-                if it.file_id.is_some() {
-                    if let Some(f) = aq::find_file(c, org_id, &it.uuid)? {
-                        files.push(f);
-                    }
-                } else if let Some(f) = aq::find_folder(c, org_id, &it.uuid)? {
-                    folders.push((f, it.recursive, it.visibility.clone()));
-                }
-            }
-            // Top level: each folder item is an entry, named and filtered by its own options.
-            let mut entries: Vec<(String, i64, String, bool)> = folders
-                .iter()
-                .map(|(f, _, _)| (f.name.clone(), f.created_at, f.uuid.clone(), true))
-                .collect();
-            entries.extend(
-                files
-                    .iter()
-                    .map(|f| (f.name.clone(), f.created_at, f.uuid.clone(), false)),
-            );
-            let mut names = disambiguate(&mut entries).into_iter();
-            let mut tree = Tree::default();
-            for (f, recursive, vis) in &folders {
-                let name = names.next().unwrap_or_default();
-                tree.folders.push(folder_node(c, f, name, *recursive, vis)?);
-            }
-            tree.files = files
-                .into_iter()
-                .map(|file| TreeFile {
-                    name: names.next().unwrap_or_default(),
-                    file,
-                })
-                .collect();
-            tree.folders.sort_by(|a, b| a.name.cmp(&b.name));
-            tree.files.sort_by(|a, b| a.name.cmp(&b.name));
-            Ok(tree)
+/// The share's tree as it is now, inside a read the caller holds.
+fn tree_in(c: &Connection, share: &Share) -> Result<Tree, AppError> {
+    let files = q::item_files(c, share.row.id)?;
+    let mut folders = Vec::new();
+    for it in share.items.iter().filter(|it| it.folder_id.is_some()) {
+        if let Some(f) = aq::find_folder(c, share.row.org_id, &it.uuid)? {
+            folders.push((f, it.recursive, it.visibility.clone()));
+        }
+    }
+    // Top level: each folder item is an entry, named and filtered by its own options.
+    let mut entries: Vec<(String, i64, String, bool)> = folders
+        .iter()
+        .map(|(f, _, _)| (f.name.clone(), f.created_at, f.uuid.clone(), true))
+        .collect();
+    entries.extend(
+        files
+            .iter()
+            .map(|f| (f.name.clone(), f.created_at, f.uuid.clone(), false)),
+    );
+    let mut names = disambiguate(&mut entries).into_iter();
+    let mut tree = Tree::default();
+    for (f, recursive, vis) in &folders {
+        let name = names.next().unwrap_or_default();
+        tree.folders.push(folder_node(c, f, name, *recursive, vis)?);
+    }
+    tree.files = files
+        .into_iter()
+        .map(|file| TreeFile {
+            name: names.next().unwrap_or_default(),
+            file,
         })
-        .await
+        .collect();
+    tree.folders.sort_by(|a, b| a.name.cmp(&b.name));
+    tree.files.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(tree)
+}
+
+/// The share's tree as it is now, in a read of its own.
+async fn tree_of(state: &AppState, share: &Share) -> Result<Tree, AppError> {
+    let share = share.clone();
+    state.db.read(move |c| tree_in(c, &share)).await
 }
 
 /// Previewable inline: safe image, video, audio and PDF types (never SVG).

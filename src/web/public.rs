@@ -178,15 +178,16 @@ fn trail<'a>(folders: &'a [TreeFolder], uuid: &str) -> Option<Vec<&'a TreeFolder
     None
 }
 
-/// Opens the share for this request, or answers why not (the page variant: a form when locked).
+/// Opens the share for this request with what it holds, or answers why not (the page variant:
+/// a form when locked).
 async fn open_or_answer(
     state: &AppState,
     req: &HttpRequest,
     puid: &str,
     v: &Visitor,
     page_route: bool,
-) -> Result<Result<Opened, HttpResponse>, AppError> {
-    match shares::open(state, puid, None, v).await {
+) -> Result<Result<(Opened, Tree), HttpResponse>, AppError> {
+    match shares::open_with_tree(state, puid, None, v).await {
         Ok(o) => Ok(Ok(o)),
         Err(Denied::NeedsLogin) => Ok(Err(login_redirect(req))),
         Err(Denied::PasswordRequired) if page_route => {
@@ -212,7 +213,7 @@ pub async fn share_page(
     let state = app_state(&req)?;
     let (puid, slug) = path.into_inner();
     let v = visitor(&req, &params, vec![], user);
-    let opened = match open_or_answer(&state, &req, &puid, &v, true).await? {
+    let (opened, tree) = match open_or_answer(&state, &req, &puid, &v, true).await? {
         Ok(o) => o,
         Err(res) => return Ok(private(res)),
     };
@@ -231,7 +232,6 @@ pub async fn share_page(
                 .finish(),
         ));
     }
-    let tree: Tree = shares::tree(&state, &opened.share).await?;
     let base = base(&puid, &opened.share.slug);
     let can_download = opened.share.row.can_download;
     let folder_uuid = params.get("folder").filter(|f| !f.is_empty());
@@ -361,14 +361,13 @@ async fn serve_file(
     let state = app_state(&req)?;
     let (puid, _slug, file_uuid) = path.into_inner();
     let v = visitor(&req, &params, vec![], user);
-    let opened = match open_or_answer(&state, &req, &puid, &v, false).await? {
+    let (opened, tree) = match open_or_answer(&state, &req, &puid, &v, false).await? {
         Ok(o) => o,
         Err(res) => return Ok(private(res)),
     };
     if !preview && !opened.share.row.can_download {
         return Err(AppError::DownloadNotPermitted);
     }
-    let tree = shares::tree(&state, &opened.share).await?;
     let f = tree
         .find_file(&file_uuid)
         .ok_or_else(|| AppError::not_found("This file of the share"))?;
@@ -464,14 +463,13 @@ pub async fn zip_all(
     let state = app_state(&req)?;
     let (puid, _slug) = path.into_inner();
     let v = visitor(&req, &params, vec![], user);
-    let opened = match open_or_answer(&state, &req, &puid, &v, false).await? {
+    let (opened, tree) = match open_or_answer(&state, &req, &puid, &v, false).await? {
         Ok(o) => o,
         Err(res) => return Ok(private(res)),
     };
     if !opened.share.row.can_download {
         return Err(AppError::DownloadNotPermitted);
     }
-    let tree = shares::tree(&state, &opened.share).await?;
     let (pieces, total) = zip::layout(&zip_entries(&state, &tree));
     let done: Box<dyn FnOnce()> = {
         let (state, opened, ua) = (state.clone(), opened.clone(), v.user_agent.clone());

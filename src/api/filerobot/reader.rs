@@ -209,8 +209,7 @@ async fn read_share(
         addr: peer_addr(&req),
         user_agent: user_agent(&req),
     };
-    let opened = shares::open(&state, &puid, Some(&token), &visitor).await?;
-    let tree = shares::tree(&state, &opened.share).await?;
+    let (opened, tree) = shares::open_with_tree(&state, &puid, Some(&token), &visitor).await?;
     shares::count_view(&state, &opened, &visitor.user_agent);
     success(answer(&opened, &tree))
 }
