@@ -38,6 +38,8 @@ pub struct AppState {
     pub unlock: domain::unlock::UnlockKey,
     /// Locks of chunked uploads in progress.
     pub uploads: domain::uploads::UploadLocks,
+    /// Shares as `open` last read them, while nothing has been written since.
+    pub share_cache: domain::share_cache::ShareCache,
 }
 
 impl AppState {
@@ -56,6 +58,7 @@ impl AppState {
             counters: Default::default(),
             unlock,
             uploads: Default::default(),
+            share_cache: Default::default(),
         })
     }
 }

@@ -756,3 +756,102 @@ print(json.dumps(out))
             && data.values().any(|d| *d == "hostile")
     );
 }
+
+async fn page(app: &TestApp, base: &str) -> String {
+    let r = get(app, base).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.text()
+}
+
+/// `open` keeps what it read between requests (src/domain/share_cache.rs); every change made
+/// after a page was served shows on the very next request.
+#[actix_web::test]
+async fn every_change_shows_on_the_next_request() {
+    let app = TestApp::new().await;
+    let a = app.upload_one("/box", "a.txt", b"a").await;
+    let folder = app
+        .call(app.fr("GET", "/v4/folders?folder=/box"))
+        .await
+        .json()["folder"]["uuid"]
+        .clone();
+    let s = share(
+        &app,
+        json!({"title": "Box", "items": [{"type": "folder_uuid", "identifiers": [folder]}]}),
+    )
+    .await;
+    // The folder is the share's one entry; its files show inside it.
+    let inside = format!("{}?folder={}", s.base, folder.as_str().unwrap());
+    // Twice: the second answer comes from what the first read.
+    assert!(page(&app, &inside).await.contains("a.txt"));
+    assert!(page(&app, &inside).await.contains("a.txt"));
+
+    // A file added to the folder.
+    let b = app.upload_one("/box", "b.txt", b"b").await;
+    assert!(page(&app, &inside).await.contains("b.txt"));
+    let b_file = format!("{}/files/{}", s.base, b["uuid"].as_str().unwrap());
+    assert_eq!(get(&app, &b_file).await.status, 200);
+
+    // A file renamed.
+    let r = app
+        .call(json_body(
+            app.fr(
+                "PATCH",
+                &format!("/v4/files/{}", a["uuid"].as_str().unwrap()),
+            ),
+            &json!({"name": "renamed.txt"}),
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let html = page(&app, &inside).await;
+    assert!(
+        html.contains("renamed.txt") && !html.contains("a.txt"),
+        "{html}"
+    );
+
+    // A file deleted: gone from the page, its route 404.
+    let r = app
+        .call(app.fr(
+            "DELETE",
+            &format!("/v4/files/{}", b["uuid"].as_str().unwrap()),
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(!page(&app, &inside).await.contains("b.txt"));
+    assert_eq!(get(&app, &b_file).await.status, 404);
+
+    // The share's own fields: a new title moves the page to a new slug.
+    let put = |body: Value| {
+        let uuid = s.uuid.clone();
+        let app = &app;
+        async move {
+            let r = app
+                .call(json_body(
+                    app.fr("PUT", &format!("/v5/shares/{uuid}")),
+                    &body,
+                ))
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text());
+        }
+    };
+    put(json!({"title": "New title"})).await;
+    let r = get(&app, &s.base).await;
+    assert_eq!(r.status, 301);
+    assert_eq!(
+        r.header("location"),
+        Some(format!("/s/{}/new-title", s.puid).as_str())
+    );
+    // A password: the page locks at once.
+    put(json!({"auth": {"pass": "now locked"}})).await;
+    let r = get(&app, &format!("/s/{}/new-title", s.puid)).await;
+    assert_eq!(r.status, 200);
+    assert!(
+        !r.text().contains("renamed.txt"),
+        "a locked page lists nothing"
+    );
+    // Revoked: 404 on the next request.
+    put(json!({"status": "revoked"})).await;
+    assert_eq!(
+        get(&app, &format!("/s/{}/new-title", s.puid)).await.status,
+        404
+    );
+}

@@ -21,7 +21,8 @@ use r2d2_sqlite::SqliteConnectionManager;
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 pub use rusqlite::OptionalExtension;
@@ -36,6 +37,9 @@ pub struct Db {
     pool: r2d2::Pool<SqliteConnectionManager>,
     /// The writer thread's queue; it stops when the last `Db` is dropped.
     writes: mpsc::Sender<Box<dyn Job>>,
+    /// Moves after every commit of this process, before any of its writers hears back: what was
+    /// read at an unchanged generation is still what the database holds (for caches).
+    generation: Arc<AtomicU64>,
 }
 
 /// Every connection, pooled or the writer's, starts the same way.
@@ -63,11 +67,22 @@ impl Db {
         let manager = SqliteConnectionManager::file(path).with_init(init);
         let pool = r2d2::Pool::builder().max_size(8).build(manager)?;
         let (writes, queue) = mpsc::channel::<Box<dyn Job>>();
+        let generation = Arc::new(AtomicU64::new(0));
+        let bump = generation.clone();
         std::thread::Builder::new()
             .name("sharebox-writer".into())
-            .spawn(move || write_loop(writer, queue))
+            .spawn(move || write_loop(writer, queue, &bump))
             .map_err(AppError::internal)?;
-        Ok(Db { pool, writes })
+        Ok(Db {
+            pool,
+            writes,
+            generation,
+        })
+    }
+
+    /// The current write generation (see the field). Read it before reading what you cache.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 
     /// Runs `f` on a pooled connection, on this thread (CLI, or inside the blocking pool).
@@ -221,7 +236,7 @@ impl<T: Send + 'static> Ran for Done<T> {
 
 /// The writer thread: waits for a write, takes whatever else is queued (up to `GROUP_MAX`),
 /// commits them together, answers each.
-fn write_loop(mut conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>) {
+fn write_loop(mut conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>, generation: &AtomicU64) {
     let mut pending: VecDeque<Box<dyn Job>> = VecDeque::new();
     loop {
         if pending.is_empty() {
@@ -236,14 +251,18 @@ fn write_loop(mut conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>) {
                 Err(_) => break,
             }
         }
-        write_group(&mut conn, &mut pending);
+        write_group(&mut conn, &mut pending, generation);
     }
 }
 
 /// Runs the queued writes in one transaction, each in a savepoint. A write that fails is rolled
 /// back alone; if SQLite ends the whole transaction (disk full, I/O error), the writes run so
 /// far get that error and the rest stay queued for the next group.
-fn write_group(conn: &mut Connection, pending: &mut VecDeque<Box<dyn Job>>) {
+fn write_group(
+    conn: &mut Connection,
+    pending: &mut VecDeque<Box<dyn Job>>,
+    generation: &AtomicU64,
+) {
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
@@ -289,6 +308,7 @@ fn write_group(conn: &mut Connection, pending: &mut VecDeque<Box<dyn Job>>) {
         }
         None => tx.commit().map_err(|e| e.to_string()),
     };
+    generation.fetch_add(1, Ordering::SeqCst);
     for done in ran {
         done.finish(commit.clone());
     }

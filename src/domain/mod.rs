@@ -3,6 +3,7 @@
 pub mod assets;
 pub mod auth;
 pub mod counters;
+pub mod share_cache;
 pub mod shares;
 pub mod throttle;
 pub mod types;

@@ -6,6 +6,7 @@ use crate::db::shares::{self as q, ActivityRow, ItemRow, RecipientRow, ShareRow,
 use crate::db::{from_ts, ts};
 use crate::domain::auth::hash_password;
 use crate::domain::counters::Counters;
+use crate::domain::share_cache::Cached;
 use crate::domain::throttle;
 use crate::domain::types::{split_extension, Email};
 use crate::domain::unlock::UnlockKey;
@@ -16,6 +17,7 @@ use chrono::{DateTime, Utc};
 use r2d2_sqlite::rusqlite::Connection;
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
+use std::sync::Arc;
 use uuid::Uuid;
 
 pub const TITLE_MAX: usize = 200;
@@ -189,7 +191,6 @@ fn load(
     now: DateTime<Utc>,
     full: bool,
 ) -> Result<Share, AppError> {
-    let (views, downloads) = counters.totals(&row);
     let delivery = if full {
         q::delivery_of(c, row.id)?
     } else {
@@ -219,18 +220,30 @@ fn load(
             who: r,
         })
         .collect();
-    Ok(Share {
+    let mut share = Share {
         items: q::items_of(c, row.id)?,
         org_token: q::org_token(c, row.org_id)?,
         users,
         recipients,
-        state: window::state_at(&window_of(&row, downloads), now),
-        views,
-        downloads,
+        // Set by `refresh` just below.
+        state: State::Active,
+        views: 0,
+        downloads: 0,
         slug: slug(&row.title),
         share_uri: share_uri(base_url, &row.puid, &row.title),
         row,
-    })
+    };
+    refresh(&mut share, counters, now);
+    Ok(share)
+}
+
+/// What depends on the moment, worked out on every read: the totals (flushed or not) and the
+/// state at `now`.
+fn refresh(share: &mut Share, counters: &Counters, now: DateTime<Utc>) {
+    let (views, downloads) = counters.totals(&share.row);
+    share.views = views;
+    share.downloads = downloads;
+    share.state = window::state_at(&window_of(&share.row, downloads), now);
 }
 
 fn check_len(field: &str, value: &str, min: usize, max: usize) -> Result<(), AppError> {
@@ -901,6 +914,53 @@ pub fn activity_row(
     }
 }
 
+/// What `open` needs of a share: from the cache while nothing was written since it was read,
+/// else from the database (and then kept). The moment's part is worked out afresh either way.
+async fn read_for_open(
+    state: &AppState,
+    puid: &str,
+    want_tree: bool,
+    now: DateTime<Utc>,
+) -> Result<Option<Cached>, Denied> {
+    // Read before the database: a write committed meanwhile makes this entry stale at once.
+    let generation = state.db.generation();
+    if let Some(mut hit) = state.share_cache.get(puid, generation, want_tree) {
+        refresh(&mut hit.share, &state.counters, now);
+        return Ok(Some(hit));
+    }
+    let (counters, base, p) = (
+        state.counters.clone(),
+        state.config.base_url.clone(),
+        puid.to_string(),
+    );
+    let found = state
+        .db
+        .read(move |c| {
+            let Some(row) = q::find_share_by_puid(c, &p)? else {
+                return Ok(None);
+            };
+            let secret = q::org_secret(c, row.org_id)?;
+            let share = load(c, row, &counters, &base, now, false)?;
+            // Only an active share can open; a closed one is not worth walking.
+            let tree = if want_tree && share.state == State::Active {
+                Some(Arc::new(tree_in(c, &share)?))
+            } else {
+                None
+            };
+            Ok(Some(Cached {
+                share,
+                secret,
+                tree,
+            }))
+        })
+        .await
+        .map_err(open_failed)?;
+    if let Some(found) = &found {
+        state.share_cache.put(puid, generation, found.clone());
+    }
+    Ok(found)
+}
+
 fn open_failed(e: AppError) -> Denied {
     tracing::error!(error = %e, "opening a share failed");
     Denied::NotFound
@@ -924,11 +984,11 @@ pub async fn open_with_tree(
     puid: &str,
     org_token: Option<&str>,
     v: &Visitor,
-) -> Result<(Opened, Tree), Denied> {
+) -> Result<(Opened, Arc<Tree>), Denied> {
     let (opened, tree) = open_inner(state, puid, org_token, v, true).await?;
     let tree = match tree {
         Some(t) => t,
-        None => tree_of(state, &opened.share).await.map_err(open_failed)?,
+        None => Arc::new(tree_of(state, &opened.share).await.map_err(open_failed)?),
     };
     Ok((opened, tree))
 }
@@ -939,33 +999,14 @@ async fn open_inner(
     org_token: Option<&str>,
     v: &Visitor,
     want_tree: bool,
-) -> Result<(Opened, Option<Tree>), Denied> {
+) -> Result<(Opened, Option<Arc<Tree>>), Denied> {
     let now = state.clock.now();
-    let internal = open_failed;
-    let (counters, base, p) = (
-        state.counters.clone(),
-        state.config.base_url.clone(),
-        puid.to_string(),
-    );
-    let found = state
-        .db
-        .read(move |c| {
-            let Some(row) = q::find_share_by_puid(c, &p)? else {
-                return Ok(None);
-            };
-            let secret = q::org_secret(c, row.org_id)?;
-            let share = load(c, row, &counters, &base, now, false)?;
-            // Only an active share can open; a closed one is not worth walking.
-            let tree = if want_tree && share.state == State::Active {
-                Some(tree_in(c, &share)?)
-            } else {
-                None
-            };
-            Ok(Some((share, secret, tree)))
-        })
-        .await
-        .map_err(internal)?;
-    let Some((share, secret, tree)) = found else {
+    let Some(Cached {
+        share,
+        secret,
+        tree,
+    }) = read_for_open(state, puid, want_tree, now).await?
+    else {
         return Err(Denied::NotFound);
     };
     if org_token.is_some_and(|t| t != share.org_token) {
@@ -1026,7 +1067,7 @@ async fn open_inner(
         Err(AppError::TooManyAttempts { retry_after }) => {
             return Err(Denied::Throttled(retry_after))
         }
-        Err(e) => return Err(internal(e)),
+        Err(e) => return Err(open_failed(e)),
         Ok(()) => {}
     }
     let candidates = v.passwords.clone();
@@ -1040,7 +1081,7 @@ async fn open_inner(
     if !ok {
         throttle::fail(&state.db, throttle_key, now)
             .await
-            .map_err(internal)?;
+            .map_err(open_failed)?;
         state.counters.event(activity_row(
             share.row.id,
             "unlock_failed",
@@ -1165,6 +1206,17 @@ pub struct Tree {
 }
 
 impl Tree {
+    /// Files and folders at every level.
+    pub fn node_count(&self) -> usize {
+        fn count(folders: &[TreeFolder]) -> usize {
+            folders
+                .iter()
+                .map(|f| 1 + f.files.len() + count(&f.folders))
+                .sum()
+        }
+        self.files.len() + count(&self.folders)
+    }
+
     /// A file the share holds, wherever it sits.
     pub fn find_file(&self, uuid: &str) -> Option<&TreeFile> {
         fn walk<'a>(folders: &'a [TreeFolder], uuid: &str) -> Option<&'a TreeFile> {

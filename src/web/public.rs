@@ -16,6 +16,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
+use std::sync::Arc;
 
 const UNLOCK_COOKIE: &str = "sb_unlock";
 
@@ -186,7 +187,7 @@ async fn open_or_answer(
     puid: &str,
     v: &Visitor,
     page_route: bool,
-) -> Result<Result<(Opened, Tree), HttpResponse>, AppError> {
+) -> Result<Result<(Opened, Arc<Tree>), HttpResponse>, AppError> {
     match shares::open_with_tree(state, puid, None, v).await {
         Ok(o) => Ok(Ok(o)),
         Err(Denied::NeedsLogin) => Ok(Err(login_redirect(req))),
