@@ -617,6 +617,14 @@ pub async fn create(
 }
 
 async fn view_by_id(state: &AppState, id: i64) -> Result<Share, AppError> {
+    view_of(state, move |c| q::find_share_by_id(c, id)).await
+}
+
+/// The answer view, read now, of the share `find` picks (404 when it picks none).
+async fn view_of(
+    state: &AppState,
+    find: impl FnOnce(&Connection) -> Result<Option<ShareRow>, AppError> + Send + 'static,
+) -> Result<Share, AppError> {
     let (counters, base, now) = (
         state.counters.clone(),
         state.config.base_url.clone(),
@@ -625,7 +633,7 @@ async fn view_by_id(state: &AppState, id: i64) -> Result<Share, AppError> {
     state
         .db
         .read(move |c| {
-            let row = q::find_share_by_id(c, id)?.ok_or_else(share_not_found)?;
+            let row = find(c)?.ok_or_else(share_not_found)?;
             load_view(c, row, &counters, &base, now)
         })
         .await
@@ -648,18 +656,7 @@ fn first_item_name(c: &Connection, org_id: i64, items: &[ItemSpec]) -> Result<St
 
 pub async fn get(state: &AppState, org_id: i64, uuid: &str) -> Result<Share, AppError> {
     let id = crate::domain::assets::parse_id(uuid).ok_or_else(share_not_found)?;
-    let (counters, base, now) = (
-        state.counters.clone(),
-        state.config.base_url.clone(),
-        state.clock.now(),
-    );
-    state
-        .db
-        .read(move |c| {
-            let row = q::find_share(c, org_id, &id)?.ok_or_else(share_not_found)?;
-            load_view(c, row, &counters, &base, now)
-        })
-        .await
+    view_of(state, move |c| q::find_share(c, org_id, &id)).await
 }
 
 /// Newest first, optionally only those in `status`.
