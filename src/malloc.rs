@@ -1,30 +1,49 @@
-//! One allocator setting, made before anything else allocates.
+//! Two allocator settings, made before anything else allocates.
 //!
 //! glibc raises its mmap threshold to the size of any mmapped block that is freed (up to
 //! 32 MiB), and its trim threshold to twice that. Argon2 frees a 19 MiB block on the first
 //! start and on every password check, so after one of them no arena ever gave memory back to
 //! the system: a 1,000-file upload or 64 busy connections left 10-20 MiB of freed memory
-//! resident for good. Setting the threshold by hand turns that adjustment off. 4 MiB keeps the
-//! reused 1 MiB read buffers in the arenas, and sends argon2's block (and anything that big)
-//! straight back to the system when it is freed.
+//! resident for good. Setting either threshold by hand turns that adjustment off.
+//!
+//! - mmap threshold 4 MiB: argon2's block (and anything that big) is its own mapping, given
+//!   back when freed; the reused 1 MiB read buffers stay in the arenas.
+//! - trim threshold 4 MiB: an arena keeps up to this much free at its top. At glibc's default
+//!   (128 KiB) a download gave back and faulted in again a megabyte per chunk sent, and ran at
+//!   less than half its speed.
 
 /// Above this size an allocation is its own mapping, unmapped when freed.
 pub const MMAP_THRESHOLD: usize = 4 * 1024 * 1024;
+/// Free memory above this at an arena's top goes back to the system.
+pub const TRIM_THRESHOLD: usize = 4 * 1024 * 1024;
 
-/// Pins the mmap threshold; true when the allocator took it. False off glibc (where the
-/// dynamic threshold does not exist) and when the operator set one (`MALLOC_MMAP_THRESHOLD_`
-/// or `glibc.malloc.mmap_threshold` in `GLIBC_TUNABLES`): theirs stands.
-pub fn pin_mmap_threshold() -> bool {
+/// Pins both thresholds; true when the allocator took them. False off glibc (where the dynamic
+/// thresholds do not exist). One the operator set (`MALLOC_MMAP_THRESHOLD_`,
+/// `MALLOC_TRIM_THRESHOLD_`, or the same in `GLIBC_TUNABLES`) stands.
+pub fn pin_thresholds() -> bool {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         let tunables = std::env::var("GLIBC_TUNABLES").unwrap_or_default();
-        if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_some()
-            || tunables.contains("malloc.mmap_threshold")
-        {
-            return false;
-        }
-        // SAFETY: mallopt only changes allocator parameters; any value is accepted or refused.
-        unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD as libc::c_int) == 1 }
+        let set = |env: &str, tunable: &str, param: libc::c_int, value: usize| {
+            if std::env::var_os(env).is_some() || tunables.contains(tunable) {
+                return true;
+            }
+            // SAFETY: mallopt only changes allocator parameters; a bad value is refused (0).
+            unsafe { libc::mallopt(param, value as libc::c_int) == 1 }
+        };
+        let mmap = set(
+            "MALLOC_MMAP_THRESHOLD_",
+            "malloc.mmap_threshold",
+            libc::M_MMAP_THRESHOLD,
+            MMAP_THRESHOLD,
+        );
+        let trim = set(
+            "MALLOC_TRIM_THRESHOLD_",
+            "malloc.trim_threshold",
+            libc::M_TRIM_THRESHOLD,
+            TRIM_THRESHOLD,
+        );
+        mmap && trim
     }
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
     {
