@@ -4,7 +4,7 @@ use sharebox::error::AppError;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    sharebox::malloc::pin_thresholds();
+    sharebox::malloc::tune();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
