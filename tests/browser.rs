@@ -4,131 +4,61 @@
 //! phone's width (375 px), is refused a wrong password, unlocks it, finds the file list in the
 //! DOM, has nothing to scroll sideways, and saves a screenshot to `target/browser/`.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
 use futures_util::FutureExt;
 use serde_json::{json, Value};
 
+#[path = "support/binary.rs"]
+mod binary;
 #[path = "support/browser.rs"]
 mod browser;
+use binary::Server;
 use browser::{entry_names, png, save_screenshot, Chromedriver, WAIT};
 
-const BIN: &str = env!("CARGO_BIN_EXE_sharebox");
 const PASSWORD: &str = "let me in";
 const WIDTH: u32 = 375;
 /// The whole browser flow; a hang fails the test instead of blocking the suite.
 const FLOW_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// The real binary on a free port over a fresh data dir; killed on drop.
-struct Server {
-    child: Child,
-    url: String,
-    key: String,
-    log: PathBuf,
-}
-
-impl Server {
-    fn start(dir: &Path) -> Server {
-        let log = dir.join("server.log");
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(dir.join("data"))
-            .env("RUST_LOG", "warn")
-            .env_remove("SHAREBOX_DATA_DIR")
-            .env_remove("SHAREBOX_LISTEN")
-            .env_remove("SHAREBOX_BASE_URL")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(
-                std::fs::File::create(&log).expect("server log"),
-            ))
-            .spawn()
-            .expect("spawn sharebox serve");
-        // A thread keeps draining stdout for the server's whole life.
-        let out = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel::<String>();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines() {
-                let Ok(line) = line else { break };
-                let _ = tx.send(line);
-            }
-        });
-        let mut server = Server {
-            child,
-            url: String::new(),
-            key: String::new(),
-            log,
-        };
-        let mut banner = Vec::new();
-        while server.url.is_empty() {
-            let line = rx
-                .recv_timeout(Duration::from_secs(60))
-                .unwrap_or_else(|e| panic!("no `listening on` ({e}); stdout so far: {banner:?}"));
-            if let Some(k) = line.trim().strip_prefix("API key:") {
-                server.key = k.trim().to_string();
-            }
-            if let Some(u) = line.split("listening on ").nth(1) {
-                server.url = u.trim().trim_end_matches('/').to_string();
-            }
-            banner.push(line);
-        }
-        assert!(!server.key.is_empty(), "no API key in {banner:?}");
-        server
-    }
-
-    fn stderr(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// `POST {path}` with the API key: its JSON answer; panics with the server's log on failure.
-    fn post(&self, path: &str, content_type: &str, body: &[u8]) -> Value {
-        let res = ureq::post(&format!("{}{path}", self.url))
-            .set("X-Filerobot-Key", &self.key)
-            .set("Content-Type", content_type)
-            .send_bytes(body);
-        match res {
-            Ok(r) => serde_json::from_str(&r.into_string().expect("body")).expect("JSON answer"),
-            Err(ureq::Error::Status(code, r)) => panic!(
-                "{code}: {}\nserver stderr:\n{}",
-                r.into_string().unwrap_or_default(),
-                self.stderr()
-            ),
-            Err(e) => panic!("{e}\nserver stderr:\n{}", self.stderr()),
-        }
-    }
-
-    /// `POST /default/v4/upload` of one file; returns its uuid.
-    fn upload(&self, name: &str, ctype: &str, bytes: &[u8]) -> String {
-        const BOUNDARY: &str = "----shareboxBrowserTest5fXz";
-        let mut body = format!(
-            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; \
-             filename=\"{name}\"\r\nContent-Type: {ctype}\r\n\r\n"
-        )
-        .into_bytes();
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
-        let answer = self.post(
-            "/default/v4/upload?folder=/browser",
-            &format!("multipart/form-data; boundary={BOUNDARY}"),
-            &body,
-        );
-        answer["file"]["uuid"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no file uuid in {answer}"))
-            .to_string()
+/// `POST {path}` with the API key: its JSON answer; panics with the server's log on failure.
+fn post(srv: &Server, path: &str, content_type: &str, body: &[u8]) -> Value {
+    let res = ureq::post(&format!("{}{path}", srv.url))
+        .set("X-Filerobot-Key", &srv.key)
+        .set("Content-Type", content_type)
+        .send_bytes(body);
+    match res {
+        Ok(r) => serde_json::from_str(&r.into_string().expect("body")).expect("JSON answer"),
+        Err(ureq::Error::Status(code, r)) => panic!(
+            "{code}: {}\nserver stderr:\n{}",
+            r.into_string().unwrap_or_default(),
+            srv.stderr()
+        ),
+        Err(e) => panic!("{e}\nserver stderr:\n{}", srv.stderr()),
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `POST /default/v4/upload` of one file; returns its uuid.
+fn upload(srv: &Server, name: &str, ctype: &str, bytes: &[u8]) -> String {
+    const BOUNDARY: &str = "----shareboxBrowserTest5fXz";
+    let mut body = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; \
+         filename=\"{name}\"\r\nContent-Type: {ctype}\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    let answer = post(
+        srv,
+        "/default/v4/upload?folder=/browser",
+        &format!("multipart/form-data; boundary={BOUNDARY}"),
+        &body,
+    );
+    answer["file"]["uuid"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no file uuid in {answer}"))
+        .to_string()
 }
 
 async fn submit_password(c: &Client, password: &str) {
@@ -163,14 +93,15 @@ fn fixture(srv: &Server) -> Fixture {
     ];
     let uuids: Vec<String> = files
         .iter()
-        .map(|(name, ctype, bytes)| srv.upload(name, ctype, bytes))
+        .map(|(name, ctype, bytes)| upload(srv, name, ctype, bytes))
         .collect();
     let body = json!({
         "title": "Browser test",
         "items": [{"type": "file_uuid", "identifiers": uuids}],
         "auth": {"pass": PASSWORD},
     });
-    let answer = srv.post(
+    let answer = post(
+        srv,
         "/default/v5/shares",
         "application/json",
         body.to_string().as_bytes(),
@@ -304,7 +235,7 @@ async fn flow(c: &Client, fx: &Fixture, times: &mut Vec<(&'static str, Duration)
 async fn locked_share_unlocks_and_fits_a_phone_screen() {
     let t0 = Instant::now();
     let dir = tempfile::tempdir().unwrap();
-    let srv = Server::start(dir.path());
+    let srv = Server::start(&dir.path().join("data"), &[]);
     let fx = fixture(&srv);
     let t_server = t0.elapsed();
 

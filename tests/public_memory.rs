@@ -6,109 +6,19 @@
 //! directory record from the last 22 bytes, and never holds the zip. Then the server's own peak
 //! RSS (`VmHWM` from /proc, over its whole life) must be under 64 MiB.
 
-use std::io::{BufRead, BufReader, Cursor, Read};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+#[path = "support/binary.rs"]
+mod binary;
+
+use binary::Server;
+use std::io::{Cursor, Read};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_sharebox");
 const MIB: u64 = 1024 * 1024;
 const FILES: usize = 4;
 const FILE_SIZE: u64 = 64 * MIB;
 const RSS_LIMIT: u64 = 64 * MIB;
 const BOUNDARY: &str = "sharebox-public-memory-3f9a1c7e5b";
 const EOCD_LEN: usize = 22;
-
-/// The real server on a free port over a fresh data dir; killed on drop.
-struct Server {
-    child: Child,
-    url: String,
-    key: String,
-    log: std::path::PathBuf,
-}
-
-impl Server {
-    fn start(data: &Path) -> Server {
-        let log = data.with_extension("server.log");
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data)
-            .env("RUST_LOG", "warn")
-            .env_remove("SHAREBOX_DATA_DIR")
-            .env_remove("SHAREBOX_LISTEN")
-            .env_remove("SHAREBOX_BASE_URL")
-            .env_remove("SHAREBOX_MAX_UPLOAD_BYTES")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(std::fs::File::create(&log).expect("log")))
-            .spawn()
-            .expect("spawn sharebox serve");
-        // A thread keeps draining stdout so a later print never meets a closed pipe.
-        let out = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel::<String>();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines() {
-                let Ok(line) = line else { break };
-                let _ = tx.send(line);
-            }
-        });
-        let (mut url, mut key) = (None, None);
-        while url.is_none() {
-            let line = match rx.recv_timeout(Duration::from_secs(60)) {
-                Ok(l) => l,
-                Err(e) => {
-                    let _ = child.kill();
-                    panic!(
-                        "no `listening on` line ({e}); stderr:\n{}",
-                        std::fs::read_to_string(&log).unwrap_or_default()
-                    );
-                }
-            };
-            if let Some(u) = line.split("listening on ").nth(1) {
-                url = Some(u.trim().trim_end_matches('/').to_string());
-            } else if let Some(k) = line.trim().strip_prefix("API key:") {
-                key = Some(k.trim().to_string());
-            }
-        }
-        Server {
-            child,
-            url: url.unwrap(),
-            key: key.expect("no `API key:` line in the first-start banner"),
-            log,
-        }
-    }
-
-    /// A `kB` field of /proc/<pid>/status (`VmHWM`, `VmRSS`), in bytes.
-    fn status_bytes(&mut self, field: &str) -> u64 {
-        if let Some(s) = self.child.try_wait().expect("try_wait") {
-            panic!("server exited with {s}; stderr:\n{}", self.stderr());
-        }
-        let path = format!("/proc/{}/status", self.child.id());
-        let status = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        let line = status
-            .lines()
-            .find(|l| l.starts_with(&format!("{field}:")))
-            .unwrap_or_else(|| panic!("no {field} in {path}"));
-        let kib: u64 = line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| panic!("bad line {line:?}"));
-        kib * 1024
-    }
-
-    fn stderr(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// `left` pseudo-random bytes (xorshift64, one word per 8 bytes), made as they are read.
 struct Generated {
@@ -155,8 +65,8 @@ fn le32(b: &[u8]) -> u64 {
 #[test]
 fn zip_of_a_256_mib_share_keeps_server_peak_rss_under_64_mib() {
     let dir = tempfile::tempdir().unwrap();
-    let mut srv = Server::start(&dir.path().join("data"));
-    let start_hwm = srv.status_bytes("VmHWM");
+    let mut srv = Server::start(&dir.path().join("data"), &[]);
+    let start_hwm = srv.proc_status_bytes("VmHWM");
     let agent = ureq::AgentBuilder::new()
         .timeout_connect(Duration::from_secs(10))
         .timeout_read(Duration::from_secs(300))
@@ -194,7 +104,7 @@ fn zip_of_a_256_mib_share_keeps_server_peak_rss_under_64_mib() {
         assert_eq!(answer["file"]["size"]["bytes"], FILE_SIZE, "{answer}");
         uuids.push(answer["file"]["uuid"].as_str().expect("uuid").to_string());
     }
-    let upload_hwm = srv.status_bytes("VmHWM");
+    let upload_hwm = srv.proc_status_bytes("VmHWM");
 
     let answer = json(
         agent
@@ -269,8 +179,9 @@ fn zip_of_a_256_mib_share_keeps_server_peak_rss_under_64_mib() {
         "the central directory ends where the EOCD starts"
     );
 
-    let hwm = srv.status_bytes("VmHWM");
-    let rss = srv.status_bytes("VmRSS");
+    srv.assert_alive();
+    let hwm = srv.proc_status_bytes("VmHWM");
+    let rss = srv.proc_status_bytes("VmRSS");
     let mib = |b: u64| b as f64 / MIB as f64;
     println!(
         "server VmHWM {:.1} MiB (after start {:.1}, after uploads {:.1}); VmRSS now {:.1} MiB; \
