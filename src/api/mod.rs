@@ -26,6 +26,24 @@ pub fn state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
         .ok_or_else(|| AppError::internal("AppState missing"))
 }
 
+/// How a JSON value's type is named in a 400's message.
+fn type_name(v: &serde_json::Value) -> &'static str {
+    use serde_json::Value;
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The 400 for a body field of the wrong JSON type: "must be a string, not a number".
+pub fn wrong_type(field: &str, want: &str, got: &serde_json::Value) -> AppError {
+    AppError::invalid(field, format!("must be {want}, not {}", type_name(got)))
+}
+
 /// A stored time (unix seconds) as API answers give it: RFC 3339 UTC with `Z`, to the second.
 pub fn time(ts: i64) -> String {
     crate::db::from_ts(ts).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)

@@ -2,6 +2,7 @@
 
 use super::assets::page_param;
 use super::success;
+use crate::api::wrong_type;
 use crate::api::{state, time, Json, OptionalJson, Params};
 use crate::domain::auth::Principal;
 use crate::domain::shares::{
@@ -17,21 +18,6 @@ use std::time::Instant;
 use utoipa::ToSchema;
 
 type Body = Map<String, Value>;
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-fn wrong_type(field: &str, want: &str, got: &Value) -> AppError {
-    AppError::invalid(field, format!("must be {want}, not {}", type_name(got)))
-}
 
 /// Absent → None; null → Some(None); a string → Some(Some).
 fn opt_string(body: &Body, field: &str) -> Result<Option<Option<String>>, AppError> {

@@ -1,6 +1,7 @@
 //! `/api/admin/asset/...`, `/api/asset/{id}/detail` and search: Nomad's view of the one library
 //! (folders are assets of type 1, files of type 2, same uuids as the v4 routes). DTO <-> domain.
 
+use crate::api::wrong_type;
 use crate::api::{state, time, Json, OptionalJson, Params};
 use crate::db::assets::{FileRow, FolderRow, Order, OrderField, Page};
 use crate::domain::assets::{self, Asset, AssetFilter};
@@ -409,21 +410,6 @@ pub struct SearchAnswer {
     pub items: Vec<SearchItem>,
     pub total_item_count: i64,
     pub has_items: bool,
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-fn wrong_type(field: &str, want: &str, got: &Value) -> AppError {
-    AppError::invalid(field, format!("must be {want}, not {}", type_name(got)))
 }
 
 fn opt_int(body: &Map<String, Value>, field: &str) -> Result<Option<i64>, AppError> {

@@ -4,6 +4,7 @@
 //! Every write compares each field with what a GET answers *before* validating it: a value
 //! equal to it (or null, or absent) changes nothing, so a whole GET answer sent back never fails.
 
+use crate::api::wrong_type;
 use crate::api::{state, time, OptionalJson};
 use crate::domain::auth::Principal;
 use crate::domain::shares::{
@@ -197,21 +198,6 @@ fn defaults() -> Body {
     }
 }
 
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-fn wrong_type(field: &str, want: &str, got: &Value) -> AppError {
-    AppError::invalid(field, format!("must be {want}, not {}", type_name(got)))
-}
-
 fn as_list<'v>(field: &str, v: &'v Value) -> Result<&'v Vec<Value>, AppError> {
     v.as_array().ok_or_else(|| wrong_type(field, "an array", v))
 }
@@ -311,29 +297,16 @@ fn parse_items(d: &Diff) -> Result<Option<Vec<ItemSpec>>, AppError> {
     ))
 }
 
-fn parse_users(field: &str, v: &Value) -> Result<Vec<UserSpec>, AppError> {
-    as_list(field, v)?
-        .iter()
-        .enumerate()
-        .map(|(i, u)| {
-            let field = format!("{field}[{i}]");
-            let key = match u {
-                Value::String(s) => s.clone(),
-                Value::Object(o) => ["id", "email", "description"]
-                    .iter()
-                    .find_map(|k| o.get(*k).and_then(Value::as_str))
-                    .map(str::to_string)
-                    .ok_or_else(|| {
-                        AppError::invalid(&field, "give the user's \"id\" or \"email\"")
-                    })?,
-                other => return Err(wrong_type(&field, "an object or a string", other)),
-            };
-            Ok(UserSpec { key, field })
-        })
-        .collect()
-}
-
-fn parse_emails(field: &str, v: &Value) -> Result<Vec<Email>, AppError> {
+/// Each entry of the list `field`: a string, or an object giving the first of `keys` that is
+/// a string; `make` gets the entry's own field name (`field[i]`) and that string.
+fn each_named<T>(
+    field: &str,
+    v: &Value,
+    keys: &[&str],
+    want: &str,
+    missing: &str,
+    make: impl Fn(String, &str) -> Result<T, AppError>,
+) -> Result<Vec<T>, AppError> {
     as_list(field, v)?
         .iter()
         .enumerate()
@@ -341,15 +314,42 @@ fn parse_emails(field: &str, v: &Value) -> Result<Vec<Email>, AppError> {
             let field = format!("{field}[{i}]");
             let raw = match x {
                 Value::String(s) => s.as_str(),
-                Value::Object(o) => ["email", "id", "description"]
+                Value::Object(o) => keys
                     .iter()
                     .find_map(|k| o.get(*k).and_then(Value::as_str))
-                    .ok_or_else(|| AppError::invalid(&field, "give the address as \"email\""))?,
-                other => return Err(wrong_type(&field, "an email string or an object", other)),
+                    .ok_or_else(|| AppError::invalid(&field, missing))?,
+                other => return Err(wrong_type(&field, want, other)),
             };
-            Email::parse(&field, raw)
+            make(field, raw)
         })
         .collect()
+}
+
+fn parse_users(field: &str, v: &Value) -> Result<Vec<UserSpec>, AppError> {
+    each_named(
+        field,
+        v,
+        &["id", "email", "description"],
+        "an object or a string",
+        "give the user's \"id\" or \"email\"",
+        |field, key| {
+            Ok(UserSpec {
+                key: key.to_string(),
+                field,
+            })
+        },
+    )
+}
+
+fn parse_emails(field: &str, v: &Value) -> Result<Vec<Email>, AppError> {
+    each_named(
+        field,
+        v,
+        &["email", "id", "description"],
+        "an email string or an object",
+        "give the address as \"email\"",
+        |field, raw| Email::parse(&field, raw),
+    )
 }
 
 /// Maps a ShareModel body to a patch against `current` (what a GET answers, or the create
