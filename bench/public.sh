@@ -34,15 +34,10 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
 results=${RESULTS:-$here/results.md}
 
-say() { printf '%s\n' "$*" >&2; }
-die() {
-    say "public.sh: $*"
-    exit 1
-}
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 
-for v in RUNS OHA_RUNS OHA_SECS SIZE_MIB SLICES SMALL_FILES SMALL_KIB; do
-    [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive number"
-done
+need_number RUNS OHA_RUNS OHA_SECS SIZE_MIB SLICES SMALL_FILES SMALL_KIB
 [[ $WARMUP =~ ^[0-9]+$ ]] || die "WARMUP must be a number"
 ((SIZE_MIB % SLICES == 0)) || die "SIZE_MIB must be a multiple of SLICES"
 
@@ -52,57 +47,14 @@ avail_gib=$(($(df -Pk /tmp | awk 'NR==2 {print $4}') / 1024 / 1024))
 ((avail_gib >= need_gib)) || die "only ${avail_gib} GiB free under /tmp; this run needs ${need_gib} GiB"
 
 # --- Tools ------------------------------------------------------------------------------------
-for t in curl jq sha256sum python3 split; do
-    command -v "$t" >/dev/null || die "$t is missing"
-done
-if ! command -v nginx >/dev/null && [[ ! -x /usr/sbin/nginx ]]; then
-    say "installing nginx"
-    apt-get install -y nginx >&2 || { apt-get update >&2 && apt-get install -y nginx >&2; }
-fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-for t in dufs oha; do
-    if ! command -v "$t" >/dev/null; then
-        say "installing $t (cargo install $t --locked)"
-        cargo install "$t" --locked >&2
-    fi
-done
+need_tools curl jq sha256sum python3 split
+need_nginx
+need_cargo_tool dufs
+need_cargo_tool oha
+sharebox_bin "$repo" # SHAREBOX_BIN: a binary built elsewhere, e.g. from a clean checkout
 
-if [[ -n ${SHAREBOX_BIN:-} ]]; then # a binary built elsewhere, e.g. from a clean checkout
-    BIN=$SHAREBOX_BIN
-else
-    say "building sharebox (release)"
-    (cd "$repo" && cargo build --release --quiet)
-    BIN=${CARGO_TARGET_DIR:-$repo/target}/release/sharebox
-fi
-[[ -x $BIN ]] || die "no binary at $BIN"
-
-# --- Scratch space and cleanup ----------------------------------------------------------------
+# --- Scratch space (lib.sh's cleanup stops the servers and removes it) ------------------------
 work=$(mktemp -d /tmp/sharebox-public-bench.XXXXXX)
-SB_PID=
-NG_PID=
-DU_PID=
-DN_PID=
-
-stop() { # stop PID: TERM, wait up to 15 s, then KILL
-    local pid=$1 i
-    kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 150); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-cleanup() {
-    set +e
-    for p in "$SB_PID" "$NG_PID" "$DU_PID" "$DN_PID"; do
-        [[ -n $p ]] && stop "$p"
-    done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # --- The files: one tree that nginx and dufs serve, and that Sharebox gets uploaded -----------
 www=$work/www
@@ -119,27 +71,6 @@ BIG_SHA=$(sha256sum "$BIG" | cut -d' ' -f1)
 SMALL_SHA=$(sha256sum "$SMALL" | cut -d' ' -f1)
 BYTES=$(stat -c %s "$BIG")
 SLICE=$((BYTES / SLICES))
-
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-    local p
-    for _ in $(seq 50); do
-        p=$((20000 + RANDOM % 20000))
-        if port_free "$p"; then
-            echo "$p"
-            return
-        fi
-    done
-    die "no free port"
-}
-wait_port() { # wait_port PORT PID NAME LOG
-    for _ in $(seq 100); do
-        port_free "$1" || return 0
-        kill -0 "$2" 2>/dev/null || die "$3 did not start: $(cat "$4")"
-        sleep 0.1
-    done
-    die "$3 does not listen on $1"
-}
 
 # --- nginx: as many workers as cores (Sharebox's actix runs one worker thread per core) --------
 NG_PORT=$(free_port)
@@ -173,6 +104,7 @@ http {
 EOF
 "$NGINX" -e "$ng/logs/error.log" -p "$ng" -c "$ng/nginx.conf" &
 NG_PID=$!
+PIDS+=("$NG_PID")
 NURL=http://127.0.0.1:$NG_PORT
 wait_port "$NG_PORT" "$NG_PID" nginx "$ng/logs/error.log"
 ng_workers() { pgrep -P "$NG_PID" || true; }
@@ -187,34 +119,22 @@ DU_PORT=$(free_port)
 dufs --allow-archive --log-format '' -b 127.0.0.1 -p "$DU_PORT" "$www" \
     >"$work/dufs.out" 2>&1 &
 DU_PID=$!
+PIDS+=("$DU_PID")
 DURL=http://127.0.0.1:$DU_PORT
 wait_port "$DU_PORT" "$DU_PID" dufs "$work/dufs.out"
 DN_PORT=$(free_port)
 dufs --allow-archive --compress none --log-format '' -b 127.0.0.1 -p "$DN_PORT" "$www" \
     >"$work/dufs-none.out" 2>&1 &
 DN_PID=$!
+PIDS+=("$DN_PID")
 DNURL=http://127.0.0.1:$DN_PORT
 wait_port "$DN_PORT" "$DN_PID" "dufs --compress none" "$work/dufs-none.out"
 
 # --- Sharebox ---------------------------------------------------------------------------------
-RUST_LOG=warn "$BIN" serve --listen 127.0.0.1:0 --data-dir "$work/data" \
-    >"$work/sharebox.out" 2>"$work/sharebox.err" &
-SB_PID=$!
-URL=
-for _ in $(seq 300); do
-    URL=$(sed -n 's/.*listening on //p' "$work/sharebox.out")
-    [[ -n $URL ]] && break
-    kill -0 "$SB_PID" 2>/dev/null || die "sharebox did not start: $(cat "$work/sharebox.err")"
-    sleep 0.1
-done
-[[ -n $URL ]] || die "sharebox printed no URL"
-URL=${URL%/}
-KEY=$(sed -n 's/^ *API key: *//p' "$work/sharebox.out")
-[[ -n $KEY ]] || die "sharebox printed no API key"
+start_sharebox 127.0.0.1:0
 
 # --- /proc ------------------------------------------------------------------------------------
 hz=$(getconf CLK_TCK)
-status_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 pids_of() { # pids_of SERVER: every process of that server
     case $1 in
     sb) echo "$SB_PID" ;;

@@ -22,13 +22,10 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
 results=${RESULTS:-$here/results.md} # RESULTS=/tmp/x.md for a trial run
 
-say() { printf '%s\n' "$*" >&2; }
-die() {
-    say "run.sh: $*"
-    exit 1
-}
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 
-[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive number"
+need_number RUNS SIZE_MIB
 [[ $WARMUP =~ ^[0-9]+$ ]] || die "WARMUP must be a number"
 
 # --- Disk: every Sharebox upload is a new file (big.bin, big (2).bin, ...) -------------------
@@ -39,44 +36,12 @@ avail_gib=$(($(df -Pk /tmp | awk 'NR==2 {print $4}') / 1024 / 1024))
     die "only ${avail_gib} GiB free under /tmp; this run needs ${need_gib} GiB (lower RUNS?)"
 
 # --- Tools ------------------------------------------------------------------------------------
-for t in curl jq sha256sum; do
-    command -v "$t" >/dev/null || die "$t is missing"
-done
-if ! command -v nginx >/dev/null && [[ ! -x /usr/sbin/nginx ]]; then
-    say "installing nginx (Debian's package has the WebDAV module built in)"
-    apt-get install -y nginx >&2 || { apt-get update >&2 && apt-get install -y nginx >&2; }
-fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+need_tools curl jq sha256sum
+need_nginx # Debian's package has the WebDAV module built in
+sharebox_bin "$repo"
 
-say "building sharebox (release)"
-(cd "$repo" && cargo build --release --quiet)
-BIN=${CARGO_TARGET_DIR:-$repo/target}/release/sharebox
-[[ -x $BIN ]] || die "no binary at $BIN"
-
-# --- Scratch space and cleanup ----------------------------------------------------------------
+# --- Scratch space (lib.sh's cleanup stops the servers and removes it) ------------------------
 work=$(mktemp -d /tmp/sharebox-bench.XXXXXX)
-SB_PID=
-NG_PID=
-
-stop() { # stop PID SIGNAL: signal, wait up to 15 s, then KILL
-    local pid=$1 sig=$2 i
-    kill -0 "$pid" 2>/dev/null || return 0
-    kill -"$sig" "$pid" 2>/dev/null || true
-    for i in $(seq 150); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-cleanup() {
-    set +e
-    [[ -n $SB_PID ]] && stop "$SB_PID" TERM
-    [[ -n $NG_PID ]] && stop "$NG_PID" TERM
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 BIG=$work/big.bin
 say "writing ${SIZE_MIB} MiB of random bytes to $BIG"
@@ -85,16 +50,7 @@ BIG_SHA=$(sha256sum "$BIG" | cut -d' ' -f1)
 BYTES=$(stat -c %s "$BIG")
 
 # --- nginx: own config, one worker, WebDAV PUT --------------------------------------------------
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-NG_PORT=
-for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 20000))
-    if port_free "$p"; then
-        NG_PORT=$p
-        break
-    fi
-done
-[[ -n $NG_PORT ]] || die "no free port for nginx"
+NG_PORT=$(free_port)
 
 ng=$work/nginx
 mkdir -p "$ng/root" "$ng/body" "$ng/tmp" "$ng/logs"
@@ -127,13 +83,9 @@ http {
 EOF
 "$NGINX" -e "$ng/logs/error.log" -p "$ng" -c "$ng/nginx.conf" &
 NG_PID=$!
+PIDS+=("$NG_PID")
 NURL=http://127.0.0.1:$NG_PORT
-for _ in $(seq 100); do
-    port_free "$NG_PORT" || break
-    kill -0 "$NG_PID" 2>/dev/null || die "nginx did not start: $(cat "$ng/logs/error.log")"
-    sleep 0.1
-done
-port_free "$NG_PORT" && die "nginx does not listen on $NG_PORT"
+wait_port "$NG_PORT" "$NG_PID" nginx "$ng/logs/error.log"
 NG_WORKER=
 for _ in $(seq 50); do
     NG_WORKER=$(pgrep -P "$NG_PID" | head -1) || true
@@ -143,23 +95,10 @@ done
 [[ -n $NG_WORKER ]] || die "no nginx worker process"
 
 # --- Sharebox ---------------------------------------------------------------------------------
-RUST_LOG=warn "$BIN" serve --listen 127.0.0.1:0 --data-dir "$work/data" \
-    >"$work/sharebox.out" 2>"$work/sharebox.err" &
-SB_PID=$!
-URL=
-for _ in $(seq 300); do
-    URL=$(sed -n 's/.*listening on //p' "$work/sharebox.out")
-    [[ -n $URL ]] && break
-    kill -0 "$SB_PID" 2>/dev/null || die "sharebox did not start: $(cat "$work/sharebox.err")"
-    sleep 0.1
-done
-[[ -n $URL ]] || die "sharebox printed no URL"
-KEY=$(sed -n 's/^ *API key: *//p' "$work/sharebox.out")
-[[ -n $KEY ]] || die "sharebox printed no API key"
+start_sharebox 127.0.0.1:0
 
 # --- Measuring --------------------------------------------------------------------------------
 hz=$(getconf CLK_TCK)
-status_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, all threads
 
 # timed FILE CODES SYNC_AFTER CMD...: runs CMD (a curl that prints its HTTP code) after a `sync`,

@@ -22,51 +22,20 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
 results=${RESULTS:-$here/results.md} # RESULTS=/tmp/x.md for a trial run
 
-say() { printf '%s\n' "$*" >&2; }
-die() {
-    say "shares.sh: $*"
-    exit 1
-}
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 
-[[ $N =~ ^[1-9][0-9]*$ ]] || die "N must be a positive number"
+need_number N CONNS
 [[ $WARMUP =~ ^[0-9]+$ ]] || die "WARMUP must be a number"
-[[ $CONNS =~ ^[1-9][0-9]*$ ]] || die "CONNS must be a positive number"
 
 # --- Tools ------------------------------------------------------------------------------------
-for t in curl python3; do
-    command -v "$t" >/dev/null || die "$t is missing"
-done
-export PATH="$PATH:${CARGO_HOME:-$HOME/.cargo}/bin"
-if ! command -v oha >/dev/null; then
-    say "installing oha (cargo install oha --locked; a few minutes)"
-    cargo install oha --locked >&2 || die "could not install oha"
-fi
+need_tools curl python3
+need_cargo_tool oha
 OHA=$(command -v oha)
+sharebox_bin "$repo"
 
-say "building sharebox (release; may wait for the shared target dir's lock)"
-(cd "$repo" && cargo build --release --quiet) || die "cargo build --release failed"
-BIN=${CARGO_TARGET_DIR:-$repo/target}/release/sharebox
-[[ -x $BIN ]] || die "no binary at $BIN"
-
-# --- Scratch space and cleanup ----------------------------------------------------------------
+# --- Scratch space (lib.sh's cleanup stops the server and removes it) -------------------------
 work=$(mktemp -d /tmp/sharebox-bench-shares.XXXXXX)
-SB_PID=
-
-cleanup() {
-    set +e
-    if [[ -n $SB_PID ]] && kill -0 "$SB_PID" 2>/dev/null; then
-        kill -TERM "$SB_PID" 2>/dev/null
-        for _ in $(seq 150); do
-            kill -0 "$SB_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$SB_PID" 2>/dev/null
-        wait "$SB_PID" 2>/dev/null
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # --- A quiet machine ---------------------------------------------------------------------------
 # Client and server need both cores; a build beside them halves the numbers. Wait (up to
@@ -93,31 +62,9 @@ while :; do
 done
 
 # --- Sharebox on a free port ------------------------------------------------------------------
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-PORT=
-for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 20000))
-    if port_free "$p"; then
-        PORT=$p
-        break
-    fi
-done
-[[ -n $PORT ]] || die "no free port"
-
+PORT=$(free_port)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-RUST_LOG=warn "$BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$work/data" \
-    >"$work/sharebox.out" 2>"$work/sharebox.err" &
-SB_PID=$!
-URL=
-for _ in $(seq 300); do
-    URL=$(sed -n 's/.*listening on //p' "$work/sharebox.out")
-    [[ -n $URL ]] && break
-    kill -0 "$SB_PID" 2>/dev/null || die "sharebox did not start: $(cat "$work/sharebox.err")"
-    sleep 0.1
-done
-[[ -n $URL ]] || die "sharebox printed no URL"
-KEY=$(sed -n 's/^ *API key: *//p' "$work/sharebox.out")
-[[ -n $KEY ]] || die "sharebox printed no API key"
+start_sharebox "127.0.0.1:$PORT"
 say "sharebox (pid $SB_PID) at $URL"
 
 json() { # json EXPR < document: prints the Python expression EXPR over the document `d`
@@ -142,7 +89,6 @@ code=$(curl -sS -o "$work/first.json" -w '%{http_code}' -X POST -H "X-Filerobot-
 hz=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }      # user + system, all threads
 child_ticks() { awk '{print $16 + $17}' "/proc/$$/stat"; }    # waited-for children of this shell
-status_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 
 oha_run() { # oha_run COUNT OUTFILE
     "$OHA" --no-tui -n "$1" -c "$CONNS" -m POST \
