@@ -136,6 +136,7 @@ start_sharebox 127.0.0.1:0
 # --- /proc ------------------------------------------------------------------------------------
 hz=$(getconf CLK_TCK)
 pids_of() { # pids_of SERVER: every process of that server
+    # shellcheck disable=SC2046 # nginx workers: one PID a word
     case $1 in
     sb) echo "$SB_PID" ;;
     ng) echo "$NG_PID" $(ng_workers) ;;
@@ -285,7 +286,7 @@ oha_run() {
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 total=$((WARMUP + RUNS))
-counted() { ((i > WARMUP)) && echo "$1" || true; }
+counted() { if ((i > WARMUP)); then echo "$1"; fi; }
 
 say "1. ${SIZE_MIB} MiB download: $total x (sharebox, nginx, dufs), first $WARMUP not counted"
 for i in $(seq "$total"); do
@@ -303,10 +304,9 @@ done
 hwm2=$(status_kib "$SB_PID" VmHWM)
 
 oha_case() { # oha_case NAME CONNECTIONS SB_URL NG_URL
-    local k
     oha_run "" sb "$2" 2 "$3"
     oha_run "" ng "$2" 2 "$4"
-    for k in $(seq "$OHA_RUNS"); do
+    for _ in $(seq "$OHA_RUNS"); do
         oha_run "$1.sb" sb "$2" "$OHA_SECS" "$3"
         oha_run "$1.ng" ng "$2" "$OHA_SECS" "$4"
     done

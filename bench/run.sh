@@ -134,6 +134,7 @@ sb_up=("${CURL[@]}" -H "X-Filerobot-Key: $KEY" -F "file=@$BIG;filename=big.bin"
 ng_up=("${CURL[@]}" -T "$BIG" "$NURL/big.bin")
 
 declare -A cpu0 cpu1
+# shellcheck disable=SC2034,SC2154 # `a` is a name for the caller's array
 snap_cpu() { # snap_cpu ARRAY
     local -n a=$1
     a[sb]=$(cpu_ticks "$SB_PID")
