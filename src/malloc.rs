@@ -21,9 +21,10 @@ pub const MMAP_THRESHOLD: usize = 4 * 1024 * 1024;
 /// Free memory above this at an arena's top goes back to the system.
 pub const TRIM_THRESHOLD: usize = 4 * 1024 * 1024;
 
-/// Makes the three settings; true when the allocator took them. False off glibc (where the
-/// dynamic thresholds do not exist). One the operator set (`MALLOC_MMAP_THRESHOLD_`,
-/// `MALLOC_TRIM_THRESHOLD_`, `MALLOC_ARENA_MAX`, or the same in `GLIBC_TUNABLES`) stands.
+/// Makes the three settings; true when all three are in place, ours or the operator's: one
+/// set in the environment (`MALLOC_MMAP_THRESHOLD_`, `MALLOC_TRIM_THRESHOLD_`,
+/// `MALLOC_ARENA_MAX`, or the same in `GLIBC_TUNABLES`) stands. False off glibc, where the
+/// dynamic thresholds do not exist.
 pub fn tune() -> bool {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
