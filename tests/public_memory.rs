@@ -1,4 +1,6 @@
 //! Issue 7 acceptance: the zip of a 256 MiB share keeps the server's peak RSS under 64 MiB.
+//! Also: a burst of parallel password guesses costs at most one argon2 block a core, and the
+//! throttle holds against it.
 //!
 //! The real binary gets four 64 MiB files (generated on the fly and streamed, never held), a
 //! share of them, and one GET of the share's `/zip`, which the test reads in pieces: it counts
@@ -196,5 +198,100 @@ fn zip_of_a_256_mib_share_keeps_server_peak_rss_under_64_mib() {
         hwm < RSS_LIMIT,
         "server peak RSS {:.1} MiB is not under 64 MiB",
         mib(hwm)
+    );
+}
+
+/// 32 wrong passwords at once on one share. Each argon2 check holds 19 MiB, so unbounded they
+/// took the server to ~570 MiB, and all 32 passed the throttle check before any failure was
+/// counted. Checks run one a core at a time now, with the throttle checked inside that turn:
+/// failures stop at the throttle's 10 (plus the other cores' runs already under way), the rest
+/// get 429, and the peak stays within a block a core of where it was.
+#[test]
+fn parallel_password_guesses_are_bounded_in_memory_and_throttled() {
+    const GUESSES: usize = 32;
+    const THROTTLE: usize = 10;
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let dir = tempfile::tempdir().unwrap();
+    let srv = Server::start(&dir.path().join("data"), &[]);
+    let up = json(
+        ureq::post(&format!("{}/default/v4/upload?folder=/guess", srv.url))
+            .set("X-Filerobot-Key", &srv.key)
+            .set(
+                "Content-Type",
+                &format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .send_string(&format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; \
+                 filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--{BOUNDARY}--\r\n"
+            )),
+        "upload",
+        &srv,
+    );
+    let uuid = up["file"]["uuid"].as_str().expect("uuid").to_string();
+    let share = json(
+        ureq::post(&format!("{}/default/v5/shares", srv.url))
+            .set("X-Filerobot-Key", &srv.key)
+            .set("Content-Type", "application/json")
+            .send_string(
+                &serde_json::json!({
+                    "title": "Guarded",
+                    "auth": {"pass": "the right one"},
+                    "items": [{"type": "file_uuid", "identifiers": [uuid]}],
+                })
+                .to_string(),
+            ),
+        "create share",
+        &srv,
+    );
+    let puid = share["share"]["puid"].as_str().expect("puid").to_string();
+    // The share's create hashed its password: let that block go, then measure from here.
+    std::thread::sleep(Duration::from_millis(500));
+    let before = srv.proc_status_bytes("VmRSS");
+    assert!(srv.reset_peak_rss(), "the kernel refused to reset VmHWM");
+
+    let url = format!("{}/s/{puid}/unlock", srv.url);
+    let start = std::sync::Arc::new(std::sync::Barrier::new(GUESSES));
+    let guesses: Vec<_> = (0..GUESSES)
+        .map(|i| {
+            let (url, start) = (url.clone(), start.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                match ureq::post(&url).send_form(&[("password", &format!("wrong {i}"))]) {
+                    Ok(r) => r.status(),
+                    Err(ureq::Error::Status(code, _)) => code,
+                    Err(e) => panic!("guess {i}: {e}"),
+                }
+            })
+        })
+        .collect();
+    let codes: Vec<u16> = guesses
+        .into_iter()
+        .map(|g| g.join().expect("guess thread"))
+        .collect();
+    let peak = srv.proc_status_bytes("VmHWM");
+
+    let refused = codes.iter().filter(|c| **c == 401).count();
+    let throttled = codes.iter().filter(|c| **c == 429).count();
+    assert_eq!(
+        refused + throttled,
+        GUESSES,
+        "every guess gets 401 or 429: {codes:?}"
+    );
+    assert!(
+        refused >= THROTTLE && refused < THROTTLE + cores,
+        "{refused} guesses were checked ({cores} cores, throttle at {THROTTLE}): {codes:?}"
+    );
+    let allowed = before + cores as u64 * 20 * MIB + 16 * MIB;
+    println!(
+        "{GUESSES} parallel guesses: {refused} checked, {throttled} throttled; VmRSS before \
+         {:.1} MiB, peak {:.1} MiB ({cores} cores)",
+        before as f64 / MIB as f64,
+        peak as f64 / MIB as f64
+    );
+    assert!(
+        peak <= allowed,
+        "peak RSS {:.1} MiB over {GUESSES} parallel guesses; allowed {:.1} MiB",
+        peak as f64 / MIB as f64,
+        allowed as f64 / MIB as f64
     );
 }

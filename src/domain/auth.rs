@@ -54,6 +54,23 @@ pub fn verify_password(hash: &str, password: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// At most one argon2 run a core at a time. Each holds a 19 MiB block, so 32 password checks
+/// at once took the server to 570 MiB; more at once than cores are no faster anyway. Waiting
+/// here is async, so no thread of the blocking pool (shared with the database and file reads)
+/// sits idle in the queue.
+static ARGON2_GATE: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, usize::from))
+});
+
+/// A turn at argon2. Hold it over the throttle check, the run and the failure count, so
+/// parallel guesses cannot all pass the check before any failure is counted.
+pub async fn argon2_turn() -> Result<tokio::sync::SemaphorePermit<'static>, AppError> {
+    ARGON2_GATE
+        .acquire()
+        .await
+        .map_err(|e| AppError::internal(format!("argon2 gate: {e}")))
+}
+
 /// Verified against when the email is unknown, so both cases cost one argon2 run.
 static DUMMY_HASH: LazyLock<String> =
     LazyLock::new(|| hash_password("no such user, no such password").unwrap_or_default());
@@ -173,17 +190,18 @@ pub async fn check_credentials(
     now: DateTime<Utc>,
 ) -> Result<orgs::UserRow, AppError> {
     let keys = vec![throttle::email_key(username), throttle::addr_key(addr)];
+    let _turn = argon2_turn().await?;
     throttle::check(db, keys.clone(), now).await?;
     let email = username.trim().to_string();
     let user = db
         .read(move |c| orgs::find_user_by_email(c, &email))
         .await?;
-    let stored = user
-        .as_ref()
-        .map(|u| u.password_hash.clone())
-        .unwrap_or_else(|| DUMMY_HASH.clone());
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
     let password = password.to_string();
-    let ok = actix_web::web::block(move || verify_password(&stored, &password)).await?;
+    let ok = actix_web::web::block(move || {
+        verify_password(stored.as_deref().unwrap_or(&DUMMY_HASH), &password)
+    })
+    .await?;
     let user = match (user, ok) {
         (Some(u), true) => u,
         _ => {
