@@ -4,7 +4,7 @@
 use crate::db::assets::{self as aq, FileRow, FolderRow, Page};
 use crate::db::shares::{self as q, ActivityRow, ItemRow, RecipientRow, ShareRow, ShareUser};
 use crate::db::{from_ts, ts};
-use crate::domain::auth::hash_password;
+use crate::domain::auth::{argon2_turn, hash_password};
 use crate::domain::counters::Counters;
 use crate::domain::share_cache::Cached;
 use crate::domain::throttle;
@@ -502,7 +502,7 @@ async fn hash_new_password(p: &SharePatch) -> Result<Option<Option<String>>, App
         Some(Some(pw)) => {
             check_len("auth.pass", pw, 1, SHARE_PASSWORD_MAX)?;
             let pw = pw.clone();
-            let _turn = crate::domain::auth::argon2_turn().await?;
+            let _turn = argon2_turn().await?;
             let hash = actix_web::web::block(move || hash_password(&pw)).await??;
             Ok(Some(Some(hash)))
         }
@@ -1061,9 +1061,7 @@ async fn open_inner(
         return Err(Denied::PasswordRequired);
     }
     let throttle_key = vec![throttle::share_addr_key(&share.row.uuid, &v.addr)];
-    let _turn = crate::domain::auth::argon2_turn()
-        .await
-        .map_err(open_failed)?;
+    let _turn = argon2_turn().await.map_err(open_failed)?;
     match throttle::check(&state.db, throttle_key.clone(), now).await {
         Err(AppError::TooManyAttempts { retry_after }) => {
             return Err(Denied::Throttled(retry_after))

@@ -2,8 +2,7 @@
 
 use super::assets::page_param;
 use super::success;
-use crate::api::wrong_type;
-use crate::api::{state, time, Json, OptionalJson, Params};
+use crate::api::{state, time, wrong_type, Json, OptionalJson, Params};
 use crate::domain::auth::Principal;
 use crate::domain::shares::{
     self, ItemKind, ItemSpec, RecipientSpec, Share, SharePatch, StatusChange, TimeValue, UserSpec,

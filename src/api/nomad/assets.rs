@@ -1,8 +1,7 @@
 //! `/api/admin/asset/...`, `/api/asset/{id}/detail` and search: Nomad's view of the one library
 //! (folders are assets of type 1, files of type 2, same uuids as the v4 routes). DTO <-> domain.
 
-use crate::api::wrong_type;
-use crate::api::{state, time, Json, OptionalJson, Params};
+use crate::api::{state, time, wrong_type, Json, OptionalJson, Params};
 use crate::db::assets::{FileRow, FolderRow, Order, OrderField, Page};
 use crate::domain::assets::{self, Asset, AssetFilter};
 use crate::domain::auth::Principal;

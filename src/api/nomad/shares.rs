@@ -4,8 +4,7 @@
 //! Every write compares each field with what a GET answers *before* validating it: a value
 //! equal to it (or null, or absent) changes nothing, so a whole GET answer sent back never fails.
 
-use crate::api::wrong_type;
-use crate::api::{state, time, OptionalJson};
+use crate::api::{state, time, wrong_type, OptionalJson};
 use crate::domain::auth::Principal;
 use crate::domain::shares::{
     self, ItemKind, ItemSpec, RecipientSpec, Share, SharePatch, StatusChange, TimeValue, UserSpec,
