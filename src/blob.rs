@@ -79,7 +79,7 @@ impl BlobStore {
     /// A new upload in `tmp/` under a random name.
     pub async fn stage(&self, limit: u64) -> Result<Staging, AppError> {
         let tmp = self.tmp.clone();
-        let named = actix_web::web::block(move || {
+        let named = crate::db::blocking(move || {
             tempfile::Builder::new()
                 .prefix("upload-")
                 .suffix(".part")
@@ -100,7 +100,7 @@ impl BlobStore {
     /// Moves staged uploads to `blobs/` under new ids, all or none.
     pub async fn persist_all(&self, staged: Vec<Staged>) -> Result<Vec<StoredBlob>, AppError> {
         let store = self.clone();
-        actix_web::web::block(move || {
+        crate::db::blocking(move || {
             let mut done: Vec<StoredBlob> = Vec::new();
             for s in staged {
                 let id = Uuid::new_v4().simple().to_string();
@@ -134,7 +134,7 @@ impl BlobStore {
             return;
         }
         let store = self.clone();
-        let _ = actix_web::web::block(move || store.remove_sync(ids)).await;
+        let _ = crate::db::blocking(move || store.remove_sync(ids)).await;
     }
 }
 
@@ -499,7 +499,7 @@ impl BlobStore {
             return;
         }
         let tmp = self.tmp.clone();
-        let _ = actix_web::web::block(move || {
+        let _ = crate::db::blocking(move || {
             for name in names {
                 match std::fs::remove_file(tmp.join(&name)) {
                     Err(e) if e.kind() != std::io::ErrorKind::NotFound => {

@@ -207,7 +207,7 @@ pub async fn serve(settings: Settings) -> Result<(), AppError> {
     let base_url = state.config.base_url.clone();
     let db = state.db.clone();
     let now = state.clock.now();
-    let first = actix_web::web::block(move || auth::bootstrap_if_empty(&db, now)).await??;
+    let first = crate::db::blocking(move || auth::bootstrap_if_empty(&db, now)).await??;
     if let Some(b) = first {
         println!(
             "Sharebox made a new data dir at {}.",
@@ -231,7 +231,7 @@ pub async fn serve(settings: Settings) -> Result<(), AppError> {
             let mut tick = tokio::time::interval(COUNTER_FLUSH);
             loop {
                 tick.tick().await;
-                if let Err(e) = state.counters.flush(&state.db).await {
+                if let Err(e) = state.shares.flush_counts().await {
                     tracing::warn!(error = %e, "counters not written yet; will retry");
                 }
                 // Small, frequent checkpoints keep their fsyncs off the request path.
@@ -254,7 +254,7 @@ pub async fn serve(settings: Settings) -> Result<(), AppError> {
     flusher.abort();
     mailer.abort();
     // Counts of the last moments are written before the process ends.
-    state.counters.flush(&state.db).await?;
+    state.shares.flush_counts().await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -42,12 +42,73 @@ impl Family {
     }
 }
 
+/// The field a 400 names. An adapter names its own fields (`Named`: a JSON path such as
+/// `items[0].identifiers[1]`, a parameter, a form field); the share service names the fields of
+/// a share in no dialect (the other variants), and each adapter maps those to its own words in
+/// one table, with `AppError::name_fields`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field {
+    Named(String),
+    Title,
+    Description,
+    Items,
+    StartsAt,
+    ExpiresAt,
+    StartsTz,
+    ExpiresTz,
+    Password,
+    MaxDownloads,
+    Users,
+    Recipients,
+    Message,
+    Status,
+}
+
+impl std::fmt::Display for Field {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Field::Named(name) => name,
+            Field::Title => "title",
+            Field::Description => "description",
+            Field::Items => "items",
+            Field::StartsAt => "starts_at",
+            Field::ExpiresAt => "expires_at",
+            Field::StartsTz => "starts_tz",
+            Field::ExpiresTz => "expires_tz",
+            Field::Password => "password",
+            Field::MaxDownloads => "max_downloads",
+            Field::Users => "users",
+            Field::Recipients => "recipients",
+            Field::Message => "message",
+            Field::Status => "status",
+        })
+    }
+}
+
+impl From<&str> for Field {
+    fn from(name: &str) -> Field {
+        Field::Named(name.to_string())
+    }
+}
+
+impl From<String> for Field {
+    fn from(name: String) -> Field {
+        Field::Named(name)
+    }
+}
+
+impl From<&String> for Field {
+    fn from(name: &String) -> Field {
+        Field::Named(name.clone())
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("{0}")]
     MalformedJson(String),
     #[error("{field}: {message}")]
-    InvalidField { field: String, message: String },
+    InvalidField { field: Field, message: String },
     #[error("{0}")]
     Unsupported(String),
     /// Folder rename onto a taken name.
@@ -99,9 +160,10 @@ pub enum AppError {
     RangeNotSatisfiable { size: u64 },
     #[error("Too many failed attempts; try again in {retry_after} seconds.")]
     TooManyAttempts { retry_after: u64 },
-    /// A page of the owner UI without a session: answered as a 303 to the sign-in page.
+    /// A page of the owner UI without a session: answered as a 303 to `login_url`, the sign-in
+    /// page with the way back (the web adapter builds it).
     #[error("Sign in to continue.")]
-    LoginRequired { next: String },
+    LoginRequired { login_url: String },
     /// A form without the session's CSRF token.
     #[error(
         "This form has expired or did not come from this site; reload the page and try again."
@@ -113,10 +175,22 @@ pub enum AppError {
 }
 
 impl AppError {
-    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn invalid(field: impl Into<Field>, message: impl Into<String>) -> Self {
         AppError::InvalidField {
             field: field.into(),
             message: message.into(),
+        }
+    }
+
+    /// An adapter's names for the domain's fields: `name` maps a field to the adapter's word
+    /// for it (None keeps it as it is).
+    pub fn name_fields(self, name: impl Fn(&Field) -> Option<String>) -> AppError {
+        match self {
+            AppError::InvalidField { field, message } => AppError::InvalidField {
+                field: name(&field).map_or(field, Field::Named),
+                message,
+            },
+            other => other,
         }
     }
 
@@ -221,9 +295,9 @@ impl AppError {
     /// `instance`).
     pub fn render(&self, family: Family, path: &str) -> HttpResponse {
         let status = self.status(family);
-        if let AppError::LoginRequired { next } = self {
+        if let AppError::LoginRequired { login_url } = self {
             return HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, crate::web::login_url(next)))
+                .insert_header((header::LOCATION, login_url.as_str()))
                 .finish();
         }
         let mut res = match family {
@@ -245,7 +319,7 @@ impl AppError {
                     "code": self.code(),
                 });
                 if let AppError::InvalidField { field, message } = self {
-                    body["errors"] = json!({ field.as_str(): [message] });
+                    body["errors"] = json!({ field.to_string(): [message] });
                 }
                 HttpResponse::build(status)
                     .content_type("application/problem+json")
@@ -323,11 +397,6 @@ impl From<r2d2::Error> for AppError {
 impl From<std::io::Error> for AppError {
     fn from(e: std::io::Error) -> Self {
         AppError::Internal(format!("io: {e}"))
-    }
-}
-impl From<actix_web::error::BlockingError> for AppError {
-    fn from(e: actix_web::error::BlockingError) -> Self {
-        AppError::Internal(format!("blocking pool: {e}"))
     }
 }
 

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod mail;
 pub mod malloc;
+pub mod state;
 pub mod web;
 pub mod zip;
 
@@ -21,48 +22,10 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Logger};
 use actix_web::{web as aw, App, HttpResponse};
-use clock::Clock;
-use config::Config;
-use db::Db;
 use error::AppError;
 use serde::Serialize;
-use std::sync::Arc;
 
-/// Everything a request may need; nothing global.
-#[derive(Clone)]
-pub struct AppState {
-    pub config: Arc<Config>,
-    pub db: Db,
-    pub blobs: blob::BlobStore,
-    pub clock: Clock,
-    pub counters: domain::counters::Counters,
-    pub unlock: domain::unlock::UnlockKey,
-    /// Locks of chunked uploads in progress.
-    pub uploads: domain::uploads::UploadLocks,
-    /// Shares as `open` last read them, while nothing has been written since.
-    pub share_cache: domain::share_cache::ShareCache,
-}
-
-impl AppState {
-    /// Opens the data dir (creating its layout and schema) with the given clock.
-    pub fn open(config: Config, clock: Clock) -> Result<AppState, AppError> {
-        config.ensure_dirs()?;
-        let db = Db::open(&config.db_path())?;
-        let blobs = blob::BlobStore::new(config.blobs_dir(), config.tmp_dir());
-        let unlock =
-            domain::unlock::UnlockKey::load_or_create(&config.data_dir.join("unlock.key"))?;
-        Ok(AppState {
-            config: Arc::new(config),
-            db,
-            blobs,
-            clock,
-            counters: Default::default(),
-            unlock,
-            uploads: Default::default(),
-            share_cache: Default::default(),
-        })
-    }
-}
+pub use state::AppState;
 
 /// Registers resources, one per path with all its methods (so a wrong method is a 405), and
 /// returns `(method, path)` for each route: the list the OpenAPI test checks.

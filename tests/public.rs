@@ -645,7 +645,7 @@ async fn counting_exactly() {
     assert_eq!(j["share"]["status"], "exhausted");
     assert_eq!(j["share"]["downloads"], 2);
     // Counts survive the flush and a restart.
-    app.state.counters.flush(&app.state.db).await.unwrap();
+    app.state.shares.flush_counts().await.unwrap();
     let mut app = app;
     app.restart().await;
     assert_eq!(counts(&app, &l).await.1, 2);

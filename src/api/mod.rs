@@ -3,6 +3,7 @@
 pub mod filerobot;
 pub mod nomad;
 pub mod openapi;
+pub mod wire;
 
 use crate::domain::auth::{self, Principal};
 use crate::error::{AppError, Family};
@@ -26,27 +27,14 @@ pub fn state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
         .ok_or_else(|| AppError::internal("AppState missing"))
 }
 
-/// How a JSON value's type is named in a 400's message.
-fn type_name(v: &serde_json::Value) -> &'static str {
-    use serde_json::Value;
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// The 400 for a body field of the wrong JSON type: "must be a string, not a number".
 pub fn wrong_type(field: &str, want: &str, got: &serde_json::Value) -> AppError {
-    AppError::invalid(field, format!("must be {want}, not {}", type_name(got)))
+    AppError::invalid(field, wire::wrong_kind(want, got))
 }
 
-/// A stored time (unix seconds) as API answers give it: RFC 3339 UTC with `Z`, to the second.
-pub fn time(ts: i64) -> String {
-    crate::db::from_ts(ts).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+/// A time as API answers give it: RFC 3339 UTC with `Z`, to the second.
+pub fn time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// The request's `User-Agent`, or "" (activity rows keep it).
@@ -83,7 +71,7 @@ impl FromRequest for Principal {
         };
         Box::pin(async move {
             let state = state?;
-            let principal = auth::authenticate(&state.db, credential, state.clock.now()).await?;
+            let principal = state.auth.authenticate(credential).await?;
             if let Some(token) = path_token {
                 if token != principal.org_token {
                     return Err(AppError::Forbidden(format!(
@@ -305,7 +293,7 @@ mod tests {
 
     fn field_of(e: AppError) -> String {
         match e {
-            AppError::InvalidField { field, .. } => field,
+            AppError::InvalidField { field, .. } => field.to_string(),
             other => panic!("not a field error: {other:?}"),
         }
     }

@@ -18,9 +18,10 @@ pub struct FolderRow {
     pub updated_at: i64,
 }
 
-/// What a listing is ordered by; the column names never come from a request.
+/// What a listing is sorted by (the domain's `OrderField`); the column names never come from a
+/// request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OrderField {
+pub enum SortKey {
     Name,
     CreatedAt,
     UpdatedAt,
@@ -28,41 +29,42 @@ pub enum OrderField {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Order {
-    pub field: OrderField,
+pub struct Sort {
+    pub key: SortKey,
     pub desc: bool,
 }
 
+/// `LIMIT` and `OFFSET` of a listing.
 #[derive(Debug, Clone, Copy)]
-pub struct Page {
+pub struct Slice {
     pub limit: i64,
     pub offset: i64,
 }
 
-impl Order {
+impl Sort {
     /// `ORDER BY` terms: the field's column, then the row id as a tie-breaker.
-    fn sql(&self, column: impl Fn(OrderField) -> &'static str, id_col: &str) -> String {
+    fn sql(&self, column: impl Fn(SortKey) -> &'static str, id_col: &str) -> String {
         let dir = if self.desc { "DESC" } else { "ASC" };
-        format!("{} {dir}, {id_col} {dir}", column(self.field))
+        format!("{} {dir}, {id_col} {dir}", column(self.key))
     }
 }
 
-fn folder_column(f: OrderField) -> &'static str {
+fn folder_column(f: SortKey) -> &'static str {
     match f {
-        OrderField::Name => "f.name",
-        OrderField::CreatedAt => "f.created_at",
-        OrderField::UpdatedAt => "f.updated_at",
+        SortKey::Name => "f.name",
+        SortKey::CreatedAt => "f.created_at",
+        SortKey::UpdatedAt => "f.updated_at",
         // Folders have no size: the adapter refuses it; order by name if it gets here.
-        OrderField::Size => "f.name",
+        SortKey::Size => "f.name",
     }
 }
 
-fn file_column(f: OrderField) -> &'static str {
+fn file_column(f: SortKey) -> &'static str {
     match f {
-        OrderField::Name => "x.name",
-        OrderField::CreatedAt => "x.created_at",
-        OrderField::UpdatedAt => "x.modified_at",
-        OrderField::Size => "b.size",
+        SortKey::Name => "x.name",
+        SortKey::CreatedAt => "x.created_at",
+        SortKey::UpdatedAt => "x.modified_at",
+        SortKey::Size => "b.size",
     }
 }
 
@@ -188,8 +190,8 @@ pub fn list_folders(
     c: &Connection,
     folder: &FolderRow,
     recursive: bool,
-    order: Order,
-    page: Page,
+    order: Sort,
+    page: Slice,
 ) -> Result<(Vec<FolderRow>, i64), AppError> {
     let filter = if recursive {
         "f.id != ?1"
@@ -408,8 +410,8 @@ pub fn list_files(
     c: &Connection,
     folder: &FolderRow,
     recursive: bool,
-    order: Order,
-    page: Page,
+    order: Sort,
+    page: Slice,
 ) -> Result<(Vec<FileRow>, i64), AppError> {
     let filter = if recursive { "1" } else { "x.folder_id = ?1" };
     let from = format!(
@@ -558,12 +560,12 @@ const ASSETS: &str =
     SELECT 2, x.id, x.uuid, x.folder_id, x.name, x.created_at, x.modified_at, b.size
       FROM files x JOIN blobs b ON b.id = x.blob_id WHERE x.org_id = ?1) a";
 
-fn asset_column(f: OrderField) -> &'static str {
+fn asset_column(f: SortKey) -> &'static str {
     match f {
-        OrderField::Name => "a.name",
-        OrderField::CreatedAt => "a.created",
-        OrderField::UpdatedAt => "a.modified",
-        OrderField::Size => "a.size",
+        SortKey::Name => "a.name",
+        SortKey::CreatedAt => "a.created",
+        SortKey::UpdatedAt => "a.modified",
+        SortKey::Size => "a.size",
     }
 }
 
@@ -578,8 +580,8 @@ pub fn search_assets(
     org_id: i64,
     conds: &[AssetCond],
     folders_first: bool,
-    sort: &[Order],
-    page: Page,
+    sort: &[Sort],
+    page: Slice,
 ) -> Result<(Vec<(i64, String)>, i64), AppError> {
     let mut args: Vec<rusqlite::types::Value> = vec![org_id.into()];
     let mut wheres: Vec<String> = vec!["1".into()];
@@ -612,7 +614,7 @@ pub fn search_assets(
     }
     for o in sort {
         let dir = if o.desc { "DESC" } else { "ASC" };
-        order.push(format!("{} {dir}", asset_column(o.field)));
+        order.push(format!("{} {dir}", asset_column(o.key)));
     }
     // Ties break by kind and row id, in the direction of the last sort field (as listings do).
     let dir = if sort.last().is_some_and(|o| o.desc) {

@@ -120,7 +120,7 @@ impl Db {
         f: impl FnOnce(&Connection) -> Result<T, AppError> + Send + 'static,
     ) -> Result<T, AppError> {
         let db = self.clone();
-        actix_web::web::block(move || db.read_sync(f)).await?
+        blocking(move || db.read_sync(f)).await?
     }
 
     /// `write_sync` for async handlers: waits for the commit without holding a thread.
@@ -142,6 +142,16 @@ impl Db {
             .send(Box::new(Write { f, reply }))
             .map_err(|_| writer_gone())
     }
+}
+
+/// Runs blocking work (SQLite, argon2, file system calls) on the runtime's blocking pool, off
+/// the async workers: the one way the program does that.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| AppError::internal(format!("blocking pool: {e}")))
 }
 
 fn writer_gone() -> AppError {

@@ -254,18 +254,30 @@ pub fn insert_web_session(
     Ok(())
 }
 
+/// A live web session with its user and org.
+#[derive(Debug, Clone)]
+pub struct WebSessionRow {
+    pub session_id: i64,
+    pub user_id: i64,
+    pub uuid: String,
+    pub email: String,
+    pub org_id: i64,
+    pub org_token: String,
+    pub csrf: String,
+}
+
 pub fn find_web_session(
     c: &Connection,
     id_hash: &str,
     now: i64,
-) -> Result<Option<crate::domain::auth::WebUser>, AppError> {
+) -> Result<Option<WebSessionRow>, AppError> {
     Ok(c.query_row(
         "SELECT w.id, u.id, u.uuid, u.email, o.id, o.token, w.csrf FROM web_sessions w
          JOIN users u ON u.id = w.user_id JOIN orgs o ON o.id = u.org_id
          WHERE w.id_hash = ?1 AND w.expires_at > ?2",
         params![id_hash, now],
         |r| {
-            Ok(crate::domain::auth::WebUser {
+            Ok(WebSessionRow {
                 session_id: r.get(0)?,
                 user_id: r.get(1)?,
                 uuid: r.get(2)?,

@@ -2,6 +2,7 @@
 //! Secrets: passwords are argon2id (on the blocking pool), API keys and tokens are 256 random
 //! bits stored as SHA-256, looked up by that hash so no secret is ever compared byte by byte.
 
+use crate::clock::Clock;
 use crate::db::{self, assets, orgs, Db};
 use crate::domain::throttle;
 use crate::domain::types::{Email, NewPassword, OrgToken};
@@ -123,51 +124,210 @@ pub struct PrincipalUser {
     pub session_id: i64,
 }
 
-pub async fn authenticate(
-    db: &Db,
-    credential: Option<Credential>,
-    now: DateTime<Utc>,
-) -> Result<Principal, AppError> {
-    let now = db::ts(now);
-    match credential {
-        None => Err(AppError::Unauthenticated),
-        Some(Credential::ApiKey(key)) => {
-            let hash = hash_secret(&key);
-            let org = db.read(move |c| orgs::find_key_org(c, &hash)).await?;
-            let org = org.ok_or(AppError::InvalidKey)?;
-            Ok(Principal {
-                org_id: org.id,
-                org_token: org.token,
-                user: None,
-            })
-        }
-        Some(Credential::Bearer(token)) => {
-            let hash = hash_secret(&token);
-            let row = db.read(move |c| orgs::find_access_token(c, &hash)).await?;
-            let row = row.ok_or(AppError::InvalidToken)?;
-            if row.expires_at <= now {
-                return Err(AppError::KeyExpired);
-            }
-            Ok(Principal {
-                org_id: row.user.org_id,
-                org_token: row.user.org_token,
-                user: Some(PrincipalUser {
-                    id: row.user.id,
-                    uuid: row.user.uuid,
-                    email: row.user.email,
-                    session_id: row.session_id,
-                }),
-            })
-        }
-    }
+/// Who is calling: API keys, API sessions, web sessions.
+#[derive(Clone)]
+pub struct AuthService {
+    db: Db,
+    clock: Clock,
 }
 
-/// Whether `key` is an API key of the org `token` (`/v4/key/info`).
-pub async fn key_belongs_to(db: &Db, key: &str, token: &str) -> Result<bool, AppError> {
-    let hash = hash_secret(key);
-    let token = token.to_string();
-    let org = db.read(move |c| orgs::find_key_org(c, &hash)).await?;
-    Ok(org.is_some_and(|o| o.token == token))
+impl AuthService {
+    pub fn new(db: Db, clock: Clock) -> AuthService {
+        AuthService { db, clock }
+    }
+
+    pub async fn authenticate(
+        &self,
+        credential: Option<Credential>,
+    ) -> Result<Principal, AppError> {
+        let now = self.clock.now();
+        let now = db::ts(now);
+        match credential {
+            None => Err(AppError::Unauthenticated),
+            Some(Credential::ApiKey(key)) => {
+                let hash = hash_secret(&key);
+                let org = self.db.read(move |c| orgs::find_key_org(c, &hash)).await?;
+                let org = org.ok_or(AppError::InvalidKey)?;
+                Ok(Principal {
+                    org_id: org.id,
+                    org_token: org.token,
+                    user: None,
+                })
+            }
+            Some(Credential::Bearer(token)) => {
+                let hash = hash_secret(&token);
+                let row = self
+                    .db
+                    .read(move |c| orgs::find_access_token(c, &hash))
+                    .await?;
+                let row = row.ok_or(AppError::InvalidToken)?;
+                if row.expires_at <= now {
+                    return Err(AppError::KeyExpired);
+                }
+                Ok(Principal {
+                    org_id: row.user.org_id,
+                    org_token: row.user.org_token,
+                    user: Some(PrincipalUser {
+                        id: row.user.id,
+                        uuid: row.user.uuid,
+                        email: row.user.email,
+                        session_id: row.session_id,
+                    }),
+                })
+            }
+        }
+    }
+
+    /// Whether `key` is an API key of the org `token` (`/v4/key/info`).
+    pub async fn key_belongs_to(&self, key: &str, token: &str) -> Result<bool, AppError> {
+        let hash = hash_secret(key);
+        let token = token.to_string();
+        let org = self.db.read(move |c| orgs::find_key_org(c, &hash)).await?;
+        Ok(org.is_some_and(|o| o.token == token))
+    }
+
+    /// Checks an email and password, throttled per email and per address: the one counter that
+    /// API and web login share.
+    async fn check_credentials(
+        &self,
+        username: &str,
+        password: &str,
+        addr: &str,
+    ) -> Result<orgs::UserRow, AppError> {
+        let now = self.clock.now();
+        let keys = vec![throttle::email_key(username), throttle::addr_key(addr)];
+        let _turn = argon2_turn().await?;
+        throttle::check(&self.db, keys.clone(), now).await?;
+        let email = username.trim().to_string();
+        let user = self
+            .db
+            .read(move |c| orgs::find_user_by_email(c, &email))
+            .await?;
+        let stored = user.as_ref().map(|u| u.password_hash.clone());
+        let password = password.to_string();
+        let ok = crate::db::blocking(move || {
+            verify_password(stored.as_deref().unwrap_or(&DUMMY_HASH), &password)
+        })
+        .await?;
+        let user = match (user, ok) {
+            (Some(u), true) => u,
+            _ => {
+                throttle::fail(&self.db, keys, now).await?;
+                return Err(AppError::InvalidCredentials);
+            }
+        };
+        Ok(user)
+    }
+
+    /// API login: an API session with its access and refresh tokens.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        addr: &str,
+    ) -> Result<Grant, AppError> {
+        let now = self.clock.now();
+        let user = self.check_credentials(username, password, addr).await?;
+        let access = new_secret("sba_");
+        let refresh = new_secret("sbr_");
+        let (access_hash, refresh_hash) = (hash_secret(&access), hash_secret(&refresh));
+        let t = db::ts(now);
+        let user_id = user.id;
+        self.db
+            .write(move |tx| {
+                let sid = orgs::insert_session(tx, user_id, &refresh_hash, t, t + SESSION_SECS)?;
+                orgs::replace_access_token(tx, sid, &access_hash, t + ACCESS_TOKEN_SECS)
+            })
+            .await?;
+        Ok(Grant {
+            access_token: access,
+            refresh_token: refresh,
+            user_uuid: user.uuid,
+            email: user.email,
+            org_token: user.org_token,
+        })
+    }
+
+    /// A new access token for the session of `refresh_token`; the previous one stops working.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<Grant, AppError> {
+        let now = self.clock.now();
+        let refresh_hash = hash_secret(refresh_token);
+        let access = new_secret("sba_");
+        let access_hash = hash_secret(&access);
+        let t = db::ts(now);
+        let user = self
+            .db
+            .write(move |tx| {
+                let (sid, user) = orgs::find_session_by_refresh(tx, &refresh_hash, t)?
+                    .ok_or(AppError::InvalidRefreshToken)?;
+                orgs::replace_access_token(tx, sid, &access_hash, t + ACCESS_TOKEN_SECS)?;
+                Ok(user)
+            })
+            .await?;
+        Ok(Grant {
+            access_token: access,
+            refresh_token: refresh_token.to_string(),
+            user_uuid: user.uuid,
+            email: user.email,
+            org_token: user.org_token,
+        })
+    }
+
+    /// Ends the Bearer's session (its access and refresh tokens); an API key has none to end.
+    pub async fn logout(&self, principal: &Principal) -> Result<(), AppError> {
+        if let Some(user) = &principal.user {
+            let sid = user.session_id;
+            self.db
+                .write(move |tx| orgs::delete_session(tx, sid))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Web sign-in: a new session (a new id at every sign-in); returns (cookie value, user).
+    pub async fn web_login(
+        &self,
+        username: &str,
+        password: &str,
+        addr: &str,
+    ) -> Result<String, AppError> {
+        let now = self.clock.now();
+        let user = self.check_credentials(username, password, addr).await?;
+        let sid = new_secret("sbw_");
+        let (hash, csrf, t) = (hash_secret(&sid), new_secret(""), db::ts(now));
+        self.db
+            .write(move |tx| {
+                orgs::insert_web_session(tx, user.id, &hash, &csrf, t, t + WEB_SESSION_SECS)
+            })
+            .await?;
+        Ok(sid)
+    }
+
+    /// The user of a live web session cookie.
+    pub async fn web_session(&self, cookie: &str) -> Result<Option<WebUser>, AppError> {
+        let now = self.clock.now();
+        let hash = hash_secret(cookie);
+        let t = db::ts(now);
+        let row = self
+            .db
+            .read(move |c| orgs::find_web_session(c, &hash, t))
+            .await?;
+        Ok(row.map(|r| WebUser {
+            session_id: r.session_id,
+            user_id: r.user_id,
+            uuid: r.uuid,
+            email: r.email,
+            org_id: r.org_id,
+            org_token: r.org_token,
+            csrf: r.csrf,
+        }))
+    }
+
+    pub async fn web_logout(&self, session_id: i64) -> Result<(), AppError> {
+        self.db
+            .write(move |tx| orgs::delete_web_session(tx, session_id))
+            .await
+    }
 }
 
 /// What a login or refresh hands out.
@@ -178,98 +338,6 @@ pub struct Grant {
     pub user_uuid: String,
     pub email: String,
     pub org_token: String,
-}
-
-/// Checks an email and password, throttled per email and per address: the one counter that
-/// API and web login share.
-pub async fn check_credentials(
-    db: &Db,
-    username: &str,
-    password: &str,
-    addr: &str,
-    now: DateTime<Utc>,
-) -> Result<orgs::UserRow, AppError> {
-    let keys = vec![throttle::email_key(username), throttle::addr_key(addr)];
-    let _turn = argon2_turn().await?;
-    throttle::check(db, keys.clone(), now).await?;
-    let email = username.trim().to_string();
-    let user = db
-        .read(move |c| orgs::find_user_by_email(c, &email))
-        .await?;
-    let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let password = password.to_string();
-    let ok = actix_web::web::block(move || {
-        verify_password(stored.as_deref().unwrap_or(&DUMMY_HASH), &password)
-    })
-    .await?;
-    let user = match (user, ok) {
-        (Some(u), true) => u,
-        _ => {
-            throttle::fail(db, keys, now).await?;
-            return Err(AppError::InvalidCredentials);
-        }
-    };
-    Ok(user)
-}
-
-/// API login: an API session with its access and refresh tokens.
-pub async fn login(
-    db: &Db,
-    username: &str,
-    password: &str,
-    addr: &str,
-    now: DateTime<Utc>,
-) -> Result<Grant, AppError> {
-    let user = check_credentials(db, username, password, addr, now).await?;
-    let access = new_secret("sba_");
-    let refresh = new_secret("sbr_");
-    let (access_hash, refresh_hash) = (hash_secret(&access), hash_secret(&refresh));
-    let t = db::ts(now);
-    let user_id = user.id;
-    db.write(move |tx| {
-        let sid = orgs::insert_session(tx, user_id, &refresh_hash, t, t + SESSION_SECS)?;
-        orgs::replace_access_token(tx, sid, &access_hash, t + ACCESS_TOKEN_SECS)
-    })
-    .await?;
-    Ok(Grant {
-        access_token: access,
-        refresh_token: refresh,
-        user_uuid: user.uuid,
-        email: user.email,
-        org_token: user.org_token,
-    })
-}
-
-/// A new access token for the session of `refresh_token`; the previous one stops working.
-pub async fn refresh(db: &Db, refresh_token: &str, now: DateTime<Utc>) -> Result<Grant, AppError> {
-    let refresh_hash = hash_secret(refresh_token);
-    let access = new_secret("sba_");
-    let access_hash = hash_secret(&access);
-    let t = db::ts(now);
-    let user = db
-        .write(move |tx| {
-            let (sid, user) = orgs::find_session_by_refresh(tx, &refresh_hash, t)?
-                .ok_or(AppError::InvalidRefreshToken)?;
-            orgs::replace_access_token(tx, sid, &access_hash, t + ACCESS_TOKEN_SECS)?;
-            Ok(user)
-        })
-        .await?;
-    Ok(Grant {
-        access_token: access,
-        refresh_token: refresh_token.to_string(),
-        user_uuid: user.uuid,
-        email: user.email,
-        org_token: user.org_token,
-    })
-}
-
-/// Ends the Bearer's session (its access and refresh tokens); an API key has none to end.
-pub async fn logout(db: &Db, principal: &Principal) -> Result<(), AppError> {
-    if let Some(user) = &principal.user {
-        let sid = user.session_id;
-        db.write(move |tx| orgs::delete_session(tx, sid)).await?;
-    }
-    Ok(())
 }
 
 /// Web sessions last a week from sign-in.
@@ -285,40 +353,6 @@ pub struct WebUser {
     pub org_id: i64,
     pub org_token: String,
     pub csrf: String,
-}
-
-/// Web sign-in: a new session (a new id at every sign-in); returns (cookie value, user).
-pub async fn web_login(
-    db: &Db,
-    username: &str,
-    password: &str,
-    addr: &str,
-    now: DateTime<Utc>,
-) -> Result<String, AppError> {
-    let user = check_credentials(db, username, password, addr, now).await?;
-    let sid = new_secret("sbw_");
-    let (hash, csrf, t) = (hash_secret(&sid), new_secret(""), db::ts(now));
-    db.write(move |tx| {
-        orgs::insert_web_session(tx, user.id, &hash, &csrf, t, t + WEB_SESSION_SECS)
-    })
-    .await?;
-    Ok(sid)
-}
-
-/// The user of a live web session cookie.
-pub async fn web_session(
-    db: &Db,
-    cookie: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<WebUser>, AppError> {
-    let hash = hash_secret(cookie);
-    let t = db::ts(now);
-    db.read(move |c| orgs::find_web_session(c, &hash, t)).await
-}
-
-pub async fn web_logout(db: &Db, session_id: i64) -> Result<(), AppError> {
-    db.write(move |tx| orgs::delete_web_session(tx, session_id))
-        .await
 }
 
 /// Compares a submitted CSRF token with the session's, in constant time.

@@ -1,9 +1,10 @@
-//! The domain ring: decisions. Adapters call it; it calls storage.
+//! The domain ring: decisions. Adapters call its services; it calls storage. Nothing here knows
+//! HTTP: no actix, no adapter, no `AppState`.
 
 pub mod assets;
 pub mod auth;
 pub mod counters;
-pub mod share_cache;
+pub mod library;
 pub mod shares;
 pub mod throttle;
 pub mod types;

@@ -1,6 +1,6 @@
 //! Newtypes that cannot hold an invalid value: parse, don't validate.
 
-use crate::error::AppError;
+use crate::error::{AppError, Field};
 use std::fmt;
 
 /// Paths the router owns; an org token may not shadow them.
@@ -243,9 +243,76 @@ impl Visibility {
     }
 }
 
+/// Which files of a shared folder the share shows, by the files' own visibility.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FolderVisibility {
+    Pub,
+    Org,
+    /// Both: every file.
+    All,
+}
+
+impl FolderVisibility {
+    /// `PUB`, `ORG` or `PUB,ORG` (`ORG,PUB` too), in any letter case and spacing; nothing else.
+    pub fn parse(field: impl Into<Field>, raw: &str) -> Result<FolderVisibility, AppError> {
+        let norm: Vec<String> = raw
+            .to_ascii_uppercase()
+            .split(',')
+            .map(|p| p.trim().to_string())
+            .collect();
+        match norm
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
+            ["PUB"] => Ok(FolderVisibility::Pub),
+            ["ORG"] => Ok(FolderVisibility::Org),
+            ["PUB", "ORG"] | ["ORG", "PUB"] => Ok(FolderVisibility::All),
+            _ => Err(AppError::invalid(
+                field,
+                "must be \"PUB\", \"ORG\" or \"PUB,ORG\"",
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FolderVisibility::Pub => "PUB",
+            FolderVisibility::Org => "ORG",
+            FolderVisibility::All => "PUB,ORG",
+        }
+    }
+
+    /// Whether a file of visibility `file` (`PUB` or `ORG`) shows.
+    pub fn shows(self, file: &str) -> bool {
+        match self {
+            FolderVisibility::Pub => file == "PUB",
+            FolderVisibility::Org => file == "ORG",
+            FolderVisibility::All => file == "PUB" || file == "ORG",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folder_visibilities() {
+        for (raw, want) in [
+            ("PUB", FolderVisibility::Pub),
+            ("org", FolderVisibility::Org),
+            ("pub, org", FolderVisibility::All),
+            ("ORG,PUB", FolderVisibility::All),
+        ] {
+            assert_eq!(FolderVisibility::parse("v", raw).unwrap(), want, "{raw}");
+        }
+        for raw in ["", "PUBLIC", "PUB,ORG,PUB", "PUB;ORG", "ORG,"] {
+            assert!(FolderVisibility::parse("v", raw).is_err(), "{raw}");
+        }
+        assert!(FolderVisibility::All.shows("PUB") && !FolderVisibility::Pub.shows("ORG"));
+    }
 
     #[test]
     fn names_and_paths() {

@@ -1,7 +1,7 @@
 //! A share's time window, pure: ISO 8601 instants or wall times in an IANA zone, DST gaps and
 //! overlaps, and the state at an instant. Every public route and API status uses `state_at`.
 
-use crate::error::AppError;
+use crate::error::{AppError, Field};
 use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
@@ -10,7 +10,7 @@ pub const YEAR_MIN: i32 = 1970;
 pub const YEAR_MAX: i32 = 9999;
 
 /// An IANA zone name; None or empty is UTC.
-pub fn parse_zone(field: &str, raw: Option<&str>) -> Result<Tz, AppError> {
+pub fn parse_zone(field: impl Into<Field>, raw: Option<&str>) -> Result<Tz, AppError> {
     match raw.map(str::trim).filter(|z| !z.is_empty()) {
         None => Ok(Tz::UTC),
         Some(name) => name.parse::<Tz>().map_err(|_| {
@@ -22,11 +22,11 @@ pub fn parse_zone(field: &str, raw: Option<&str>) -> Result<Tz, AppError> {
     }
 }
 
-fn in_range(field: &str, t: DateTime<Utc>) -> Result<DateTime<Utc>, AppError> {
+fn in_range(field: &Field, t: DateTime<Utc>) -> Result<DateTime<Utc>, AppError> {
     use chrono::Datelike;
     if !(YEAR_MIN..=YEAR_MAX).contains(&t.year()) {
         return Err(AppError::invalid(
-            field,
+            field.clone(),
             format!("the year must be between {YEAR_MIN} and {YEAR_MAX}"),
         ));
     }
@@ -35,11 +35,16 @@ fn in_range(field: &str, t: DateTime<Utc>) -> Result<DateTime<Utc>, AppError> {
 
 /// A date with an offset or `Z` is that instant; without one it is wall time in `zone`
 /// (seconds optional). A DST gap or a date without a time → 400; an overlap → the earlier instant.
-pub fn parse_instant(field: &str, raw: &str, zone: Tz) -> Result<DateTime<Utc>, AppError> {
+pub fn parse_instant(
+    field: impl Into<Field>,
+    raw: &str,
+    zone: Tz,
+) -> Result<DateTime<Utc>, AppError> {
+    let field = &field.into();
     let s = raw.trim();
     let bad = || {
         AppError::invalid(
-            field,
+            field.clone(),
             format!("'{raw}' is not a date and time: use ISO 8601 like 2031-08-18T18:29 (wall time in the zone) or 2031-08-18T15:29:00Z"),
         )
     };
@@ -75,7 +80,7 @@ pub fn parse_instant(field: &str, raw: &str, zone: Tz) -> Result<DateTime<Utc>, 
     use chrono::Datelike;
     if !(YEAR_MIN..=YEAR_MAX).contains(&naive.year()) {
         return Err(AppError::invalid(
-            field,
+            field.clone(),
             format!("the year must be between {YEAR_MIN} and {YEAR_MAX}"),
         ));
     }
@@ -83,7 +88,7 @@ pub fn parse_instant(field: &str, raw: &str, zone: Tz) -> Result<DateTime<Utc>, 
         LocalResult::Single(t) => Ok(t.with_timezone(&Utc)),
         LocalResult::Ambiguous(earlier, _) => Ok(earlier.with_timezone(&Utc)),
         LocalResult::None => Err(AppError::invalid(
-            field,
+            field.clone(),
             format!("{naive} does not exist in {zone}: the clocks skip it (daylight saving time)"),
         )),
     }

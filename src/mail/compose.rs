@@ -1,8 +1,7 @@
 //! One mail per outbox row: text and HTML parts from askama templates, typed headers (so a CR
 //! or LF in a name or title can never start a header of its own), never the password.
 
-use crate::db::from_ts;
-use crate::domain::shares::Share;
+use crate::domain::shares::{Access, Share};
 use crate::domain::window::display_in;
 use crate::error::AppError;
 use askama::Template;
@@ -47,19 +46,12 @@ fn one_line(s: &str) -> String {
 }
 
 fn validity(s: &Share) -> Vec<String> {
-    let r = &s.row;
     let mut out = Vec::new();
-    if let (Some(t), true) = (r.starts_at, r.show_starts_at) {
-        out.push(format!(
-            "Available from {}",
-            display_in(from_ts(t), &r.starts_tz)
-        ));
+    if let (Some(t), true) = (s.starts_at, s.show_starts_at) {
+        out.push(format!("Available from {}", display_in(t, &s.starts_tz)));
     }
-    if let (Some(t), true) = (r.expires_at, r.show_expires_at) {
-        out.push(format!(
-            "Available until {}",
-            display_in(from_ts(t), &r.expires_tz)
-        ));
+    if let (Some(t), true) = (s.expires_at, s.show_expires_at) {
+        out.push(format!("Available until {}", display_in(t, &s.expires_tz)));
     }
     out
 }
@@ -77,19 +69,19 @@ pub fn share_mail(
     let address = to_email.parse().map_err(|e| bad(&e))?;
     let name = to_name.map(one_line).filter(|n| !n.is_empty());
     let to = Mailbox::new(name.clone(), address);
-    let title = one_line(&share.row.title);
+    let title = one_line(&share.title);
     let greeting = match &name {
         Some(n) => format!("Hello {n},"),
         None => "Hello,".into(),
     };
     let validity = validity(share);
-    let (password, users_only) = (share.password_protected(), share.row.users_only);
-    let message = share.row.message.as_deref();
+    let (password, users_only) = (share.password_protected(), share.access == Access::Users);
+    let message = share.message.as_deref();
     let text = Text {
         greeting: &greeting,
         sender,
         title: &title,
-        description: &share.row.description,
+        description: &share.description,
         message,
         link: &share.share_uri,
         validity: &validity,
@@ -102,7 +94,7 @@ pub fn share_mail(
         greeting: &greeting,
         sender,
         title: &title,
-        description: &share.row.description,
+        description: &share.description,
         message,
         link: &share.share_uri,
         validity: &validity,

@@ -5,7 +5,6 @@
 
 use crate::db::outbox::{self as q, DueMail};
 use crate::db::ts;
-use crate::domain::shares;
 use crate::error::AppError;
 use crate::mail::compose;
 use crate::AppState;
@@ -53,7 +52,7 @@ async fn send(state: &AppState, mail: lettre::Message) -> Outcome {
 
 async fn deliver_one(state: &AppState, row: &DueMail) -> Result<(), AppError> {
     let now = state.clock.now();
-    let outcome = match shares::mail_view(state, row.share_id).await? {
+    let outcome = match state.shares.mail_view(row.share_id).await? {
         // The share is gone (its rows go with it): nothing to send.
         None => Outcome::Permanent("the share no longer exists".into()),
         Some((share, sender)) => {

@@ -2,17 +2,18 @@
 //! CSRF token and calls the same services as the API.
 
 use crate::api::{peer_addr, Params};
-use crate::db::assets::{Order, OrderField, Page};
-use crate::domain::assets::{self, FolderRef};
+use crate::domain::assets::FolderRef;
 use crate::domain::auth::{self, WebUser};
+use crate::domain::library::{Order, OrderField, Page};
 use crate::domain::shares::{
-    self, ItemKind, ItemSpec, RecipientSpec, Share, SharePatch, StatusChange, TimeValue, UserSpec,
+    Access, ItemKind, ItemSpec, Permission, RecipientSpec, Share, SharePatch, StatusChange,
+    TimeValue, UserSpec,
 };
-use crate::domain::types::{pretty_size, Email, FolderPath, Name};
+use crate::domain::types::{pretty_size, Email, FolderPath, FolderVisibility, Name};
 use crate::domain::window::{display_in, State};
-use crate::error::AppError;
+use crate::error::{AppError, Field};
 use crate::web::page;
-use crate::{db, AppState};
+use crate::AppState;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -45,10 +46,12 @@ impl FromRequest for WebUser {
         Box::pin(async move {
             let state = state?;
             let user = match cookie {
-                Some(c) => auth::web_session(&state.db, &c, state.clock.now()).await?,
+                Some(c) => state.auth.web_session(&c).await?,
                 None => None,
             };
-            user.ok_or(AppError::LoginRequired { next })
+            user.ok_or(AppError::LoginRequired {
+                login_url: crate::web::login_url(&next),
+            })
         })
     }
 }
@@ -193,14 +196,10 @@ pub async fn login(req: HttpRequest, form: FormFields) -> Result<HttpResponse, A
         return Err(AppError::CsrfFailed);
     }
     let email = form.get("email");
-    match auth::web_login(
-        &state.db,
-        email,
-        form.get("password"),
-        &peer_addr(&req),
-        state.clock.now(),
-    )
-    .await
+    match state
+        .auth
+        .web_login(email, form.get("password"), &peer_addr(&req))
+        .await
     {
         Ok(sid) => {
             let mut res = see_other(&next);
@@ -252,7 +251,7 @@ pub async fn logout(
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     check_csrf(&user, Some(form.get("csrf_token")))?;
-    auth::web_logout(&state.db, user.session_id).await?;
+    state.auth.web_logout(user.session_id).await?;
     let mut res = see_other("/login");
     let mut gone = Cookie::build(SESSION_COOKIE, "")
         .path("/")
@@ -272,7 +271,7 @@ struct Crumb {
     href: String,
 }
 
-struct FolderRow {
+struct Folder {
     uuid: String,
     name: String,
     href: String,
@@ -296,13 +295,13 @@ struct Library {
     folder_uuid: String,
     crumbs: Vec<Crumb>,
     here: String,
-    folders: Vec<FolderRow>,
+    folders: Vec<Folder>,
     files: Vec<FileRowView>,
     notice: Option<String>,
 }
 
-fn day(ts: i64) -> String {
-    db::from_ts(ts).format("%-d %b %Y, %H:%M UTC").to_string()
+fn day(t: DateTime<Utc>) -> String {
+    t.format("%-d %b %Y, %H:%M UTC").to_string()
 }
 
 const ALL: Page = Page {
@@ -324,17 +323,20 @@ pub async fn library(
         Some(u) => FolderRef::Uuid(u.to_string()),
         None => FolderRef::Path(FolderPath::parse("folder", "/")?),
     };
-    let (current, folders, _) =
-        assets::list_folders(&state.db, user.org_id, folder.clone(), false, BY_NAME, ALL).await?;
-    let (_, files, _) = assets::list_files(
-        &state.db,
-        user.org_id,
-        FolderRef::Uuid(current.uuid.clone()),
-        false,
-        BY_NAME,
-        ALL,
-    )
-    .await?;
+    let (current, folders, _) = state
+        .assets
+        .list_folders(user.org_id, folder.clone(), false, BY_NAME, ALL)
+        .await?;
+    let (_, files, _) = state
+        .assets
+        .list_files(
+            user.org_id,
+            FolderRef::Uuid(current.uuid.clone()),
+            false,
+            BY_NAME,
+            ALL,
+        )
+        .await?;
     // Breadcrumbs from the folder's path: each prefix is a folder of its own.
     let mut crumbs = vec![Crumb {
         name: "Library".into(),
@@ -343,7 +345,10 @@ pub async fn library(
     let segments: Vec<&str> = current.path.split('/').filter(|s| !s.is_empty()).collect();
     for i in 0..segments.len().saturating_sub(1) {
         let p = FolderPath::parse("folder", &segments[..=i].join("/"))?;
-        let f = assets::get_folder(&state.db, user.org_id, FolderRef::Path(p)).await?;
+        let f = state
+            .assets
+            .get_folder(user.org_id, FolderRef::Path(p))
+            .await?;
         crumbs.push(Crumb {
             name: f.name.clone(),
             href: format!("/app?folder_uuid={}", f.uuid),
@@ -361,7 +366,7 @@ pub async fn library(
         crumbs,
         folders: folders
             .iter()
-            .map(|f| FolderRow {
+            .map(|f| Folder {
                 uuid: f.uuid.clone(),
                 name: f.name.clone(),
                 href: format!("/app?folder_uuid={}", f.uuid),
@@ -401,10 +406,12 @@ pub async fn create_folder(
     check_csrf(&user, Some(form.get("csrf_token")))?;
     let parent = form.get("folder_uuid");
     let name = Name::parse("name", form.get("name").trim())?;
-    let parent_row =
-        assets::get_folder(&state.db, user.org_id, FolderRef::Uuid(parent.to_string())).await?;
+    let parent_row = state
+        .assets
+        .get_folder(user.org_id, FolderRef::Uuid(parent.to_string()))
+        .await?;
     let path = FolderPath::parse("name", &format!("{}/{}", parent_row.path, name))?;
-    assets::create_folder(&state.db, user.org_id, path, state.clock.now()).await?;
+    state.assets.create_folder(user.org_id, path).await?;
     Ok(see_other(&back_to(parent)))
 }
 
@@ -418,14 +425,17 @@ pub async fn rename(
     check_csrf(&user, Some(form.get("csrf_token")))?;
     let (kind, uuid) = path.into_inner();
     let name = Name::parse("name", form.get("name").trim())?;
-    let now = state.clock.now();
     let back = match kind.as_str() {
         "files" => {
-            assets::update_file(&state.db, user.org_id, uuid, Some(name), None, now)
+            state
+                .assets
+                .update_file(user.org_id, uuid, Some(name), None)
                 .await?
                 .folder_uuid
         }
-        "folders" => assets::rename_folder(&state.db, user.org_id, uuid, name, now)
+        "folders" => state
+            .assets
+            .rename_folder(user.org_id, uuid, name)
             .await?
             .parent_uuid
             .unwrap_or_default(),
@@ -453,27 +463,26 @@ pub async fn confirm_delete(
     let (kind, uuid) = path.into_inner();
     let (question, back) = match kind.as_str() {
         "files" => {
-            let f = assets::get_file(&state.db, user.org_id, uuid.clone()).await?;
+            let f = state.assets.get_file(user.org_id, uuid.clone()).await?;
             (
                 format!("Delete the file “{}”? It leaves every share too.", f.name),
                 back_to(&f.folder_uuid),
             )
         }
         "folders" => {
-            let f =
-                assets::get_folder(&state.db, user.org_id, FolderRef::Uuid(uuid.clone())).await?;
+            let f = state
+                .assets
+                .get_folder(user.org_id, FolderRef::Uuid(uuid.clone()))
+                .await?;
             (
                 format!("Delete the folder “{}” with everything in it?", f.path),
                 back_to(f.parent_uuid.as_deref().unwrap_or("")),
             )
         }
         "shares" => {
-            let s = shares::get(&state, user.org_id, &uuid).await?;
+            let s = state.shares.get(user.org_id, &uuid).await?;
             (
-                format!(
-                    "Delete the share “{}”? Its link stops working.",
-                    s.row.title
-                ),
+                format!("Delete the share “{}”? Its link stops working.", s.title),
                 "/app/shares".into(),
             )
         }
@@ -499,18 +508,22 @@ pub async fn delete(
     let (kind, uuid) = path.into_inner();
     let back = match kind.as_str() {
         "files" => {
-            assets::delete_file(&state.db, &state.blobs, user.org_id, uuid)
+            state
+                .assets
+                .delete_file(user.org_id, uuid)
                 .await?
                 .folder_uuid
         }
         "folders" => {
-            let f =
-                assets::get_folder(&state.db, user.org_id, FolderRef::Uuid(uuid.clone())).await?;
-            assets::delete_folder(&state.db, &state.blobs, user.org_id, uuid, true).await?;
+            let f = state
+                .assets
+                .get_folder(user.org_id, FolderRef::Uuid(uuid.clone()))
+                .await?;
+            state.assets.delete_folder(user.org_id, uuid, true).await?;
             f.parent_uuid.unwrap_or_default()
         }
         "shares" => {
-            shares::delete(&state, user.org_id, &uuid).await?;
+            state.shares.delete(user.org_id, &uuid).await?;
             return Ok(see_other("/app/shares"));
         }
         _ => return Err(AppError::not_found("This route")),
@@ -538,16 +551,10 @@ pub async fn upload(
     };
     let (files, visibility) =
         crate::api::filerobot::assets::receive_upload(&req, &state, payload).await?;
-    let stored = assets::store_upload(
-        &state.db,
-        &state.blobs,
-        user.org_id,
-        folder,
-        files,
-        visibility,
-        state.clock.now(),
-    )
-    .await?;
+    let stored = state
+        .assets
+        .store_upload(user.org_id, folder, files, visibility)
+        .await?;
     if header_token.is_none() {
         let back = stored
             .first()
@@ -612,16 +619,26 @@ impl ShareFormPage {
     }
 }
 
-/// Which form field a service error belongs beside.
-fn form_field(service_field: &str) -> String {
-    let head = service_field
-        .split(['[', '.'])
-        .next()
-        .unwrap_or(service_field);
-    match head {
-        "auth" => "password".into(),
-        other => other.into(),
-    }
+/// Which form field an error belongs beside: the share service's fields in the form's words
+/// (the one table), and an entry of a list (`items[2]`) beside its list.
+fn form_field(field: &Field) -> String {
+    let name = match field {
+        Field::Named(path) => return path.split(['[', '.']).next().unwrap_or(path).to_string(),
+        Field::Title => "title",
+        Field::Description => "description",
+        Field::Items => "items",
+        Field::StartsAt => "starts_at",
+        Field::ExpiresAt => "expires_at",
+        Field::StartsTz => "starts_tz",
+        Field::ExpiresTz => "expires_tz",
+        Field::Password => "password",
+        Field::MaxDownloads => "max_downloads",
+        Field::Users => "users",
+        Field::Recipients => "recipients",
+        Field::Message => "message",
+        Field::Status => "status",
+    };
+    name.to_string()
 }
 
 async fn library_picks(
@@ -630,9 +647,14 @@ async fn library_picks(
     v: &ShareValues,
 ) -> Result<Vec<Pick>, AppError> {
     let root = FolderRef::Path(FolderPath::parse("folder", "/")?);
-    let (_, folders, _) =
-        assets::list_folders(&state.db, org_id, root.clone(), true, BY_NAME, ALL).await?;
-    let (_, files, _) = assets::list_files(&state.db, org_id, root, true, BY_NAME, ALL).await?;
+    let (_, folders, _) = state
+        .assets
+        .list_folders(org_id, root.clone(), true, BY_NAME, ALL)
+        .await?;
+    let (_, files, _) = state
+        .assets
+        .list_files(org_id, root, true, BY_NAME, ALL)
+        .await?;
     let mut picks: Vec<Pick> = folders
         .into_iter()
         .map(|f| {
@@ -694,9 +716,7 @@ async fn share_form_page(
         } else {
             "New share".into()
         },
-        action: editing.map_or("/app/shares".into(), |s| {
-            format!("/app/shares/{}", s.row.uuid)
-        }),
+        action: editing.map_or("/app/shares".into(), |s| format!("/app/shares/{}", s.uuid)),
         has_password: editing.is_some_and(Share::password_protected),
         editing: editing.is_some(),
         v,
@@ -768,16 +788,17 @@ fn patch_from_form(form: &FormFields, editing: bool) -> Result<SharePatch, AppEr
             }
         };
         let vis = form.get(&format!("visibility_{uuid}"));
+        let visibility = if vis.is_empty() {
+            FolderVisibility::All
+        } else {
+            FolderVisibility::parse(field.as_str(), vis)?
+        };
         items.push(ItemSpec {
             kind,
             id: uuid.to_string(),
             field,
             recursive: form.all("recursive").iter().any(|r| r == uuid),
-            visibility: if vis.is_empty() {
-                "PUB,ORG".into()
-            } else {
-                vis.to_string()
-            },
+            visibility,
         });
     }
     let time = |raw: &str| -> Option<TimeValue> {
@@ -796,10 +817,7 @@ fn patch_from_form(form: &FormFields, editing: bool) -> Result<SharePatch, AppEr
     let recipients = lines(form.get("recipients"))
         .iter()
         .enumerate()
-        .map(|(i, e)| {
-            Email::parse(&format!("recipients[{i}]"), e)
-                .map(|email| RecipientSpec { email, name: None })
-        })
+        .map(|(i, e)| Email::parse(&format!("recipients[{i}]"), e).map(RecipientSpec::new))
         .collect::<Result<Vec<_>, _>>()?;
     let users = lines(form.get("users"))
         .into_iter()
@@ -825,9 +843,17 @@ fn patch_from_form(form: &FormFields, editing: bool) -> Result<SharePatch, AppEr
         } else {
             Some((!password.is_empty()).then(|| password.to_string()))
         },
-        can_download: Some(form.get("permissions") != "READ"),
+        permission: Some(if form.get("permissions") == "READ" {
+            Permission::View
+        } else {
+            Permission::Download
+        }),
         max_downloads: Some(max_downloads),
-        users_only: Some(form.get("access") == "users"),
+        access: Some(if form.get("access") == "users" {
+            Access::Users
+        } else {
+            Access::Link
+        }),
         users: Some(users),
         recipients: Some(recipients),
         message: Some((!form.get("message").is_empty()).then(|| form.get("message").to_string())),
@@ -870,11 +896,16 @@ pub async fn create_share(
     let state = state(&req)?;
     check_csrf(&user, Some(form.get("csrf_token")))?;
     let result = match patch_from_form(&form, false) {
-        Ok(p) => shares::create(&state, user.org_id, Some(user.user_id), p).await,
+        Ok(p) => {
+            state
+                .shares
+                .create(user.org_id, Some(user.user_id), p)
+                .await
+        }
         Err(e) => Err(e),
     };
     match result {
-        Ok(s) => Ok(see_other(&format!("/app/shares?created={}", s.row.uuid))),
+        Ok(s) => Ok(see_other(&format!("/app/shares?created={}", s.uuid))),
         Err(e) => match errors_of(&e) {
             Some(errors) => {
                 share_form_page(&state, &user, values_from_form(&form), None, errors).await
@@ -885,19 +916,14 @@ pub async fn create_share(
 }
 
 /// An instant as a `datetime-local` value in `zone`.
-fn local_input(ts: Option<i64>, zone: &str) -> String {
+fn local_input(t: Option<DateTime<Utc>>, zone: &str) -> String {
     let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
-    ts.map(|t| {
-        db::from_ts(t)
-            .with_timezone(&tz)
-            .format("%Y-%m-%dT%H:%M")
-            .to_string()
-    })
-    .unwrap_or_default()
+    t.map(|t| t.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string())
+        .unwrap_or_default()
 }
 
 fn values_of(s: &Share) -> ShareValues {
-    let r = &s.row;
+    let r = s;
     ShareValues {
         title: r.title.clone(),
         description: r.description.clone(),
@@ -905,7 +931,7 @@ fn values_of(s: &Share) -> ShareValues {
             .items
             .iter()
             .map(|i| {
-                if i.file_id.is_some() {
+                if i.folder.is_none() {
                     format!("file:{}", i.uuid)
                 } else {
                     format!("folder:{}", i.uuid)
@@ -915,26 +941,25 @@ fn values_of(s: &Share) -> ShareValues {
         recursive: s
             .items
             .iter()
-            .filter(|i| i.recursive)
+            .filter(|i| i.folder.is_some_and(|o| o.recursive))
             .map(|i| i.uuid.clone())
             .collect(),
         visibility: s
             .items
             .iter()
-            .filter(|i| i.folder_id.is_some())
-            .map(|i| (i.uuid.clone(), i.visibility.clone()))
+            .filter_map(|i| Some((i.uuid.clone(), i.folder?.visibility.as_str().to_string())))
             .collect(),
         starts_at: local_input(r.starts_at, &r.starts_tz),
         starts_tz: r.starts_tz.clone(),
         expires_at: local_input(r.expires_at, &r.expires_tz),
         expires_tz: r.expires_tz.clone(),
-        permissions: if r.can_download {
+        permissions: if r.permission.can_download() {
             "READ+DOWNLOAD".into()
         } else {
             "READ".into()
         },
         max_downloads: r.max_downloads.map(|m| m.to_string()).unwrap_or_default(),
-        access: if r.users_only {
+        access: if r.access == Access::Users {
             "users".into()
         } else {
             "link".into()
@@ -942,13 +967,13 @@ fn values_of(s: &Share) -> ShareValues {
         users: s
             .users
             .iter()
-            .map(|u| u.who.email.clone())
+            .map(|u| u.email.clone())
             .collect::<Vec<_>>()
             .join("\n"),
         recipients: s
             .recipients
             .iter()
-            .map(|x| x.who.email.clone())
+            .map(|x| x.email.clone())
             .collect::<Vec<_>>()
             .join("\n"),
         message: r.message.clone().unwrap_or_default(),
@@ -961,7 +986,7 @@ pub async fn edit_share(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    let s = shares::get(&state, user.org_id, &path).await?;
+    let s = state.shares.get(user.org_id, &path).await?;
     share_form_page(&state, &user, values_of(&s), Some(&s), HashMap::new()).await
 }
 
@@ -973,9 +998,9 @@ pub async fn update_share(
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     check_csrf(&user, Some(form.get("csrf_token")))?;
-    let current = shares::get(&state, user.org_id, &path).await?;
+    let current = state.shares.get(user.org_id, &path).await?;
     let result = match patch_from_form(&form, true) {
-        Ok(p) => shares::update(&state, user.org_id, &path, p).await,
+        Ok(p) => state.shares.update(user.org_id, &path, p).await,
         Err(e) => Err(e),
     };
     match result {
@@ -1006,7 +1031,6 @@ pub async fn share_action(
     let state = state(&req)?;
     check_csrf(&user, Some(form.get("csrf_token")))?;
     let (uuid, action) = path.into_inner();
-    let now = state.clock.now();
     let patch = match action.as_str() {
         "revoke" => SharePatch {
             status: Some(StatusChange::Revoke),
@@ -1027,26 +1051,22 @@ pub async fn share_action(
                     ))
                 }
             };
-            let s = shares::get(&state, user.org_id, &uuid).await?;
-            let from: DateTime<Utc> = s
-                .row
-                .expires_at
-                .map(db::from_ts)
-                .filter(|e| *e > now)
-                .unwrap_or(now);
             SharePatch {
-                expires_at: Some(Some(TimeValue::Instant(from + by))),
+                expires_at: Some(Some(TimeValue::Extend(by))),
                 ..Default::default()
             }
         }
         "resend" => {
             let email = Email::parse("email", form.get("email"))?;
-            shares::notify(&state, user.org_id, &uuid, vec![], vec![email]).await?;
+            state
+                .shares
+                .notify(user.org_id, &uuid, vec![], vec![email])
+                .await?;
             return Ok(see_other("/app/shares"));
         }
         _ => return Err(AppError::not_found("This route")),
     };
-    shares::update(&state, user.org_id, &uuid, patch).await?;
+    state.shares.update(user.org_id, &uuid, patch).await?;
     Ok(see_other("/app/shares"))
 }
 
@@ -1077,28 +1097,28 @@ pub async fn list_shares(
     params: Params,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    let (list, _) = shares::list(
-        &state,
-        user.org_id,
-        None,
-        Page {
-            limit: 1000,
-            offset: 0,
-        },
-    )
-    .await?;
+    let (list, _) = state
+        .shares
+        .list(
+            user.org_id,
+            None,
+            Page {
+                limit: 1000,
+                offset: 0,
+            },
+        )
+        .await?;
     let created = params.get("created").unwrap_or("");
     let cards = list
         .iter()
         .map(|s| ShareCard {
-            uuid: s.row.uuid.clone(),
-            title: s.row.title.clone(),
+            uuid: s.uuid.clone(),
+            title: s.title.clone(),
             status: s.state.as_str(),
             link: s.share_uri.clone(),
             expiry: s
-                .row
                 .expires_at
-                .map(|e| display_in(db::from_ts(e), &s.row.expires_tz))
+                .map(|e| display_in(e, &s.expires_tz))
                 .unwrap_or_else(|| "never".into()),
             views: s.views,
             downloads: s.downloads,
@@ -1107,19 +1127,19 @@ pub async fn list_shares(
                 .iter()
                 .map(|u| {
                     (
-                        u.who.email.clone(),
+                        u.email.clone(),
                         u.delivery.clone().unwrap_or_else(|| "—".into()),
                     )
                 })
                 .chain(s.recipients.iter().map(|r| {
                     (
-                        r.who.email.clone(),
+                        r.email.clone(),
                         r.delivery.clone().unwrap_or_else(|| "—".into()),
                     )
                 }))
                 .collect(),
             revoked: s.state == State::Revoked,
-            created: s.row.uuid == created,
+            created: s.uuid == created,
         })
         .collect();
     page(&SharesPage {
@@ -1144,21 +1164,22 @@ pub async fn share_activity(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    let s = shares::get(&state, user.org_id, &path).await?;
-    let (rows, _) = shares::activity(
-        &state,
-        user.org_id,
-        &path,
-        Page {
-            limit: 500,
-            offset: 0,
-        },
-    )
-    .await?;
+    let s = state.shares.get(user.org_id, &path).await?;
+    let (rows, _) = state
+        .shares
+        .activity(
+            user.org_id,
+            &path,
+            Page {
+                limit: 500,
+                offset: 0,
+            },
+        )
+        .await?;
     page(&ActivityPage {
         email: user.email.clone(),
         csrf: user.csrf.clone(),
-        title: s.row.title.clone(),
+        title: s.title.clone(),
         rows: rows
             .into_iter()
             .map(|a| {

@@ -9,7 +9,7 @@ use crate::domain::types::pretty_size;
 use crate::domain::window::display_in;
 use crate::error::AppError;
 use crate::web::page;
-use crate::{db, zip, AppState};
+use crate::{zip, AppState};
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
@@ -148,19 +148,13 @@ fn file_view(base: &str, f: &TreeFile, can_download: bool) -> FileView {
 }
 
 fn validity(o: &Opened) -> Vec<String> {
-    let r = &o.share.row;
+    let r = &o.share;
     let mut out = Vec::new();
     if let (Some(s), true) = (r.starts_at, r.show_starts_at) {
-        out.push(format!(
-            "Available from {}",
-            display_in(db::from_ts(s), &r.starts_tz)
-        ));
+        out.push(format!("Available from {}", display_in(s, &r.starts_tz)));
     }
     if let (Some(e), true) = (r.expires_at, r.show_expires_at) {
-        out.push(format!(
-            "Available until {}",
-            display_in(db::from_ts(e), &r.expires_tz)
-        ));
+        out.push(format!("Available until {}", display_in(e, &r.expires_tz)));
     }
     out
 }
@@ -188,7 +182,7 @@ async fn open_or_answer(
     v: &Visitor,
     page_route: bool,
 ) -> Result<Result<(Opened, Arc<Tree>), HttpResponse>, AppError> {
-    match shares::open_with_tree(state, puid, None, v).await {
+    match state.shares.open_with_tree(puid, None, v).await {
         Ok(o) => Ok(Ok(o)),
         Err(Denied::NeedsLogin) => Ok(Err(login_redirect(req))),
         Err(Denied::PasswordRequired) if page_route => {
@@ -234,7 +228,7 @@ pub async fn share_page(
         ));
     }
     let base = base(&puid, &opened.share.slug);
-    let can_download = opened.share.row.can_download;
+    let can_download = opened.share.permission.can_download();
     let folder_uuid = params.get("folder").filter(|f| !f.is_empty());
     let (crumbs, here, folders, files) = match folder_uuid {
         None => (vec![], None, &tree.folders, &tree.files),
@@ -243,7 +237,7 @@ pub async fn share_page(
                 .ok_or_else(|| AppError::not_found("This folder of the share"))?;
             let current = path[path.len() - 1];
             let mut crumbs = vec![FolderLink {
-                name: opened.share.row.title.clone(),
+                name: opened.share.title.clone(),
                 href: base.clone(),
             }];
             crumbs.extend(path[..path.len() - 1].iter().map(|f| FolderLink {
@@ -259,8 +253,8 @@ pub async fn share_page(
         }
     };
     let pg = SharePage {
-        title: opened.share.row.title.clone(),
-        description: opened.share.row.description.clone(),
+        title: opened.share.title.clone(),
+        description: opened.share.description.clone(),
         validity: validity(&opened),
         crumbs,
         here,
@@ -280,7 +274,7 @@ pub async fn share_page(
     };
     let res = page(&pg)?;
     if folder_uuid.is_none() {
-        shares::count_view(&state, &opened, &v.user_agent);
+        state.shares.count_view(&opened, &v.user_agent);
     }
     Ok(private(res))
 }
@@ -312,7 +306,7 @@ pub async fn unlock(
         unlock_token: None,
         ..v
     };
-    let opened = match shares::open(&state, &puid, None, &v).await {
+    let opened = match state.shares.open(&puid, None, &v).await {
         Ok(o) => o,
         Err(Denied::NeedsLogin) => return Ok(private(login_redirect(&req))),
         Err(Denied::WrongPassword) | Err(Denied::PasswordRequired) => {
@@ -366,7 +360,7 @@ async fn serve_file(
         Ok(o) => o,
         Err(res) => return Ok(private(res)),
     };
-    if !preview && !opened.share.row.can_download {
+    if !preview && !opened.share.permission.can_download() {
         return Err(AppError::DownloadNotPermitted);
     }
     let f = tree
@@ -385,7 +379,7 @@ async fn serve_file(
             v.user_agent.clone(),
         );
         Some(Box::new(move || {
-            shares::count_download(&state, &opened, Some(uuid), &ua)
+            state.shares.count_download(&opened, Some(uuid), &ua)
         }))
     };
     let res = blob::serve(
@@ -437,7 +431,7 @@ fn zip_entries(state: &AppState, tree: &Tree) -> Vec<zip::Entry> {
                 path: state.blobs.path(&f.file.blob_id),
                 size: f.file.size as u64,
                 crc32: f.file.crc32,
-                modified: db::from_ts(f.file.modified_at),
+                modified: f.file.modified_at,
             });
         }
         for d in folders {
@@ -468,13 +462,13 @@ pub async fn zip_all(
         Ok(o) => o,
         Err(res) => return Ok(private(res)),
     };
-    if !opened.share.row.can_download {
+    if !opened.share.permission.can_download() {
         return Err(AppError::DownloadNotPermitted);
     }
     let (pieces, total) = zip::layout(&zip_entries(&state, &tree));
     let done: Box<dyn FnOnce()> = {
         let (state, opened, ua) = (state.clone(), opened.clone(), v.user_agent.clone());
-        Box::new(move || shares::count_download(&state, &opened, None, &ua))
+        Box::new(move || state.shares.count_download(&opened, None, &ua))
     };
     let name = format!("{}.zip", opened.share.slug);
     let res = HttpResponse::Ok()

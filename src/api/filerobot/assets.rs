@@ -3,9 +3,9 @@
 use super::success;
 use crate::api::{parse_json, read_body, state, time, Params};
 use crate::blob::{self, Staging};
-use crate::db::assets::{FileRow, FolderRow, Order, OrderField, Page};
 use crate::domain::assets::{self, FolderRef, Incoming};
 use crate::domain::auth::Principal;
+use crate::domain::library::{File, Folder, Order, OrderField, Page};
 use crate::domain::types::{pretty_size, FolderPath, Name, Visibility};
 use crate::error::AppError;
 use crate::AppState;
@@ -29,8 +29,8 @@ pub struct FolderDto {
     pub updated_at: String,
 }
 
-impl From<&FolderRow> for FolderDto {
-    fn from(f: &FolderRow) -> Self {
+impl From<&Folder> for FolderDto {
+    fn from(f: &Folder) -> Self {
         FolderDto {
             uuid: f.uuid.clone(),
             name: f.name.clone(),
@@ -86,7 +86,7 @@ pub struct FileDto {
 }
 
 impl FileDto {
-    pub fn new(f: &FileRow, base_url: &str, token: &str) -> FileDto {
+    pub fn new(f: &File, base_url: &str, token: &str) -> FileDto {
         let path = if f.folder_path == "/" {
             format!("/{}", f.name)
         } else {
@@ -120,7 +120,7 @@ impl FileDto {
     }
 }
 
-fn file_dto(state: &AppState, p: &Principal, f: &FileRow) -> FileDto {
+fn file_dto(state: &AppState, p: &Principal, f: &File) -> FileDto {
     FileDto::new(f, &state.config.base_url, &p.org_token)
 }
 
@@ -252,7 +252,7 @@ pub async fn create_folder(
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     let path = FolderPath::parse("name", &body.0.name)?;
-    let folder = assets::create_folder(&state.db, p.org_id, path, state.clock.now()).await?;
+    let folder = state.assets.create_folder(p.org_id, path).await?;
     success(FolderCreated {
         status: "success",
         action: "folder_created",
@@ -282,8 +282,10 @@ pub async fn list_folders(
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     let q = list_query(&params, false)?;
-    let (folder, rows, total) =
-        assets::list_folders(&state.db, p.org_id, q.folder, q.recursive, q.order, q.page).await?;
+    let (folder, rows, total) = state
+        .assets
+        .list_folders(p.org_id, q.folder, q.recursive, q.order, q.page)
+        .await?;
     success(FolderList {
         status: "success",
         folder: (&folder).into(),
@@ -298,7 +300,7 @@ pub struct FolderAnswer {
     pub folder: FolderDto,
 }
 
-fn folder_answer(f: &FolderRow) -> Result<HttpResponse, AppError> {
+fn folder_answer(f: &Folder) -> Result<HttpResponse, AppError> {
     success(FolderAnswer {
         status: "success",
         folder: f.into(),
@@ -315,8 +317,10 @@ pub async fn get_folder(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    let folder =
-        assets::get_folder(&state.db, p.org_id, FolderRef::Uuid(path.into_inner().1)).await?;
+    let folder = state
+        .assets
+        .get_folder(p.org_id, FolderRef::Uuid(path.into_inner().1))
+        .await?;
     folder_answer(&folder)
 }
 
@@ -332,14 +336,10 @@ pub async fn rename_folder(
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     let name = Name::parse("name", &body.0.name)?;
-    let folder = assets::rename_folder(
-        &state.db,
-        p.org_id,
-        path.into_inner().1,
-        name,
-        state.clock.now(),
-    )
-    .await?;
+    let folder = state
+        .assets
+        .rename_folder(p.org_id, path.into_inner().1, name)
+        .await?;
     folder_answer(&folder)
 }
 
@@ -354,7 +354,7 @@ pub async fn move_folder(
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     let (_, uuid, dest) = path.into_inner();
-    let folder = assets::move_folder(&state.db, p.org_id, uuid, dest, state.clock.now()).await?;
+    let folder = state.assets.move_folder(p.org_id, uuid, dest).await?;
     folder_answer(&folder)
 }
 
@@ -384,8 +384,10 @@ pub async fn delete_folder(
     let state = state(&req)?;
     let recursive = bool_param(&params, "recursive")?;
     let uuid = path.into_inner().1;
-    let (folders, files) =
-        assets::delete_folder(&state.db, &state.blobs, p.org_id, uuid.clone(), recursive).await?;
+    let (folders, files) = state
+        .assets
+        .delete_folder(p.org_id, uuid.clone(), recursive)
+        .await?;
     success(FolderDeleted {
         status: "success",
         msg: format!("Successfully deleted the folder with uuid={uuid}"),
@@ -413,8 +415,10 @@ pub async fn list_files(
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     let q = list_query(&params, true)?;
-    let (_, rows, total) =
-        assets::list_files(&state.db, p.org_id, q.folder, q.recursive, q.order, q.page).await?;
+    let (_, rows, total) = state
+        .assets
+        .list_files(p.org_id, q.folder, q.recursive, q.order, q.page)
+        .await?;
     success(FileList {
         status: "success",
         files: rows.iter().map(|f| file_dto(&state, &p, f)).collect(),
@@ -438,7 +442,7 @@ pub async fn get_file(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    let file = assets::get_file(&state.db, p.org_id, path.into_inner().1).await?;
+    let file = state.assets.get_file(p.org_id, path.into_inner().1).await?;
     success(FileAnswer {
         status: "success",
         file: file_dto(&state, &p, &file),
@@ -474,15 +478,10 @@ pub async fn update_file(
         .as_deref()
         .map(|v| Visibility::parse("visibility", v))
         .transpose()?;
-    let file = assets::update_file(
-        &state.db,
-        p.org_id,
-        path.into_inner().1,
-        name,
-        visibility,
-        state.clock.now(),
-    )
-    .await?;
+    let file = state
+        .assets
+        .update_file(p.org_id, path.into_inner().1, name, visibility)
+        .await?;
     success(FileAnswer {
         status: "success",
         file: file_dto(&state, &p, &file),
@@ -500,7 +499,7 @@ pub async fn move_file(
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     let (_, uuid, dest) = path.into_inner();
-    let file = assets::move_file(&state.db, p.org_id, uuid, dest, state.clock.now()).await?;
+    let file = state.assets.move_file(p.org_id, uuid, dest).await?;
     success(FileAnswer {
         status: "success",
         file: file_dto(&state, &p, &file),
@@ -523,7 +522,10 @@ pub async fn delete_file(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    let file = assets::delete_file(&state.db, &state.blobs, p.org_id, path.into_inner().1).await?;
+    let file = state
+        .assets
+        .delete_file(p.org_id, path.into_inner().1)
+        .await?;
     success(Deleted {
         status: "success",
         msg: format!("Successfully deleted the file with uuid={}", file.uuid),
@@ -540,7 +542,7 @@ pub async fn download(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    let file = assets::get_file(&state.db, p.org_id, path.into_inner().1).await?;
+    let file = state.assets.get_file(p.org_id, path.into_inner().1).await?;
     blob::serve(
         &req,
         blob::Download {
@@ -647,22 +649,16 @@ pub async fn upload(
     let state = state(&req)?;
     let folder = folder_param(&params)?;
     let files = receive_upload(&req, &state, payload).await?;
-    let stored = assets::store_upload(
-        &state.db,
-        &state.blobs,
-        p.org_id,
-        folder,
-        files.0,
-        files.1,
-        state.clock.now(),
-    )
-    .await?;
+    let stored = state
+        .assets
+        .store_upload(p.org_id, folder, files.0, files.1)
+        .await?;
     upload_answer(&stored, &state.config.base_url, &p.org_token)
 }
 
 /// The upload answer (v4 and the owner UI's): `files`, plus `file` when there is exactly one.
 pub fn upload_answer(
-    stored: &[FileRow],
+    stored: &[File],
     base_url: &str,
     token: &str,
 ) -> Result<HttpResponse, AppError> {

@@ -5,7 +5,7 @@ pub mod reader;
 pub mod shares;
 
 use crate::api::{state, Params};
-use crate::domain::auth::{self, Principal};
+use crate::domain::auth::Principal;
 use crate::error::AppError;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
@@ -75,7 +75,7 @@ pub async fn key_info(
         .get("key")
         .filter(|k| !k.is_empty())
         .ok_or_else(|| AppError::invalid("key", "the query parameter `key` is required"))?;
-    let valid = auth::key_belongs_to(&state.db, key, &path.into_inner()).await?;
+    let valid = state.auth.key_belongs_to(key, &path.into_inner()).await?;
     success(KeyInfoAnswer {
         status: "success",
         is_validate: valid,

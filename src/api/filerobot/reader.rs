@@ -113,11 +113,11 @@ impl Links<'_> {
 }
 
 fn answer(o: &Opened, tree: &Tree) -> ReaderAnswer {
-    let r = &o.share.row;
+    let r = &o.share;
     let links = Links {
         base: o.share.share_uri.clone(),
         access: o.unlock_token.as_deref(),
-        download: r.can_download,
+        download: r.permission.can_download(),
     };
     ReaderAnswer {
         status: "success",
@@ -135,7 +135,7 @@ fn answer(o: &Opened, tree: &Tree) -> ReaderAnswer {
                 .map(crate::api::time),
             starts_tz: r.starts_tz.clone(),
             expires_tz: r.expires_tz.clone(),
-            permissions: super::shares::permissions_str(r.can_download),
+            permissions: super::shares::permissions_str(r.permission),
             password_protected: o.share.password_protected(),
             share_uri: o.share.share_uri.clone(),
         },
@@ -151,13 +151,13 @@ async fn bearer_user(state: &AppState, req: &HttpRequest) -> Option<i64> {
         .get("authorization")
         .and_then(|v| v.to_str().ok());
     match auth::credential_from_headers(authz, None) {
-        Some(c @ Credential::Bearer(_)) => {
-            auth::authenticate(&state.db, Some(c), state.clock.now())
-                .await
-                .ok()?
-                .user
-                .map(|u| u.id)
-        }
+        Some(c @ Credential::Bearer(_)) => state
+            .auth
+            .authenticate(Some(c))
+            .await
+            .ok()?
+            .user
+            .map(|u| u.id),
         _ => None,
     }
 }
@@ -209,8 +209,11 @@ async fn read_share(
         addr: peer_addr(&req),
         user_agent: user_agent(&req),
     };
-    let (opened, tree) = shares::open_with_tree(&state, &puid, Some(&token), &visitor).await?;
-    shares::count_view(&state, &opened, &visitor.user_agent);
+    let (opened, tree) = state
+        .shares
+        .open_with_tree(&puid, Some(&token), &visitor)
+        .await?;
+    state.shares.count_view(&opened, &visitor.user_agent);
     success(answer(&opened, &tree))
 }
 
@@ -224,7 +227,7 @@ pub async fn share_link(
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     let (_, token, puid) = path.into_inner();
-    let (puid, slug) = shares::link_target(&state, &token, &puid).await?;
+    let (puid, slug) = state.shares.link_target(&token, &puid).await?;
     Ok(HttpResponse::Found()
         .insert_header((header::LOCATION, format!("/s/{puid}/{slug}")))
         .finish())

@@ -5,11 +5,11 @@ use super::success;
 use crate::api::{state, time, wrong_type, Json, OptionalJson, Params};
 use crate::domain::auth::Principal;
 use crate::domain::shares::{
-    self, ItemKind, ItemSpec, RecipientSpec, Share, SharePatch, StatusChange, TimeValue, UserSpec,
-    VISIBILITIES,
+    self, Access, ItemKind, ItemSpec, Permission, RecipientSpec, Share, SharePatch, StatusChange,
+    TimeValue, UserSpec,
 };
-use crate::domain::types::Email;
-use crate::error::AppError;
+use crate::domain::types::{Email, FolderVisibility};
+use crate::error::{AppError, Field};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -57,7 +57,7 @@ fn parse_items(v: &Value) -> Result<Vec<ItemSpec>, AppError> {
                 ))
             }
         };
-        let (mut recursive, mut visibility) = (false, "PUB,ORG".to_string());
+        let (mut recursive, mut visibility) = (false, FolderVisibility::All);
         if kind == ItemKind::Folder {
             match obj.get("options") {
                 None | Some(Value::Null) => {}
@@ -76,24 +76,8 @@ fn parse_items(v: &Value) -> Result<Vec<ItemSpec>, AppError> {
                     match o.get("visibility") {
                         None | Some(Value::Null) => {}
                         Some(Value::String(s)) => {
-                            let norm: String = s
-                                .to_ascii_uppercase()
-                                .split(',')
-                                .map(str::trim)
-                                .collect::<Vec<_>>()
-                                .join(",");
-                            let norm = if norm == "ORG,PUB" {
-                                "PUB,ORG".to_string()
-                            } else {
-                                norm
-                            };
-                            if !VISIBILITIES.contains(&norm.as_str()) {
-                                return Err(AppError::invalid(
-                                    format!("{f}.options.visibility"),
-                                    "must be \"PUB\", \"ORG\" or \"PUB,ORG\"",
-                                ));
-                            }
-                            visibility = norm;
+                            visibility =
+                                FolderVisibility::parse(format!("{f}.options.visibility"), s)?;
                         }
                         Some(other) => {
                             return Err(wrong_type(
@@ -129,7 +113,7 @@ fn parse_items(v: &Value) -> Result<Vec<ItemSpec>, AppError> {
                 id: id.to_string(),
                 field,
                 recursive,
-                visibility: visibility.clone(),
+                visibility,
             });
         }
     }
@@ -227,10 +211,10 @@ fn parse_recipients(v: &Value) -> Result<Vec<RecipientSpec>, AppError> {
     list.iter()
         .enumerate()
         .map(|(i, r)| match r {
-            Value::String(s) => Ok(RecipientSpec {
-                email: Email::parse(&format!("recipients[{i}]"), s)?,
-                name: None,
-            }),
+            Value::String(s) => Ok(RecipientSpec::new(Email::parse(
+                &format!("recipients[{i}]"),
+                s,
+            )?)),
             Value::Object(o) => {
                 let field = format!("recipients[{i}].email");
                 let email = o
@@ -248,10 +232,11 @@ fn parse_recipients(v: &Value) -> Result<Vec<RecipientSpec>, AppError> {
                         ))
                     }
                 };
-                Ok(RecipientSpec {
-                    email: Email::parse(&field, email)?,
+                RecipientSpec::named(
+                    Email::parse(&field, email)?,
                     name,
-                })
+                    &format!("recipients[{i}].name"),
+                )
             }
             other => Err(wrong_type(
                 &format!("recipients[{i}]"),
@@ -287,7 +272,11 @@ fn parse_body(body: &Body, update: bool) -> Result<SharePatch, AppError> {
         p.password = Some(parse_auth(v)?);
     }
     if let Some(v) = body.get("permissions").filter(|v| !v.is_null()) {
-        p.can_download = Some(parse_permissions(v)?);
+        p.permission = Some(if parse_permissions(v)? {
+            Permission::Download
+        } else {
+            Permission::View
+        });
     }
     match body.get("max_downloads") {
         None => {}
@@ -302,9 +291,9 @@ fn parse_body(body: &Body, update: bool) -> Result<SharePatch, AppError> {
     match body.get("access") {
         None | Some(Value::Null) => {}
         Some(Value::String(s)) => {
-            p.users_only = Some(match s.to_ascii_lowercase().as_str() {
-                "link" => false,
-                "users" => true,
+            p.access = Some(match s.to_ascii_lowercase().as_str() {
+                "link" => Access::Link,
+                "users" => Access::Users,
                 _ => return Err(AppError::invalid("access", "must be \"link\" or \"users\"")),
             })
         }
@@ -335,6 +324,27 @@ fn parse_body(body: &Body, update: bool) -> Result<SharePatch, AppError> {
         }
     }
     Ok(p)
+}
+
+/// The share service's fields in this dialect's words: the one table.
+fn field_name(f: &Field) -> Option<String> {
+    let name = match f {
+        Field::Named(_) => return None,
+        Field::Title => "title",
+        Field::Description => "description",
+        Field::Items => "items",
+        Field::StartsAt => "starts_at",
+        Field::ExpiresAt => "expires_at",
+        Field::StartsTz => "starts_tz",
+        Field::ExpiresTz => "expires_tz",
+        Field::Password => "auth.pass",
+        Field::MaxDownloads => "max_downloads",
+        Field::Users => "users",
+        Field::Recipients => "recipients",
+        Field::Message => "message",
+        Field::Status => "status",
+    };
+    Some(name.to_string())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -398,11 +408,10 @@ pub struct ShareDto {
     pub updated_at: String,
 }
 
-pub fn permissions_str(can_download: bool) -> &'static str {
-    if can_download {
-        "READ+DOWNLOAD"
-    } else {
-        "READ"
+pub fn permissions_str(p: Permission) -> &'static str {
+    match p {
+        Permission::Download => "READ+DOWNLOAD",
+        Permission::View => "READ",
     }
 }
 
@@ -410,10 +419,12 @@ pub fn permissions_str(can_download: bool) -> &'static str {
 fn items_dto(share: &Share) -> Vec<ItemDto> {
     let mut out: Vec<ItemDto> = Vec::new();
     for it in &share.items {
-        let (kind, options) = if it.file_id.is_some() {
-            ("file_uuid", None)
-        } else {
-            ("folder_uuid", Some((it.recursive, it.visibility.clone())))
+        let (kind, options) = match it.folder {
+            None => ("file_uuid", None),
+            Some(o) => (
+                "folder_uuid",
+                Some((o.recursive, o.visibility.as_str().to_string())),
+            ),
         };
         let existing = out.iter_mut().find(|d| {
             d.kind == kind
@@ -439,7 +450,7 @@ fn items_dto(share: &Share) -> Vec<ItemDto> {
 
 impl From<&Share> for ShareDto {
     fn from(s: &Share) -> Self {
-        let r = &s.row;
+        let r = s;
         ShareDto {
             uuid: r.uuid.clone(),
             puid: r.puid.clone(),
@@ -455,15 +466,18 @@ impl From<&Share> for ShareDto {
             share_uri: s.share_uri.clone(),
             status: s.state.as_str(),
             password_protected: s.password_protected(),
-            permissions: permissions_str(r.can_download),
+            permissions: permissions_str(r.permission),
             max_downloads: r.max_downloads,
-            access: if r.users_only { "users" } else { "link" },
+            access: match r.access {
+                Access::Users => "users",
+                Access::Link => "link",
+            },
             users: s
                 .users
                 .iter()
                 .map(|u| ShareUserDto {
-                    uuid: u.who.uuid.clone(),
-                    email: u.who.email.clone(),
+                    uuid: u.uuid.clone(),
+                    email: u.email.clone(),
                     delivery: u.delivery.clone(),
                 })
                 .collect(),
@@ -471,8 +485,8 @@ impl From<&Share> for ShareDto {
                 .recipients
                 .iter()
                 .map(|x| RecipientDto {
-                    email: x.who.email.clone(),
-                    name: x.who.name.clone(),
+                    email: x.email.clone(),
+                    name: x.name.clone(),
                     delivery: x.delivery.clone(),
                 })
                 .collect(),
@@ -541,7 +555,11 @@ pub async fn create(
     let started = Instant::now();
     let state = state(&req)?;
     let patch = parse_body(&object(body.0)?, false)?;
-    let share = shares::create(&state, p.org_id, p.user.as_ref().map(|u| u.id), patch).await?;
+    let share = state
+        .shares
+        .create(p.org_id, p.user.as_ref().map(|u| u.id), patch)
+        .await
+        .map_err(|e| e.name_fields(field_name))?;
     share_answer(Some("Successfully added a new share"), &share, started)
 }
 
@@ -569,7 +587,10 @@ pub async fn list(
         .filter(|s| !s.is_empty())
         .map(|s| shares::parse_state("status", s))
         .transpose()?;
-    let (list, total) = shares::list(&state, p.org_id, status, page_param(&params)?).await?;
+    let (list, total) = state
+        .shares
+        .list(p.org_id, status, page_param(&params)?)
+        .await?;
     success(ShareList {
         status: "success",
         shares: list.iter().map(ShareDto::from).collect(),
@@ -589,7 +610,7 @@ pub async fn get(
 ) -> Result<HttpResponse, AppError> {
     let started = Instant::now();
     let state = state(&req)?;
-    let share = shares::get(&state, p.org_id, &path.1).await?;
+    let share = state.shares.get(p.org_id, &path.1).await?;
     share_answer(None, &share, started)
 }
 
@@ -607,7 +628,11 @@ pub async fn update(
     let started = Instant::now();
     let state = state(&req)?;
     let patch = parse_body(&object(body.0.unwrap_or(Value::Object(Map::new())))?, true)?;
-    let share = shares::update(&state, p.org_id, &path.1, patch).await?;
+    let share = state
+        .shares
+        .update(p.org_id, &path.1, patch)
+        .await
+        .map_err(|e| e.name_fields(field_name))?;
     share_answer(Some("Successfully updated the share"), &share, started)
 }
 
@@ -629,7 +654,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     let started = Instant::now();
     let state = state(&req)?;
-    let uuid = shares::delete(&state, p.org_id, &path.1).await?;
+    let uuid = state.shares.delete(p.org_id, &path.1).await?;
     success(ShareDeleted {
         status: "success",
         msg: format!("Successfully deleted the share with uuid={uuid}"),
@@ -665,7 +690,10 @@ pub async fn activity(
     params: Params,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    let (rows, total) = shares::activity(&state, p.org_id, &path.1, page_param(&params)?).await?;
+    let (rows, total) = state
+        .shares
+        .activity(p.org_id, &path.1, page_param(&params)?)
+        .await?;
     success(ActivityList {
         status: "success",
         activity: rows

@@ -1,7 +1,7 @@
 //! `/api/account/...`: the only login route, token refresh, logout.
 
 use crate::api::{peer_addr, state, Json};
-use crate::domain::auth::{self, Principal, ACCESS_TOKEN_SECS};
+use crate::domain::auth::{Principal, ACCESS_TOKEN_SECS};
 use crate::error::AppError;
 use actix_web::{HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -42,14 +42,10 @@ pub async fn login(req: HttpRequest, body: Json<LoginBody>) -> Result<HttpRespon
     let body = body.0;
     let username = required(&body.username, "username")?;
     let password = required(&body.password, "password")?;
-    let grant = auth::login(
-        &state.db,
-        username,
-        password,
-        &peer_addr(&req),
-        state.clock.now(),
-    )
-    .await?;
+    let grant = state
+        .auth
+        .login(username, password, &peer_addr(&req))
+        .await?;
     Ok(HttpResponse::Ok().json(LoginAnswer {
         token: grant.access_token,
         refresh_token: grant.refresh_token,
@@ -84,7 +80,7 @@ pub async fn refresh_token(
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     let token = required(&body.0.refresh_token, "refreshToken")?;
-    let grant = auth::refresh(&state.db, token, state.clock.now()).await?;
+    let grant = state.auth.refresh(token).await?;
     Ok(HttpResponse::Ok().json(RefreshAnswer {
         token: grant.access_token,
         refresh_token: grant.refresh_token,
@@ -103,6 +99,6 @@ pub struct LogoutAnswer {
     security(("bearer" = []), ("api_key" = []), ("filerobot_key" = [])))]
 pub async fn logout(req: HttpRequest, principal: Principal) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    auth::logout(&state.db, &principal).await?;
+    state.auth.logout(&principal).await?;
     Ok(HttpResponse::Ok().json(LogoutAnswer { logged_out: true }))
 }

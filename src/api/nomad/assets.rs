@@ -2,9 +2,9 @@
 //! (folders are assets of type 1, files of type 2, same uuids as the v4 routes). DTO <-> domain.
 
 use crate::api::{state, time, wrong_type, Json, OptionalJson, Params};
-use crate::db::assets::{FileRow, FolderRow, Order, OrderField, Page};
-use crate::domain::assets::{self, Asset, AssetFilter};
+use crate::domain::assets::{Asset, AssetFilter};
 use crate::domain::auth::Principal;
+use crate::domain::library::{File, Folder, Order, OrderField, Page};
 use crate::domain::types::Name;
 use crate::error::AppError;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -56,16 +56,8 @@ pub fn media_type_display(mime: &str) -> &'static str {
     }
 }
 
-fn file_path(f: &FileRow) -> String {
-    if f.folder_path == "/" {
-        format!("/{}", f.name)
-    } else {
-        format!("{}/{}", f.folder_path, f.name)
-    }
-}
-
-impl From<&FolderRow> for AssetModel {
-    fn from(f: &FolderRow) -> Self {
+impl From<&Folder> for AssetModel {
+    fn from(f: &Folder) -> Self {
         AssetModel {
             id: f.uuid.clone(),
             parent_id: f.parent_uuid.clone(),
@@ -83,8 +75,8 @@ impl From<&FolderRow> for AssetModel {
     }
 }
 
-impl From<&FileRow> for AssetModel {
-    fn from(f: &FileRow) -> Self {
+impl From<&File> for AssetModel {
+    fn from(f: &File) -> Self {
         AssetModel {
             id: f.uuid.clone(),
             parent_id: Some(f.folder_uuid.clone()),
@@ -95,7 +87,7 @@ impl From<&FileRow> for AssetModel {
             content_length: Some(f.size),
             media_type: Some(f.mime.clone()),
             media_type_display: Some(media_type_display(&f.mime)),
-            display_path: file_path(f),
+            display_path: f.path(),
             created_date: time(f.created_at),
             last_modified_date: time(f.modified_at),
         }
@@ -125,7 +117,7 @@ pub async fn get_asset(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    let asset = assets::get_asset(&state.db, p.org_id, path.into_inner()).await?;
+    let asset = state.assets.get_asset(p.org_id, path.into_inner()).await?;
     ok(AssetModel::from(&asset))
 }
 
@@ -153,7 +145,7 @@ async fn detail_answer(
     id: String,
 ) -> Result<HttpResponse, AppError> {
     let state = state(req)?;
-    let (asset, parents) = assets::asset_with_parents(&state.db, p.org_id, id).await?;
+    let (asset, parents) = state.assets.asset_with_parents(p.org_id, id).await?;
     let sha256 = match &asset {
         Asset::File(f) => Some(f.sha256.clone()),
         Asset::Folder(_) => None,
@@ -215,14 +207,10 @@ pub async fn create_folder(
         .display_name
         .ok_or_else(|| AppError::invalid("displayName", "`displayName` is required"))?;
     let name = Name::parse("displayName", &raw)?;
-    let folder = assets::create_child_folder(
-        &state.db,
-        p.org_id,
-        path.into_inner(),
-        name,
-        state.clock.now(),
-    )
-    .await?;
+    let folder = state
+        .assets
+        .create_child_folder(p.org_id, path.into_inner(), name)
+        .await?;
     ok(AssetModel::from(&folder))
 }
 
@@ -317,14 +305,10 @@ pub async fn child_nodes(
         limit: size,
         offset: (index - 1).saturating_mul(size),
     };
-    let (items, total) = assets::child_assets(
-        &state.db,
-        p.org_id,
-        path.into_inner(),
-        Order { field, desc },
-        page,
-    )
-    .await?;
+    let (items, total) = state
+        .assets
+        .child_assets(p.org_id, path.into_inner(), Order { field, desc }, page)
+        .await?;
     ok(AssetPage {
         has_items: !items.is_empty(),
         items: items.iter().map(AssetModel::from).collect(),
@@ -347,7 +331,9 @@ pub async fn delete_asset(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    let asset = assets::delete_asset(&state.db, &state.blobs, p.org_id, path.into_inner())
+    let asset = state
+        .assets
+        .delete_asset(p.org_id, path.into_inner())
         .await
         .map_err(|e| match e {
             AppError::InvalidField { message, .. } => AppError::invalid("id", message),
@@ -593,7 +579,7 @@ async fn search_answer(
         limit: size,
         offset: index.saturating_mul(size),
     };
-    let (items, total) = assets::search(&state.db, p.org_id, filters, sort, page).await?;
+    let (items, total) = state.assets.search(p.org_id, filters, sort, page).await?;
     ok(SearchAnswer {
         has_items: !items.is_empty(),
         items: items

@@ -7,11 +7,12 @@
 use crate::api::{state, time, wrong_type, OptionalJson};
 use crate::domain::auth::Principal;
 use crate::domain::shares::{
-    self, ItemKind, ItemSpec, RecipientSpec, Share, SharePatch, StatusChange, TimeValue, UserSpec,
+    Access, ItemKind, ItemSpec, Permission, RecipientSpec, Share, SharePatch, StatusChange,
+    TimeValue, UserSpec,
 };
-use crate::domain::types::Email;
+use crate::domain::types::{Email, FolderVisibility};
 use crate::domain::window::{self, State};
-use crate::error::AppError;
+use crate::error::{AppError, Field};
 use crate::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -125,11 +126,11 @@ fn status_nn(state: State) -> u8 {
 
 impl From<&Share> for ShareModel {
     fn from(s: &Share) -> Self {
-        let r = &s.row;
+        let r = s;
         let contents: Vec<String> = s.items.iter().map(|i| i.uuid.clone()).collect();
         let hours = r
             .expires_at
-            .map(|e| ((e - r.created_at).max(0) + 3599) / 3600);
+            .map(|e| ((e - r.created_at).num_seconds().max(0) + 3599) / 3600);
         let duration = match hours {
             None => NEVER,
             Some(h) => DURATION_HOURS
@@ -138,7 +139,7 @@ impl From<&Share> for ShareModel {
                 .map_or(CUSTOM, |(nn, _)| *nn),
         };
         let mut permissions = vec![lookup(PERMISSIONS, VIEW)];
-        if r.can_download {
+        if r.permission.can_download() {
             permissions.push(lookup(PERMISSIONS, DOWNLOAD));
         }
         ShareModel {
@@ -148,7 +149,13 @@ impl From<&Share> for ShareModel {
             shared_contents: contents,
             shared_duration: lookup(DURATIONS, duration),
             shared_permissions: permissions,
-            shared_type: lookup(TYPES, if r.users_only { USER } else { LINK }),
+            shared_type: lookup(
+                TYPES,
+                match r.access {
+                    Access::Users => USER,
+                    Access::Link => LINK,
+                },
+            ),
             shared_status: lookup(STATUSES, status_nn(s.state)),
             shared_duration_in_hours: hours,
             shared_link: s.share_uri.clone(),
@@ -158,11 +165,11 @@ impl From<&Share> for ShareModel {
                 .users
                 .iter()
                 .map(|u| Lookup {
-                    id: u.who.uuid.clone(),
-                    description: u.who.email.clone(),
+                    id: u.uuid.clone(),
+                    description: u.email.clone(),
                 })
                 .collect(),
-            external_users: s.recipients.iter().map(|x| x.who.email.clone()).collect(),
+            external_users: s.recipients.iter().map(|x| x.email.clone()).collect(),
             password_protected: s.password_protected(),
             max_downloads: r.max_downloads,
             views: s.views,
@@ -290,7 +297,7 @@ fn parse_items(d: &Diff) -> Result<Option<Vec<ItemSpec>>, AppError> {
                 id,
                 field,
                 recursive: true,
-                visibility: "PUB,ORG".into(),
+                visibility: FolderVisibility::All,
             })
             .collect(),
     ))
@@ -380,10 +387,18 @@ fn parse_model(body: &Body, current: &Body, state: Option<State>) -> Result<Pars
             download |=
                 parse_lookup(&format!("sharedPermissions[{i}]"), x, PERMISSIONS)? == DOWNLOAD;
         }
-        p.can_download = Some(download);
+        p.permission = Some(if download {
+            Permission::Download
+        } else {
+            Permission::View
+        });
     }
     if let Some(v) = d.changed("sharedType") {
-        p.users_only = Some(parse_lookup("sharedType", v, TYPES)? == USER);
+        p.access = Some(if parse_lookup("sharedType", v, TYPES)? == USER {
+            Access::Users
+        } else {
+            Access::Link
+        });
     }
     if let Some(v) = d.changed("sharedStatus") {
         p.status = match parse_lookup("sharedStatus", v, STATUSES)? {
@@ -448,7 +463,7 @@ fn parse_model(body: &Body, current: &Body, state: Option<State>) -> Result<Pars
         p.recipients = Some(
             parse_emails("externalUsers", v)?
                 .into_iter()
-                .map(|email| RecipientSpec { email, name: None })
+                .map(RecipientSpec::new)
                 .collect(),
         );
     }
@@ -485,25 +500,27 @@ fn parse_model(body: &Body, current: &Body, state: Option<State>) -> Result<Pars
     })
 }
 
-/// The service names fields as Filerobot's dialect does; answers here name Nomad's.
+/// The share service's fields in this dialect's words: the one table. Times are named by the
+/// field that set the expiry.
+fn field_name(f: &Field, expiry_field: &str) -> Option<String> {
+    let name = match f {
+        Field::Named(_) => return None,
+        Field::Title => "name",
+        Field::Description => "description",
+        Field::Items => "sharedContents",
+        Field::StartsAt | Field::ExpiresAt | Field::StartsTz | Field::ExpiresTz => expiry_field,
+        Field::Password => "password",
+        Field::MaxDownloads => "maxDownloads",
+        Field::Users => "nomadUsers",
+        Field::Recipients => "externalUsers",
+        Field::Message => "message",
+        Field::Status => "sharedStatus",
+    };
+    Some(name.to_string())
+}
+
 fn nomad_names(e: AppError, expiry_field: &str) -> AppError {
-    match e {
-        AppError::InvalidField { field, message } => {
-            let field = match field.as_str() {
-                "title" => "name".to_string(),
-                "items" => "sharedContents".to_string(),
-                "expires_at" | "starts_at" | "expires_tz" => expiry_field.to_string(),
-                "users" => "nomadUsers".to_string(),
-                "recipients" => "externalUsers".to_string(),
-                "auth.pass" => "password".to_string(),
-                "max_downloads" => "maxDownloads".to_string(),
-                "status" => "sharedStatus".to_string(),
-                _ => field,
-            };
-            AppError::InvalidField { field, message }
-        }
-        other => other,
-    }
+    e.name_fields(|f| field_name(f, expiry_field))
 }
 
 fn object(body: Option<Value>) -> Result<Body, AppError> {
@@ -535,7 +552,9 @@ async fn create(state: &AppState, p: &Principal, body: &Body) -> Result<Share, A
         ));
     }
     patch.title_from_items = patch.title.is_none();
-    shares::create(state, p.org_id, p.user.as_ref().map(|u| u.id), patch)
+    state
+        .shares
+        .create(p.org_id, p.user.as_ref().map(|u| u.id), patch)
         .await
         .map_err(|e| nomad_names(e, parsed.expiry_field))
 }
@@ -546,9 +565,11 @@ async fn update(
     uuid: &str,
     body: &Body,
 ) -> Result<Share, AppError> {
-    let current = shares::get(state, p.org_id, uuid).await?;
+    let current = state.shares.get(p.org_id, uuid).await?;
     let parsed = parse_model(body, &model_map(&current)?, Some(current.state))?;
-    shares::update(state, p.org_id, uuid, parsed.patch)
+    state
+        .shares
+        .update(p.org_id, uuid, parsed.patch)
         .await
         .map_err(|e| nomad_names(e, parsed.expiry_field))
 }
@@ -585,7 +606,7 @@ pub async fn share_asset(
         .await
         .map_err(|e| match e {
             // The asset comes from the path: one not in the org is a 404.
-            AppError::InvalidField { field, .. } if field == "assetId" => {
+            AppError::InvalidField { field, .. } if field.to_string() == "assetId" => {
                 AppError::not_found("The asset")
             }
             other => other,
@@ -617,7 +638,7 @@ pub async fn get(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    answer(&shares::get(&state, p.org_id, &path.into_inner()).await?)
+    answer(&state.shares.get(p.org_id, &path.into_inner()).await?)
 }
 
 #[utoipa::path(put, path = "/api/share/{id}", tag = "Nomad shares",
@@ -651,7 +672,7 @@ pub async fn delete(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    let id = shares::delete(&state, p.org_id, &path.into_inner()).await?;
+    let id = state.shares.delete(p.org_id, &path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(ShareDeleted { id }))
 }
 
@@ -669,7 +690,12 @@ pub async fn expire(
         status: Some(StatusChange::ExpireNow),
         ..Default::default()
     };
-    answer(&shares::update(&state, p.org_id, &path.into_inner(), patch).await?)
+    answer(
+        &state
+            .shares
+            .update(p.org_id, &path.into_inner(), patch)
+            .await?,
+    )
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -713,7 +739,7 @@ pub async fn notify(
         Some(v) => parse_emails("externalUsers", v)?,
     };
     let id = path.into_inner();
-    let notified = shares::notify(&state, p.org_id, &id, users, emails).await?;
+    let notified = state.shares.notify(p.org_id, &id, users, emails).await?;
     Ok(HttpResponse::Ok().json(Notified {
         id: crate::domain::assets::parse_id(&id).unwrap_or(id),
         notified,

@@ -2,10 +2,9 @@
 
 use super::assets::AssetModel;
 use crate::api::{state, time, Json, OptionalJson, Params};
-use crate::db::uploads::PartRow;
 use crate::domain::auth::Principal;
 use crate::domain::types::Name;
-use crate::domain::uploads::{self, NewUpload, Overwrite};
+use crate::domain::uploads::{NewUpload, Overwrite, Part};
 use crate::error::AppError;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -56,7 +55,7 @@ pub struct StartAnswer {
     pub parts: Vec<PartDto>,
 }
 
-fn part_dto(base_url: &str, secret: &str, p: &PartRow) -> PartDto {
+fn part_dto(base_url: &str, secret: &str, p: &Part) -> PartDto {
     PartDto {
         id: p.uuid.clone(),
         part_number: p.number,
@@ -100,28 +99,29 @@ pub async fn start(
     let content_length = b
         .content_length
         .ok_or_else(|| AppError::invalid("contentLength", "`contentLength` is required"))?;
-    let started = uploads::start(
-        &state,
-        p.org_id,
-        NewUpload {
-            name,
-            parent: non_empty(&b.parent_id).map(str::to_string),
-            existing,
-            content_length,
-            chunk_size: b.chunk_size,
-            overwrite: Overwrite::parse(
-                "uploadOverwriteOption",
-                b.upload_overwrite_option.as_deref(),
-            )?,
-        },
-    )
-    .await?;
+    let started = state
+        .uploads
+        .start(
+            p.org_id,
+            NewUpload {
+                name,
+                parent: non_empty(&b.parent_id).map(str::to_string),
+                existing,
+                content_length,
+                chunk_size: b.chunk_size,
+                overwrite: Overwrite::parse(
+                    "uploadOverwriteOption",
+                    b.upload_overwrite_option.as_deref(),
+                )?,
+            },
+        )
+        .await?;
     let base = &state.config.base_url;
     Ok(HttpResponse::Ok().json(StartAnswer {
-        id: started.upload.uuid.clone(),
-        asset_id: started.upload.asset_uuid.clone(),
-        content_length: started.upload.content_length,
-        start_date: time(started.upload.created_at),
+        id: started.uuid.clone(),
+        asset_id: started.asset_uuid.clone(),
+        content_length: started.content_length,
+        start_date: time(started.created_at),
         parts: started
             .parts
             .iter()
@@ -159,8 +159,10 @@ pub async fn put_part(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    let (part, sha) =
-        uploads::put_part(&state, &path.into_inner(), secret, declared, payload).await?;
+    let (part, sha) = state
+        .uploads
+        .put_part(&path.into_inner(), secret, declared, payload)
+        .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, format!("\"{sha}\"")))
         .json(PartStored {
@@ -194,8 +196,10 @@ pub async fn complete_part(
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     let etag = body.0.and_then(|b| b.etag);
-    let part =
-        uploads::complete_part(&state, p.org_id, &path.into_inner(), etag.as_deref()).await?;
+    let part = state
+        .uploads
+        .complete_part(p.org_id, &path.into_inner(), etag.as_deref())
+        .await?;
     Ok(HttpResponse::Ok().json(PartCompleted {
         id: part.uuid,
         is_completed: part.confirmed,
@@ -212,7 +216,7 @@ pub async fn complete(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    let file = uploads::complete(&state, p.org_id, &path.into_inner()).await?;
+    let file = state.uploads.complete(p.org_id, &path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(AssetModel::from(&file)))
 }
 
@@ -232,7 +236,7 @@ pub async fn cancel(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    let id = uploads::cancel(&state, p.org_id, &path.into_inner()).await?;
+    let id = state.uploads.cancel(p.org_id, &path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(UploadCancelled {
         id,
         cancelled: true,

@@ -9,7 +9,8 @@
 //! the view and download totals) is never cached: `open` works it out on every request.
 //! Other processes write only orgs, users and keys (the CLI), which no entry holds.
 
-use crate::domain::shares::{Share, Tree};
+use super::model::Share;
+use super::tree::Tree;
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -1,0 +1,412 @@
+//! `ShareService`: create, read, list, update, delete, notify, and what the mail worker and the
+//! share link read. `open` (open.rs) is the one gate for visitors.
+
+use super::cache::ShareCache;
+use super::model::{load, Share};
+use super::patch::{
+    apply_fields, first_item_name, hash_new_password, resolve_users, write_lists, SharePatch,
+    UserSpec,
+};
+use super::{share_not_found, slug};
+use crate::clock::Clock;
+use crate::db::shares::{self as q, ShareRow};
+use crate::db::{from_ts, ts, Db};
+use crate::domain::assets::parse_id;
+use crate::domain::counters::Counters;
+use crate::domain::library::Page;
+use crate::domain::types::Email;
+use crate::domain::unlock::UnlockKey;
+use crate::domain::window::{self, State, Window};
+use crate::error::{AppError, Field};
+use chrono::{DateTime, Utc};
+use r2d2_sqlite::rusqlite::Connection;
+use std::collections::HashSet;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// One entry of a share's activity log.
+#[derive(Debug, Clone)]
+pub struct Activity {
+    pub at: DateTime<Utc>,
+    /// view, download, unlock_failed
+    pub kind: String,
+    pub file_uuid: Option<String>,
+    pub ip_hash: String,
+    pub user_agent: String,
+}
+
+/// The one share service every dialect and page calls.
+#[derive(Clone)]
+pub struct ShareService {
+    pub(super) db: Db,
+    pub(super) counters: Counters,
+    pub(super) cache: ShareCache,
+    pub(super) unlock: UnlockKey,
+    pub(super) clock: Clock,
+    /// Without a trailing slash; share links start with it.
+    pub(super) base_url: Arc<str>,
+}
+
+impl ShareService {
+    pub fn new(db: Db, unlock: UnlockKey, clock: Clock, base_url: &str) -> ShareService {
+        ShareService {
+            db,
+            counters: Counters::default(),
+            cache: ShareCache::default(),
+            unlock,
+            clock,
+            base_url: base_url.into(),
+        }
+    }
+
+    /// Writes the counts and activity not written yet (every 250 ms, and at shutdown).
+    pub async fn flush_counts(&self) -> Result<(), AppError> {
+        self.counters.flush(&self.db).await
+    }
+
+    pub async fn create(
+        &self,
+        org_id: i64,
+        owner_user_id: Option<i64>,
+        p: SharePatch,
+    ) -> Result<Share, AppError> {
+        if p.title.is_none() && !p.title_from_items {
+            return Err(AppError::invalid(Field::Title, "`title` is required"));
+        }
+        if p.items.is_none() {
+            return Err(AppError::invalid(Field::Items, "`items` is required"));
+        }
+        let now = self.clock.now();
+        let password = hash_new_password(&p.password).await?;
+        let t = ts(now);
+        let mut row = ShareRow {
+            uuid: Uuid::new_v4().to_string(),
+            puid: nanoid::nanoid!(22),
+            org_id,
+            owner_user_id,
+            starts_tz: "UTC".into(),
+            expires_tz: "UTC".into(),
+            show_starts_at: true,
+            show_expires_at: true,
+            can_download: true,
+            created_at: t,
+            ..Default::default()
+        };
+        apply_fields(&mut row, &p, password, now)?;
+        let id = self
+            .db
+            .write(move |tx| {
+                if p.title.is_none() {
+                    let items = p.items.as_deref().unwrap_or_default();
+                    row.title = first_item_name(tx, org_id, items)?;
+                }
+                row.id = q::insert_share(tx, &row)?;
+                write_lists(tx, &row, &p, true, t)?;
+                Ok(row.id)
+            })
+            .await?;
+        // The answer is read after the commit: the one writer is held only for the write.
+        self.view_of(move |c| q::find_share_by_id(c, id)).await
+    }
+
+    /// The answer view, read now, of the share `find` picks (404 when it picks none).
+    async fn view_of(
+        &self,
+        find: impl FnOnce(&Connection) -> Result<Option<ShareRow>, AppError> + Send + 'static,
+    ) -> Result<Share, AppError> {
+        let (counters, base, now) = (
+            self.counters.clone(),
+            self.base_url.clone(),
+            self.clock.now(),
+        );
+        self.db
+            .read(move |c| {
+                let row = find(c)?.ok_or_else(share_not_found)?;
+                load(c, row, &counters, &base, now, true)
+            })
+            .await
+    }
+
+    pub async fn get(&self, org_id: i64, uuid: &str) -> Result<Share, AppError> {
+        let id = parse_id(uuid).ok_or_else(share_not_found)?;
+        self.view_of(move |c| q::find_share(c, org_id, &id)).await
+    }
+
+    /// Newest first, optionally only those in `status`.
+    pub async fn list(
+        &self,
+        org_id: i64,
+        status: Option<State>,
+        page: Page,
+    ) -> Result<(Vec<Share>, i64), AppError> {
+        let (counters, base, now) = (
+            self.counters.clone(),
+            self.base_url.clone(),
+            self.clock.now(),
+        );
+        self.db
+            .read(move |c| {
+                let mut ids = Vec::new();
+                for (id, revoked, starts, expires, max, downloads) in q::share_windows(c, org_id)? {
+                    let probe = ShareRow {
+                        id,
+                        downloads,
+                        ..Default::default()
+                    };
+                    let downloads = counters.totals(&probe).1;
+                    let w = Window {
+                        revoked,
+                        starts_at: starts.map(from_ts),
+                        expires_at: expires.map(from_ts),
+                        max_downloads: max,
+                        downloads,
+                    };
+                    if status.is_none_or(|s| window::state_at(&w, now) == s) {
+                        ids.push(id);
+                    }
+                }
+                let total = ids.len() as i64;
+                let shares = ids
+                    .into_iter()
+                    .skip(page.offset.max(0) as usize)
+                    .take(page.limit.max(0) as usize)
+                    .map(|id| {
+                        let row = q::find_share_by_id(c, id)?.ok_or_else(share_not_found)?;
+                        load(c, row, &counters, &base, now, true)
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok((shares, total))
+            })
+            .await
+    }
+
+    pub async fn update(&self, org_id: i64, uuid: &str, p: SharePatch) -> Result<Share, AppError> {
+        let password = hash_new_password(&p.password).await?;
+        self.update_in_tx(org_id, uuid, password, move |_| Ok(p))
+            .await
+    }
+
+    /// An update worked out from the share as it is inside the write transaction: `diff` gets
+    /// the current share and returns the patch, so nothing can change between the read and the
+    /// write. `password` is the plain new password the patch may set (hashed before the write,
+    /// since argon2 never runs on the writer); a patch that sets another is refused.
+    pub async fn update_with(
+        &self,
+        org_id: i64,
+        uuid: &str,
+        password: Option<String>,
+        diff: impl FnOnce(&Share) -> Result<SharePatch, AppError> + Send + 'static,
+    ) -> Result<Share, AppError> {
+        let hashed = match &password {
+            Some(pw) => hash_new_password(&Some(Some(pw.clone()))).await?.flatten(),
+            None => None,
+        };
+        self.update_in_tx(org_id, uuid, None, move |current| {
+            let mut p = diff(current)?;
+            match (&p.password, &password, hashed) {
+                (Some(Some(pw)), Some(given), Some(hash)) if pw == given => {
+                    p.password = None;
+                    Ok((p, Some(Some(hash))))
+                }
+                (Some(Some(_)), _, _) => Err(AppError::internal("a password not hashed first")),
+                (change, _, _) => {
+                    let change = change.clone();
+                    p.password = None;
+                    Ok((p, change))
+                }
+            }
+        })
+        .await
+    }
+
+    /// Reads the share in the write transaction, asks `make` for the patch (and the password
+    /// hash to store, if any), applies it, and answers the share as committed.
+    async fn update_in_tx<M, R>(
+        &self,
+        org_id: i64,
+        uuid: &str,
+        password: Option<Option<String>>,
+        make: M,
+    ) -> Result<Share, AppError>
+    where
+        M: FnOnce(&Share) -> Result<R, AppError> + Send + 'static,
+        R: IntoPatch,
+    {
+        let id = parse_id(uuid).ok_or_else(share_not_found)?;
+        let now = self.clock.now();
+        let (counters, base) = (self.counters.clone(), self.base_url.clone());
+        let id = self
+            .db
+            .write(move |tx| {
+                let mut row = q::find_share(tx, org_id, &id)?.ok_or_else(share_not_found)?;
+                let current = load(tx, row.clone(), &counters, &base, now, true)?;
+                let (p, hash) = make(&current)?.into_patch(password);
+                let before = row.clone();
+                apply_fields(&mut row, &p, hash, now)?;
+                // A write that changes nothing leaves the share as it is, updated_at included.
+                let unchanged = ShareRow {
+                    updated_at: before.updated_at,
+                    ..row.clone()
+                } == before;
+                if !p.names_lists() && unchanged {
+                    return Ok(before.id);
+                }
+                q::update_share(tx, &row)?;
+                write_lists(tx, &row, &p, false, ts(now))?;
+                Ok(row.id)
+            })
+            .await?;
+        self.view_of(move |c| q::find_share_by_id(c, id)).await
+    }
+
+    pub async fn delete(&self, org_id: i64, uuid: &str) -> Result<String, AppError> {
+        let id = parse_id(uuid).ok_or_else(share_not_found)?;
+        self.db
+            .write(move |tx| {
+                let row = q::find_share(tx, org_id, &id)?.ok_or_else(share_not_found)?;
+                q::delete_share(tx, row.id)?;
+                Ok(row.uuid)
+            })
+            .await
+    }
+
+    /// Queues a mail to each address (or, with none given, to all users and recipients);
+    /// returns the addresses mailed. Nothing is added to the share.
+    pub async fn notify(
+        &self,
+        org_id: i64,
+        uuid: &str,
+        users: Vec<UserSpec>,
+        emails: Vec<Email>,
+    ) -> Result<Vec<String>, AppError> {
+        let id = parse_id(uuid).ok_or_else(share_not_found)?;
+        let t = ts(self.clock.now());
+        self.db
+            .write(move |tx| {
+                let row = q::find_share(tx, org_id, &id)?.ok_or_else(share_not_found)?;
+                let mut to: Vec<(String, Option<String>)> = resolve_users(tx, org_id, &users)?
+                    .into_iter()
+                    .map(|u| (u.email, None))
+                    .collect();
+                to.extend(emails.iter().map(|e| (e.to_string(), None)));
+                if to.is_empty() {
+                    to.extend(
+                        q::users_of(tx, row.id)?
+                            .into_iter()
+                            .map(|u| (u.email, None)),
+                    );
+                    to.extend(
+                        q::recipients_of(tx, row.id)?
+                            .into_iter()
+                            .map(|r| (r.email, r.name)),
+                    );
+                }
+                let mut seen = HashSet::new();
+                to.retain(|(e, _)| seen.insert(e.to_lowercase()));
+                for (email, name) in &to {
+                    q::queue_mail(tx, row.id, email, name.as_deref(), "notification", t)?;
+                }
+                Ok(to.into_iter().map(|(e, _)| e).collect())
+            })
+            .await
+    }
+
+    /// A page of the share's activity, newest first, and the count.
+    pub async fn activity(
+        &self,
+        org_id: i64,
+        uuid: &str,
+        page: Page,
+    ) -> Result<(Vec<Activity>, i64), AppError> {
+        let id = parse_id(uuid).ok_or_else(share_not_found)?;
+        // The log is exact: write what is pending first.
+        self.flush_counts().await?;
+        let (rows, total) = self
+            .db
+            .read(move |c| {
+                let row = q::find_share(c, org_id, &id)?.ok_or_else(share_not_found)?;
+                q::list_activity(c, row.id, page.limit, page.offset)
+            })
+            .await?;
+        let rows = rows
+            .into_iter()
+            .map(|a| Activity {
+                at: from_ts(a.at),
+                kind: a.kind,
+                file_uuid: a.file_uuid,
+                ip_hash: a.ip_hash,
+                user_agent: a.user_agent,
+            })
+            .collect();
+        Ok((rows, total))
+    }
+
+    /// A share by its id with the sender's name, for the mail worker (None once deleted).
+    pub async fn mail_view(&self, share_id: i64) -> Result<Option<(Share, String)>, AppError> {
+        let (counters, base, now) = (
+            self.counters.clone(),
+            self.base_url.clone(),
+            self.clock.now(),
+        );
+        self.db
+            .read(move |c| {
+                let Some(row) = q::find_share_by_id(c, share_id)? else {
+                    return Ok(None);
+                };
+                let sender = match &row.owner_uuid {
+                    Some(u) => q::find_org_user(c, row.org_id, u)?.map(|u| u.email),
+                    None => None,
+                };
+                let view = load(c, row, &counters, &base, now, true)?;
+                let sender = sender.unwrap_or_else(|| format!("Someone at {}", view.org_token));
+                Ok(Some((view, sender)))
+            })
+            .await
+    }
+
+    /// The share link: (puid, slug) of a share of org `token` that is not deleted or revoked.
+    pub async fn link_target(&self, token: &str, puid: &str) -> Result<(String, String), AppError> {
+        let (token, puid) = (token.to_string(), puid.to_string());
+        self.db
+            .read(move |c| {
+                let row = q::find_share_by_puid(c, &puid)?
+                    .filter(|r| !r.revoked)
+                    .ok_or_else(share_not_found)?;
+                if q::org_token(c, row.org_id)? != token {
+                    return Err(share_not_found());
+                }
+                Ok((row.puid, slug(&row.title)))
+            })
+            .await
+    }
+}
+
+/// What `update_in_tx`'s callback answers: a patch whose password (if any) is already hashed
+/// by the caller, or a patch with the hash to store beside it.
+trait IntoPatch {
+    fn into_patch(self, hashed: Option<Option<String>>) -> (SharePatch, Option<Option<String>>);
+}
+
+impl IntoPatch for SharePatch {
+    fn into_patch(self, hashed: Option<Option<String>>) -> (SharePatch, Option<Option<String>>) {
+        (self, hashed)
+    }
+}
+
+impl IntoPatch for (SharePatch, Option<Option<String>>) {
+    fn into_patch(self, _: Option<Option<String>>) -> (SharePatch, Option<Option<String>>) {
+        self
+    }
+}
+
+/// The org listing's status filter.
+pub fn parse_state(field: &str, raw: &str) -> Result<State, AppError> {
+    State::parse(raw).ok_or_else(|| {
+        AppError::invalid(
+            field,
+            format!(
+                "'{raw}' is not a status: use active, scheduled, expired, exhausted or revoked"
+            ),
+        )
+    })
+}

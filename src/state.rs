@@ -1,0 +1,56 @@
+//! `AppState`: built once at start, cloned into every worker. It holds the settings and one
+//! service object per area; handlers call methods on the services and never touch storage.
+
+use crate::blob::BlobStore;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::domain::assets::AssetService;
+use crate::domain::auth::AuthService;
+use crate::domain::shares::ShareService;
+use crate::domain::unlock::UnlockKey;
+use crate::domain::uploads::UploadService;
+use crate::error::AppError;
+use std::sync::Arc;
+
+/// Everything a request may need; nothing global.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub clock: Clock,
+    pub shares: ShareService,
+    pub assets: AssetService,
+    pub uploads: UploadService,
+    pub auth: AuthService,
+    /// Serves file contents (downloads, previews, zips).
+    pub blobs: BlobStore,
+    /// For the background jobs (checkpoints, the mail worker), the CLI and tests.
+    pub db: Db,
+}
+
+impl AppState {
+    /// Opens the data dir (creating its layout and schema) with the given clock.
+    pub fn open(config: Config, clock: Clock) -> Result<AppState, AppError> {
+        config.ensure_dirs()?;
+        let db = Db::open(&config.db_path())?;
+        let blobs = BlobStore::new(config.blobs_dir(), config.tmp_dir());
+        let unlock = UnlockKey::load_or_create(&config.data_dir.join("unlock.key"))?;
+        let assets = AssetService::new(db.clone(), blobs.clone(), clock.clone());
+        Ok(AppState {
+            shares: ShareService::new(db.clone(), unlock, clock.clone(), &config.base_url),
+            uploads: UploadService::new(
+                db.clone(),
+                blobs.clone(),
+                clock.clone(),
+                assets.clone(),
+                config.max_upload_bytes,
+            ),
+            auth: AuthService::new(db.clone(), clock.clone()),
+            assets,
+            config: Arc::new(config),
+            clock,
+            blobs,
+            db,
+        })
+    }
+}
