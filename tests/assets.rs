@@ -1,5 +1,6 @@
 //! Issue 4: the asset library through Filerobot's v4 routes, through the real app.
 
+#[path = "support/common.rs"]
 mod common;
 
 use chrono::Duration;

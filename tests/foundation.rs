@@ -1,6 +1,7 @@
 //! Issue 3: authentication table, login/refresh/logout, throttle, error envelopes, CORS,
 //! OpenAPI coverage — all through the real app.
 
+#[path = "support/common.rs"]
 mod common;
 
 use chrono::Duration;

@@ -1,6 +1,7 @@
 //! Issue 9: the outbox worker against a real SMTP server (Python's aiosmtpd) on loopback, the
 //! .eml fallback, backoff and the 3-day limit by moving the clock.
 
+#[path = "support/common.rs"]
 mod common;
 
 use chrono::Duration;

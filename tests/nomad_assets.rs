@@ -1,7 +1,9 @@
 //! Issue 6: Nomad's asset routes and search over the one library (same uuids as v4), through
 //! the real app, asserting whole answers.
 
+#[path = "support/common.rs"]
 mod common;
+#[path = "support/nomad.rs"]
 mod nomad;
 
 use chrono::Duration;

@@ -2,7 +2,9 @@
 //! fixtures real clients send, whole ShareModels, both dialects reading each other's shares,
 //! GET -> PUT round trips, expiry precedence, lookups, password, limits, mail and errors.
 
+#[path = "support/common.rs"]
 mod common;
+#[path = "support/nomad.rs"]
 mod nomad;
 
 use chrono::Duration;

@@ -1,7 +1,9 @@
 //! Issue 6: Nomad's chunked upload through the real app: start, parts in any order, repeated
 //! and in parallel, part complete, complete, cancel, replace, expiry, and every bad input.
 
+#[path = "support/common.rs"]
 mod common;
+#[path = "support/nomad.rs"]
 mod nomad;
 
 use chrono::Duration;

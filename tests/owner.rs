@@ -1,5 +1,6 @@
 //! Issue 8: the owner's web UI over HTTP, through the real app.
 
+#[path = "support/common.rs"]
 mod common;
 
 use common::*;

@@ -1,5 +1,6 @@
 //! Issue 7: the public share pages, through the real app.
 
+#[path = "support/common.rs"]
 mod common;
 
 use chrono::Duration;

@@ -1,6 +1,7 @@
 //! Issue 5: the share service through Filerobot's v5 routes, the sharebox reader and the share
 //! link, through the real app, with the fixtures real clients send.
 
+#[path = "support/common.rs"]
 mod common;
 
 use chrono::Duration;

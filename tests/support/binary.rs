@@ -1,7 +1,8 @@
 //! The real `sharebox` binary as a test fixture: spawned on a free port over a fresh data dir,
 //! its URL and first-start API key parsed from stdout, killed on drop.
 //!
-//! Include with `#[path = "support/binary.rs"] mod binary;`.
+//! Include with `#[path = "support/binary.rs"] mod binary;` (every shared module is included this
+//! way; see support/common.rs).
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};

@@ -4,7 +4,8 @@
 //!
 //! Chromium and its driver come from Debian (`chromium` + `chromium-driver`), which
 //! `scripts/test.sh` installs when missing. Include with
-//! `#[path = "support/browser.rs"] mod browser;`.
+//! `#[path = "support/browser.rs"] mod browser;` (every shared module is included this way; see
+//! support/common.rs).
 #![allow(dead_code)]
 
 use std::io::Read;

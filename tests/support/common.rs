@@ -1,5 +1,13 @@
 //! The test harness: the real app from `sharebox::app` over a real SQLite file in a temp dir,
 //! with a clock the tests move. No part of sharebox is replaced.
+//!
+//! Include with `#[path = "support/common.rs"] mod common;`.
+//!
+//! Every module the test crates share lives in `tests/support/` and every crate includes it the
+//! same one way, `#[path = "support/<name>.rs"] mod <name>;`, at its root: so each crate compiles
+//! only the helpers it uses, and no module can clash with a crate of the same name (a
+//! `tests/browser/mod.rs` beside `tests/browser.rs` would). A module that uses another one says
+//! so in its header, and the crate includes both.
 #![allow(dead_code)]
 
 use actix_http::Request;

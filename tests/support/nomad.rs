@@ -1,5 +1,8 @@
 //! Helpers for the Nomad dialect's tests (`/api/...`), over the harness in `common`.
-//! Include with `mod common; mod nomad;`.
+//!
+//! Include with `#[path = "support/common.rs"] mod common;` and
+//! `#[path = "support/nomad.rs"] mod nomad;` (every shared module is included this way; see
+//! support/common.rs).
 #![allow(dead_code)]
 
 use crate::common::*;
