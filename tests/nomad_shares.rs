@@ -4,11 +4,14 @@
 
 #[path = "support/common.rs"]
 mod common;
+#[path = "support/fixtures.rs"]
+mod fixtures;
 #[path = "support/nomad.rs"]
 mod nomad;
 
 use chrono::Duration;
 use common::*;
+use fixtures::fixture;
 use nomad::*;
 use serde_json::{json, Value};
 

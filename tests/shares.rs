@@ -3,19 +3,13 @@
 
 #[path = "support/common.rs"]
 mod common;
+#[path = "support/fixtures.rs"]
+mod fixtures;
 
 use chrono::Duration;
 use common::*;
+use fixtures::fixture;
 use serde_json::{json, Value};
-
-fn fixture(name: &str, fill: &[(&str, &str)]) -> Value {
-    let path = format!("{}/../shared/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    let mut text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    for (k, v) in fill {
-        text = text.replace(&format!("{{{{{k}}}}}"), v);
-    }
-    serde_json::from_str(&text).expect("fixture JSON")
-}
 
 struct Lib {
     file1: String,
@@ -73,6 +67,13 @@ fn outbox_total(app: &TestApp) -> i64 {
         .db
         .read_sync(|c| Ok(c.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?))
         .unwrap()
+}
+
+/// tests/fixtures/ holds every fixture the tests read, byte-identical to ../shared/fixtures/
+/// when that is there.
+#[test]
+fn fixtures_are_here_and_match_the_shared_ones() {
+    fixtures::check_copies();
 }
 
 #[actix_web::test]

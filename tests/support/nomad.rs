@@ -33,16 +33,6 @@ pub async fn ok_json(app: &TestApp, method: &str, path: &str, body: Option<&Valu
     r.json()
 }
 
-/// A fixture of ../shared/fixtures with its `{{placeholders}}` filled.
-pub fn fixture(name: &str, fill: &[(&str, &str)]) -> Value {
-    let path = format!("{}/../shared/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    let mut text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    for (k, v) in fill {
-        text = text.replace(&format!("{{{{{k}}}}}"), v);
-    }
-    serde_json::from_str(&text).expect("fixture JSON")
-}
-
 /// The path and query of an absolute URL the server handed out.
 pub fn local(url: &str) -> String {
     url.strip_prefix(BASE)
