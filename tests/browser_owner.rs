@@ -84,9 +84,7 @@ fn rounds() -> Vec<Round> {
 /// The admin's email and password from the first-start banner.
 fn admin(srv: &Server) -> (String, String) {
     let value = |label: &str| {
-        srv.banner
-            .iter()
-            .find_map(|l| l.trim().strip_prefix(label).map(|v| v.trim().to_string()))
+        srv.value(label)
             .unwrap_or_else(|| panic!("no `{label}` line in {:#?}", srv.banner))
     };
     (value("admin:"), value("password:"))

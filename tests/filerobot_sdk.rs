@@ -9,22 +9,16 @@
 
 #[path = "support/binary.rs"]
 mod binary;
+#[path = "support/output.rs"]
+mod output;
 
 use binary::Server;
+use output::text;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Instant;
 
 const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
-
-fn text(o: &Output) -> String {
-    format!(
-        "exit: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 /// The venv with the SDK, made by setup_venv.sh if it has no python yet.
 fn sdk_venv() -> PathBuf {

@@ -12,23 +12,17 @@
 
 #[path = "support/binary.rs"]
 mod binary;
+#[path = "support/output.rs"]
+mod output;
 
-use binary::{Server, BIN};
+use binary::Server;
+use output::text;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
 const PORTAL_EMAIL: &str = "portal@example.test";
 const PORTAL_PASSWORD: &str = "a portal password";
-
-fn text(o: &Output) -> String {
-    format!(
-        "exit: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 /// The venv with the SDK; made (or repaired) by setup_venv.sh unless it is ready.
 fn sdk_venv() -> PathBuf {
@@ -87,26 +81,15 @@ fn nomad_python_sdk_flow() {
     let data = dir.path().join("data");
     let mut srv = Server::start(&data, &[]);
     let admin_password = srv
-        .banner
-        .iter()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix("password:")
-                .map(|p| p.trim().to_string())
-        })
+        .value("password:")
         .unwrap_or_else(|| panic!("no password in {:#?}", srv.banner));
     let admin_email = srv
-        .banner
-        .iter()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix("admin:")
-                .map(|p| p.trim().to_string())
-        })
+        .value("admin:")
         .unwrap_or_else(|| panic!("no admin in {:#?}", srv.banner));
     // The portal user: a plain (not admin) user of the same org, made while the server runs.
-    let o = Command::new(BIN)
-        .args([
+    let o = binary::run(
+        &data,
+        &[
             "user",
             "create",
             "--org",
@@ -115,11 +98,8 @@ fn nomad_python_sdk_flow() {
             PORTAL_EMAIL,
             "--password",
             PORTAL_PASSWORD,
-        ])
-        .arg("--data-dir")
-        .arg(&data)
-        .output()
-        .expect("sharebox user create");
+        ],
+    );
     assert!(o.status.success(), "{}", text(&o));
 
     let o = Command::new(venv.join("bin").join("python"))
