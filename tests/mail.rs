@@ -3,6 +3,10 @@
 
 #[path = "support/common.rs"]
 mod common;
+#[path = "support/output.rs"]
+mod output;
+#[path = "support/venv.rs"]
+mod venv;
 
 use chrono::Duration;
 use common::*;
@@ -11,29 +15,6 @@ use sharebox::mail::worker::deliver_due;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-
-fn venv_python() -> PathBuf {
-    let venv = std::env::var("SHAREBOX_SDK_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/sdk-venv"));
-    let python = venv.join("bin/python");
-    let marker_ok = std::fs::read_to_string(venv.join(".sharebox-sdk-installed"))
-        .is_ok_and(|m| m.contains("aiosmtpd"));
-    if !python.exists() || !marker_ok {
-        let out = Command::new("bash")
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/setup_venv.sh"))
-            .arg(&venv)
-            .output()
-            .expect("run setup_venv.sh");
-        assert!(
-            out.status.success(),
-            "setup_venv.sh failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    python
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -51,8 +32,8 @@ struct Smtp {
 
 impl Smtp {
     fn start(port: u16, dir: &Path, mode: &str) -> Smtp {
-        let mut child = Command::new(venv_python())
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/smtp_sink.py"))
+        let mut child = Command::new(venv::python())
+            .arg(venv::sdk_file("smtp_sink.py"))
             .arg(port.to_string())
             .arg(dir)
             .arg(mode)

@@ -6,56 +6,24 @@
 //! so the script checks the server over plain HTTP after every step; this test checks what is
 //! left afterwards.
 //!
-//! The venv is `$SHAREBOX_SDK_VENV`, default `target/sdk-venv`; when it is missing or not
-//! finished the test makes it with tests/sdk/setup_venv.sh, and fails (never skips) if that
+//! The venv is support/venv.rs's: `$SHAREBOX_SDK_VENV`, default `target/sdk-venv`, made or
+//! repaired with tests/sdk/setup_venv.sh unless it is ready; the test fails (never skips) if that
 //! does not work.
 
 #[path = "support/binary.rs"]
 mod binary;
 #[path = "support/output.rs"]
 mod output;
+#[path = "support/venv.rs"]
+mod venv;
 
 use binary::Server;
 use output::text;
-use std::path::{Path, PathBuf};
 use std::process::Command;
+use venv::{sdk_file, MANIFEST_DIR};
 
-const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
 const PORTAL_EMAIL: &str = "portal@example.test";
 const PORTAL_PASSWORD: &str = "a portal password";
-
-/// The venv with the SDK; made (or repaired) by setup_venv.sh unless it is ready.
-fn sdk_venv() -> PathBuf {
-    let venv = match std::env::var_os("SHAREBOX_SDK_VENV") {
-        Some(v) if !v.is_empty() => PathBuf::from(v),
-        _ => Path::new(MANIFEST_DIR).join("target").join("sdk-venv"),
-    };
-    let venv = if venv.is_relative() {
-        Path::new(MANIFEST_DIR).join(venv)
-    } else {
-        venv
-    };
-    // The script returns at once when the venv has exactly its pins, so always run it.
-    let o = Command::new("bash")
-        .arg(Path::new(MANIFEST_DIR).join("tests/sdk/setup_venv.sh"))
-        .arg(&venv)
-        .current_dir(MANIFEST_DIR)
-        .output()
-        .expect("run bash tests/sdk/setup_venv.sh");
-    assert!(
-        o.status.success(),
-        "tests/sdk/setup_venv.sh {} failed; the Nomad SDK test needs that venv \
-         (or SHAREBOX_SDK_VENV pointing at a ready one)\n{}",
-        venv.display(),
-        text(&o)
-    );
-    assert!(
-        venv.join("bin").join("python").exists(),
-        "no python in {}",
-        venv.display()
-    );
-    venv
-}
 
 fn get(srv: &Server, path: &str) -> (u16, serde_json::Value) {
     let url = format!("{}{path}", srv.url);
@@ -76,7 +44,7 @@ fn get(srv: &Server, path: &str) -> (u16, serde_json::Value) {
 
 #[test]
 fn nomad_python_sdk_flow() {
-    let venv = sdk_venv();
+    let python = venv::python();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let mut srv = Server::start(&data, &[]);
@@ -102,8 +70,8 @@ fn nomad_python_sdk_flow() {
     );
     assert!(o.status.success(), "{}", text(&o));
 
-    let o = Command::new(venv.join("bin").join("python"))
-        .arg(Path::new(MANIFEST_DIR).join("tests/sdk/nomad_flow.py"))
+    let o = Command::new(&python)
+        .arg(sdk_file("nomad_flow.py"))
         .current_dir(MANIFEST_DIR)
         .env("SHAREBOX_BASE", &srv.url)
         .env("SHAREBOX_ORG", &srv.org)
