@@ -28,15 +28,7 @@ fn post(srv: &Server, path: &str, content_type: &str, body: &[u8]) -> Value {
         .set("X-Filerobot-Key", &srv.key)
         .set("Content-Type", content_type)
         .send_bytes(body);
-    match res {
-        Ok(r) => serde_json::from_str(&r.into_string().expect("body")).expect("JSON answer"),
-        Err(ureq::Error::Status(code, r)) => panic!(
-            "{code}: {}\nserver stderr:\n{}",
-            r.into_string().unwrap_or_default(),
-            srv.stderr()
-        ),
-        Err(e) => panic!("{e}\nserver stderr:\n{}", srv.stderr()),
-    }
+    binary::json(res, &format!("POST {path}"), srv)
 }
 
 /// `POST /default/v4/upload` of one file; returns its uuid.

@@ -14,22 +14,20 @@ mod output;
 #[path = "support/venv.rs"]
 mod venv;
 
-use binary::Server;
+use binary::{json, Server};
 use output::text;
 use std::process::Command;
 use std::time::Instant;
 use venv::{sdk_file, MANIFEST_DIR};
 
+/// The JSON of `GET /{org}/v4{path_and_query}` with the API key.
 fn get_json(srv: &Server, path_and_query: &str) -> serde_json::Value {
     let url = format!("{}/{}/v4{path_and_query}", srv.url, srv.org);
-    let resp = match ureq::get(&url).set("X-Filerobot-Key", &srv.key).call() {
-        Ok(r) => r,
-        Err(ureq::Error::Status(code, r)) => {
-            panic!("GET {url}: {code} {}", r.into_string().unwrap_or_default())
-        }
-        Err(e) => panic!("GET {url}: {e}"),
-    };
-    serde_json::from_str(&resp.into_string().expect("body")).expect("JSON")
+    json(
+        ureq::get(&url).set("X-Filerobot-Key", &srv.key).call(),
+        &format!("GET {url}"),
+        srv,
+    )
 }
 
 #[test]

@@ -17,7 +17,7 @@ mod output;
 #[path = "support/venv.rs"]
 mod venv;
 
-use binary::Server;
+use binary::{answer, Server};
 use output::text;
 use std::process::Command;
 use venv::{sdk_file, MANIFEST_DIR};
@@ -25,20 +25,12 @@ use venv::{sdk_file, MANIFEST_DIR};
 const PORTAL_EMAIL: &str = "portal@example.test";
 const PORTAL_PASSWORD: &str = "a portal password";
 
+/// `(status, JSON)` of `GET {path}` with the API key, whatever the status.
 fn get(srv: &Server, path: &str) -> (u16, serde_json::Value) {
-    let url = format!("{}{path}", srv.url);
-    let r = match ureq::get(&url)
-        .set("Authorization", &format!("ApiKey {}", srv.key))
-        .call()
-    {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("GET {url}: {e}"),
-    };
-    let status = r.status();
-    (
-        status,
-        serde_json::from_str(&r.into_string().expect("body")).expect("JSON"),
+    answer(
+        ureq::get(&format!("{}{path}", srv.url))
+            .set("Authorization", &format!("ApiKey {}", srv.key))
+            .call(),
     )
 }
 

@@ -47,6 +47,48 @@ pub fn run(data: &Path, args: &[&str]) -> Output {
         .expect("run sharebox")
 }
 
+/// An HTTP agent for transfers of hundreds of MiB: 10 s to connect, 5 minutes to read or write.
+pub fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .timeout_connect(Duration::from_secs(10))
+        .timeout_read(Duration::from_secs(300))
+        .timeout_write(Duration::from_secs(300))
+        .build()
+}
+
+/// The JSON of a successful answer; anything else panics, naming `what`, with the server's
+/// stderr.
+pub fn json(
+    res: Result<ureq::Response, ureq::Error>,
+    what: &str,
+    srv: &Server,
+) -> serde_json::Value {
+    let res = match res {
+        Ok(r) => r,
+        Err(ureq::Error::Status(code, r)) => panic!(
+            "{what}: {code} {}\nserver stderr:\n{}",
+            r.into_string().unwrap_or_default(),
+            srv.stderr()
+        ),
+        Err(e) => panic!("{what}: {e}\nserver stderr:\n{}", srv.stderr()),
+    };
+    serde_json::from_str(&res.into_string().expect("body")).expect("JSON answer")
+}
+
+/// `(status, JSON)` of an answer, whatever its status.
+pub fn answer(res: Result<ureq::Response, ureq::Error>) -> (u16, serde_json::Value) {
+    let r = match res {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{e}"),
+    };
+    let status = r.status();
+    (
+        status,
+        serde_json::from_str(&r.into_string().expect("body")).expect("JSON"),
+    )
+}
+
 pub struct Server {
     child: Child,
     /// `http://127.0.0.1:PORT`, no trailing slash.
