@@ -377,83 +377,26 @@ async fn the_dashboard_shows_delivery_and_sends_again() {
     let s = create(&app, json!({"recipients": ["again@client.test"]})).await;
     deliver_due(&app.state).await.unwrap();
     // Sign in through the web form.
-    let form = app.call(request("GET", "/login")).await;
-    let html = form.text();
-    let marker = "name=\"csrf_token\" value=\"";
-    let csrf = html[html.find(marker).unwrap() + marker.len()..]
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
-    let pre = form
-        .headers
-        .get_all("set-cookie")
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("sb_login_csrf="))
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let body = serde_urlencoded::to_string([
-        ("csrf_token", csrf.as_str()),
-        ("next", "/app"),
-        ("email", ADMIN_EMAIL),
-        ("password", ADMIN_PASSWORD),
-    ])
-    .unwrap();
-    let r = app
-        .call(
-            request("POST", "/login")
-                .insert_header(("cookie", pre))
-                .insert_header(("content-type", "application/x-www-form-urlencoded"))
-                .set_payload(body),
-        )
-        .await;
-    let cookie = r
-        .headers
-        .get_all("set-cookie")
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("sb_session="))
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let page = app
-        .call(request("GET", "/app/shares").insert_header(("cookie", cookie.clone())))
-        .await
-        .text();
+    let (_, session) = sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD, "/app").await;
+    let session = session.expect("session");
+    let page = get_as(&app, &session, "/app/shares").await.text();
     assert!(
         page.contains("again@client.test <span class=\"badge delivery\">sent</span>"),
         "{page}"
     );
-    let token = page[page.find(marker).unwrap() + marker.len()..]
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
-    let body = serde_urlencoded::to_string([
-        ("csrf_token", token.as_str()),
-        ("email", "again@client.test"),
-    ])
-    .unwrap();
-    let r = app
-        .call(
-            request(
-                "POST",
-                &format!("/app/shares/{}/resend", s["uuid"].as_str().unwrap()),
-            )
-            .insert_header(("cookie", cookie.clone()))
-            .insert_header(("content-type", "application/x-www-form-urlencoded"))
-            .set_payload(body),
-        )
-        .await;
+    let token = hidden(&page, "csrf_token");
+    let r = post_form(
+        &app,
+        Some(&session),
+        &format!("/app/shares/{}/resend", s["uuid"].as_str().unwrap()),
+        &[
+            ("csrf_token", token.as_str()),
+            ("email", "again@client.test"),
+        ],
+    )
+    .await;
     assert_eq!(r.status, 303);
-    let page = app
-        .call(request("GET", "/app/shares").insert_header(("cookie", cookie)))
-        .await
-        .text();
+    let page = get_as(&app, &session, "/app/shares").await.text();
     assert!(page.contains("again@client.test <span class=\"badge delivery\">pending</span>"));
     deliver_due(&app.state).await.unwrap();
     assert_eq!(smtp.mails().len(), 2);

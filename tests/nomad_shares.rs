@@ -41,14 +41,17 @@ struct Lib {
     user: String,
 }
 
+/// common's library, and a user of `ORG`.
 async fn library(app: &TestApp) -> Lib {
-    let f1 = app.upload_one("/", "one.txt", b"first file").await;
-    let f2 = app.upload_one("/", "two.png", b"\x89PNG second").await;
-    let folder = app.mkdir("/campaign").await;
+    let common::Lib {
+        file1,
+        file2,
+        folder1,
+    } = common::library(app).await;
     Lib {
-        file1: f1["uuid"].as_str().unwrap().into(),
-        file2: f2["uuid"].as_str().unwrap().into(),
-        folder1: folder["uuid"].as_str().unwrap().into(),
+        file1,
+        file2,
+        folder1,
         user: add_user(app, USER_EMAIL).await,
     }
 }
@@ -85,12 +88,6 @@ async fn v5(app: &TestApp, uuid: &str) -> Value {
     let r = app.call(app.fr("GET", &format!("/v5/shares/{uuid}"))).await;
     assert_eq!(r.status, 200, "{}", r.text());
     r.json()["share"].clone()
-}
-
-async fn share_count(app: &TestApp) -> i64 {
-    app.call(app.fr("GET", "/v5/shares")).await.json()["total"]
-        .as_i64()
-        .unwrap()
 }
 
 /// A rejected write: a 400 naming `field` with `msg`, and the share unchanged.

@@ -7,26 +7,10 @@ mod common;
 mod fixtures;
 
 use chrono::Duration;
+use common::share_count as count;
 use common::*;
 use fixtures::fixture;
 use serde_json::{json, Value};
-
-struct Lib {
-    file1: String,
-    file2: String,
-    folder1: String,
-}
-
-async fn library(app: &TestApp) -> Lib {
-    let f1 = app.upload_one("/", "one.txt", b"first file").await;
-    let f2 = app.upload_one("/", "two.png", b"\x89PNG second").await;
-    let folder = app.mkdir("/campaign").await;
-    Lib {
-        file1: f1["uuid"].as_str().unwrap().into(),
-        file2: f2["uuid"].as_str().unwrap().into(),
-        folder1: folder["uuid"].as_str().unwrap().into(),
-    }
-}
 
 async fn create(app: &TestApp, body: &Value) -> Resp {
     app.call(json_body(app.fr("POST", "/v5/shares"), body))
@@ -39,34 +23,12 @@ async fn create_ok(app: &TestApp, body: &Value) -> Value {
     r.json()["share"].clone()
 }
 
-async fn count(app: &TestApp) -> i64 {
-    app.call(app.fr("GET", "/v5/shares")).await.json()["total"]
-        .as_i64()
-        .unwrap()
-}
-
 /// The share's queued mails as (email, kind, status), oldest first.
 fn outbox(app: &TestApp, share_uuid: &str) -> Vec<(String, String, String)> {
-    let uuid = share_uuid.to_string();
-    app.state
-        .db
-        .read_sync(move |c| {
-            let id: i64 = c.query_row("SELECT id FROM shares WHERE uuid = ?1", [&uuid], |r| {
-                r.get(0)
-            })?;
-            Ok(sharebox::db::shares::outbox_of(c, id)?
-                .into_iter()
-                .map(|o| (o.email, o.kind, o.status))
-                .collect())
-        })
-        .unwrap()
-}
-
-fn outbox_total(app: &TestApp) -> i64 {
-    app.state
-        .db
-        .read_sync(|c| Ok(c.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?))
-        .unwrap()
+    share_outbox(app, share_uuid)
+        .into_iter()
+        .map(|o| (o.email, o.kind, o.status))
+        .collect()
 }
 
 /// tests/fixtures/ holds every fixture the tests read, byte-identical to ../shared/fixtures/

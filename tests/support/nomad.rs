@@ -88,26 +88,10 @@ pub async fn upload_chunked(
 
 /// The share's queued mails as (email, kind), oldest first.
 pub fn outbox(app: &TestApp, share_uuid: &str) -> Vec<(String, String)> {
-    let uuid = share_uuid.to_string();
-    app.state
-        .db
-        .read_sync(move |c| {
-            let id: i64 = c.query_row("SELECT id FROM shares WHERE uuid = ?1", [&uuid], |r| {
-                r.get(0)
-            })?;
-            Ok(sharebox::db::shares::outbox_of(c, id)?
-                .into_iter()
-                .map(|o| (o.email, o.kind))
-                .collect())
-        })
-        .unwrap()
-}
-
-pub fn outbox_total(app: &TestApp) -> i64 {
-    app.state
-        .db
-        .read_sync(|c| Ok(c.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?))
-        .unwrap()
+    share_outbox(app, share_uuid)
+        .into_iter()
+        .map(|o| (o.email, o.kind))
+        .collect()
 }
 
 /// Files under `<data>/<dir>` (`blobs`, `tmp`).
