@@ -4,6 +4,10 @@
 //! phone's width (375 px), is refused a wrong password, unlocks it, finds the file list in the
 //! DOM, has nothing to scroll sideways, and saves a screenshot to `target/browser/`.
 
+// Cargo.toml's [lints] deny these in the server's code; in a test, a panic is how a failure
+// is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};

@@ -10,6 +10,10 @@
 //! time. Every page has nothing to scroll sideways, and each is screenshotted to
 //! `target/browser/owner-<page>-<width>.png`.
 
+// Cargo.toml's [lints] deny these in the server's code; in a test, a panic is how a failure
+// is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,10 @@
 //! Issue 3: the real binary: first start, restart, management subcommands with and without a
 //! running server, bad arguments, SIGTERM.
 
+// Cargo.toml's [lints] deny these in the server's code; in a test, a panic is how a failure
+// is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "support/binary.rs"]
 mod binary;
 #[path = "support/output.rs"]

@@ -7,6 +7,10 @@
 //! repaired with tests/sdk/setup_venv.sh unless it is ready; the test fails (never skips) if that
 //! does not work.
 
+// Cargo.toml's [lints] deny these in the server's code; in a test, a panic is how a failure
+// is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "support/binary.rs"]
 mod binary;
 #[path = "support/output.rs"]

@@ -4,6 +4,10 @@
 //! The test itself never holds the file either: the bytes come from a seeded xorshift generator
 //! and are hashed as they are sent and as they are read back.
 
+// Cargo.toml's [lints] deny these in the server's code; in a test, a panic is how a failure
+// is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "support/binary.rs"]
 mod binary;
 #[path = "support/generated.rs"]

@@ -5,6 +5,10 @@
 //! The test never holds the file either: each part's bytes come from a position-seeded
 //! generator as they are sent; the whole file's SHA-256 is computed by generating it once more.
 
+// Cargo.toml's [lints] deny these in the server's code; in a test, a panic is how a failure
+// is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "support/binary.rs"]
 mod binary;
 

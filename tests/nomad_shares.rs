@@ -2,6 +2,10 @@
 //! fixtures real clients send, whole ShareModels, both dialects reading each other's shares,
 //! GET -> PUT round trips, expiry precedence, lookups, password, limits, mail and errors.
 
+// Cargo.toml's [lints] deny these in the server's code; in a test, a panic is how a failure
+// is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "support/common.rs"]
 mod common;
 #[path = "support/fixtures.rs"]

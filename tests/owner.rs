@@ -1,5 +1,9 @@
 //! Issue 8: the owner's web UI over HTTP, through the real app.
 
+// Cargo.toml's [lints] deny these in the server's code; in a test, a panic is how a failure
+// is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "support/common.rs"]
 mod common;
 

@@ -8,6 +8,10 @@
 //! directory record from the last 22 bytes, and never holds the zip. Then the server's own peak
 //! RSS (`VmHWM` from /proc, over its whole life) must be under 64 MiB.
 
+// Cargo.toml's [lints] deny these in the server's code; in a test, a panic is how a failure
+// is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "support/binary.rs"]
 mod binary;
 #[path = "support/generated.rs"]

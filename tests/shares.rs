@@ -1,6 +1,10 @@
 //! Issue 5: the share service through Filerobot's v5 routes, the sharebox reader and the share
 //! link, through the real app, with the fixtures real clients send.
 
+// Cargo.toml's [lints] deny these in the server's code; in a test, a panic is how a failure
+// is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "support/common.rs"]
 mod common;
 #[path = "support/fixtures.rs"]
