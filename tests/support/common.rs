@@ -133,13 +133,17 @@ impl TestApp {
         self.srv = Self::service(self.state.clone()).await;
     }
 
-    pub async fn call(&self, req: TestRequest) -> Resp {
+    /// `req` from `PEER` through the app, its answer not read yet.
+    async fn send(&self, req: TestRequest) -> ServiceResponse<BoxBody> {
         let peer: SocketAddr = PEER.parse().unwrap();
-        let res = self
-            .srv
+        self.srv
             .call(req.peer_addr(peer).to_request())
             .await
-            .expect("service error");
+            .expect("service error")
+    }
+
+    pub async fn call(&self, req: TestRequest) -> Resp {
+        let res = self.send(req).await;
         let status = res.status();
         let headers = res.headers().clone();
         let size = match actix_web::body::MessageBody::size(res.response().body()) {
@@ -157,12 +161,7 @@ impl TestApp {
 
     /// Sends `req`, reads only the first chunk of the answer, then drops the connection.
     pub async fn call_aborted(&self, req: TestRequest) -> StatusCode {
-        let peer: SocketAddr = PEER.parse().unwrap();
-        let res = self
-            .srv
-            .call(req.peer_addr(peer).to_request())
-            .await
-            .expect("service error");
+        let res = self.send(req).await;
         let status = res.status();
         let mut body = res.into_body();
         let _first = std::future::poll_fn(|cx| {
