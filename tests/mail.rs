@@ -91,11 +91,7 @@ async fn create(app: &TestApp, extra: Value) -> Value {
     for (k, v) in extra.as_object().unwrap() {
         body[k] = v.clone();
     }
-    let r = app
-        .call(json_body(app.fr("POST", "/v5/shares"), &body))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.json()["share"].clone()
+    create_share(app, &body).await
 }
 
 async fn recipients(app: &TestApp, uuid: &str) -> Value {

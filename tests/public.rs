@@ -18,11 +18,7 @@ struct Shared {
 }
 
 async fn share(app: &TestApp, body: Value) -> Shared {
-    let r = app
-        .call(json_body(app.fr("POST", "/v5/shares"), &body))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    let s = r.json()["share"].clone();
+    let s = create_share(app, &body).await;
     let uri = s["share_uri"].as_str().unwrap();
     Shared {
         uuid: s["uuid"].as_str().unwrap().into(),

@@ -11,20 +11,14 @@ mod common;
 mod fixtures;
 
 use chrono::Duration;
-use common::share_count as count;
 use common::*;
+use common::{create_share as create_ok, share_count as count};
 use fixtures::fixture;
 use serde_json::{json, Value};
 
 async fn create(app: &TestApp, body: &Value) -> Resp {
     app.call(json_body(app.fr("POST", "/v5/shares"), body))
         .await
-}
-
-async fn create_ok(app: &TestApp, body: &Value) -> Value {
-    let r = create(app, body).await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.json()["share"].clone()
 }
 
 /// The share's queued mails as (email, kind, status), oldest first.

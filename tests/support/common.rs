@@ -361,6 +361,15 @@ pub async fn library(app: &TestApp) -> Lib {
     }
 }
 
+/// `POST /{ORG}/v5/shares` with this body, which must answer 200; returns the share.
+pub async fn create_share(app: &TestApp, body: &Value) -> Value {
+    let r = app
+        .call(json_body(app.fr("POST", "/v5/shares"), body))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["share"].clone()
+}
+
 /// How many shares `ORG` has (`total` of `GET /v5/shares`).
 pub async fn share_count(app: &TestApp) -> i64 {
     app.call(app.fr("GET", "/v5/shares")).await.json()["total"]
