@@ -20,9 +20,7 @@ mod venv;
 
 use binary::{json, Server};
 use output::text;
-use std::process::Command;
 use std::time::Instant;
-use venv::{sdk_file, MANIFEST_DIR};
 
 /// The JSON of `GET /{org}/v4{path_and_query}` with the API key.
 fn get_json(srv: &Server, path_and_query: &str) -> serde_json::Value {
@@ -36,22 +34,18 @@ fn get_json(srv: &Server, path_and_query: &str) -> serde_json::Value {
 
 #[test]
 fn filerobot_python_sdk_flow() {
-    let python = venv::python();
+    // The venv first: making it may take minutes, and the server is not needed for that.
+    venv::sdk_venv();
     let dir = tempfile::tempdir().unwrap();
     let mut srv = Server::start(&dir.path().join("data"), &[]);
     assert_eq!(srv.org, "default");
 
     let t0 = Instant::now();
-    let o = Command::new(&python)
-        .arg(sdk_file("filerobot_flow.py"))
-        .current_dir(MANIFEST_DIR)
+    let o = venv::script("filerobot_flow.py")
         .env("SHAREBOX_BASE", &srv.url)
         .env("SHAREBOX_TOKEN", &srv.org)
         .env("SHAREBOX_KEY", &srv.key)
         .env_remove("SHAREBOX_SDK_TRACE")
-        // Loopback only: no proxy may catch the SDK's requests.
-        .env("NO_PROXY", "*")
-        .env("no_proxy", "*")
         .output()
         .expect("run the SDK flow");
     let took = t0.elapsed();

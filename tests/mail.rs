@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use sharebox::mail::worker::deliver_due;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -36,8 +36,7 @@ struct Smtp {
 
 impl Smtp {
     fn start(port: u16, dir: &Path, mode: &str) -> Smtp {
-        let mut child = Command::new(venv::python())
-            .arg(venv::sdk_file("smtp_sink.py"))
+        let mut child = venv::script("smtp_sink.py")
             .arg(port.to_string())
             .arg(dir)
             .arg(mode)

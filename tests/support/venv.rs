@@ -17,7 +17,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Instant;
 
-pub const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
+const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The venv, set up once per test process (the tests of one crate run in parallel threads).
 pub fn sdk_venv() -> PathBuf {
@@ -33,6 +33,17 @@ pub fn python() -> PathBuf {
 /// A file of tests/sdk/: the scripts the venv's python runs.
 pub fn sdk_file(name: &str) -> PathBuf {
     Path::new(MANIFEST_DIR).join("tests").join("sdk").join(name)
+}
+
+/// `python tests/sdk/<name>` with the venv's python, run in the repository. Loopback only: no
+/// proxy may catch the script's requests to the server under test.
+pub fn script(name: &str) -> Command {
+    let mut cmd = Command::new(python());
+    cmd.arg(sdk_file(name))
+        .current_dir(MANIFEST_DIR)
+        .env("NO_PROXY", "*")
+        .env("no_proxy", "*");
+    cmd
 }
 
 fn set_up() -> PathBuf {
