@@ -7,7 +7,17 @@
 //! same one way, `#[path = "support/<name>.rs"] mod <name>;`, at its root: so each crate compiles
 //! only the helpers it uses, and no module can clash with a crate of the same name (a
 //! `tests/browser/mod.rs` beside `tests/browser.rs` would). A module that uses another one says
-//! so in its header, and the crate includes both.
+//! so in its header, and the crate includes both. Each helper lives in one of them:
+//!
+//! - `common`: this harness, the app in-process (`TestApp`, `Resp`, error-envelope asserts,
+//!   uploads, shares, the outbox, the owner UI's sign-in);
+//! - `nomad`: the Nomad dialect over `common`;
+//! - `fixtures`: tests/fixtures/, the request bodies real clients send;
+//! - `binary`: the real binary (a server on a free port, one-shot subcommands, HTTP to it);
+//! - `output`: what a finished process printed;
+//! - `venv`: the Python venv and the scripts of tests/sdk/ (uses `output`);
+//! - `generated`: large test data made as it is read;
+//! - `browser`: headless Chromium over WebDriver.
 #![allow(dead_code)]
 
 use actix_http::Request;
