@@ -1,5 +1,10 @@
 //! Issue 4: the asset library through Filerobot's v4 routes, through the real app.
 
+// Cargo.toml's [lints] deny these in the server's code; in a test, a panic is how a failure
+// is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "support/common.rs"]
 mod common;
 
 use chrono::Duration;

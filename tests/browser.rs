@@ -4,10 +4,13 @@
 //! phone's width (375 px), is refused a wrong password, unlocks it, finds the file list in the
 //! DOM, has nothing to scroll sideways, and saves a screenshot to `target/browser/`.
 
+// Cargo.toml's [lints] deny these in the server's code; in a test, a panic is how a failure
+// is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
-use futures_util::FutureExt;
 use serde_json::{json, Value};
 
 #[path = "support/binary.rs"]
@@ -15,12 +18,10 @@ mod binary;
 #[path = "support/browser.rs"]
 mod browser;
 use binary::Server;
-use browser::{entry_names, png, save_screenshot, Chromedriver, WAIT};
+use browser::{entry_names, png, save_screenshot, Chromedriver, Laps, WAIT};
 
 const PASSWORD: &str = "let me in";
 const WIDTH: u32 = 375;
-/// The whole browser flow; a hang fails the test instead of blocking the suite.
-const FLOW_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// `POST {path}` with the API key: its JSON answer; panics with the server's log on failure.
 fn post(srv: &Server, path: &str, content_type: &str, body: &[u8]) -> Value {
@@ -28,15 +29,7 @@ fn post(srv: &Server, path: &str, content_type: &str, body: &[u8]) -> Value {
         .set("X-Filerobot-Key", &srv.key)
         .set("Content-Type", content_type)
         .send_bytes(body);
-    match res {
-        Ok(r) => serde_json::from_str(&r.into_string().expect("body")).expect("JSON answer"),
-        Err(ureq::Error::Status(code, r)) => panic!(
-            "{code}: {}\nserver stderr:\n{}",
-            r.into_string().unwrap_or_default(),
-            srv.stderr()
-        ),
-        Err(e) => panic!("{e}\nserver stderr:\n{}", srv.stderr()),
-    }
+    binary::json(res, &format!("POST {path}"), srv)
 }
 
 /// `POST /default/v4/upload` of one file; returns its uuid.
@@ -116,13 +109,7 @@ fn fixture(srv: &Server) -> Fixture {
     Fixture { share_uri, names }
 }
 
-async fn flow(c: &Client, fx: &Fixture, times: &mut Vec<(&'static str, Duration)>) {
-    let mut t = Instant::now();
-    let mut lap = |times: &mut Vec<(&'static str, Duration)>, what: &'static str| {
-        times.push((what, t.elapsed()));
-        t = Instant::now();
-    };
-
+async fn flow(c: &Client, fx: &Fixture, laps: &mut Laps) {
     // Locked: the form, and none of the files.
     c.goto(&fx.share_uri).await.expect("open the share");
     c.find(Locator::Css("form input[type=password]"))
@@ -135,7 +122,7 @@ async fn flow(c: &Client, fx: &Fixture, times: &mut Vec<(&'static str, Duration)
     assert!(entry_names(c).await.is_empty(), "locked page lists files");
     browser::assert_no_horizontal_scroll(c, "password form", WIDTH).await;
     save_screenshot(c, "locked-375.png").await;
-    lap(times, "open locked share");
+    laps.lap("open locked share");
 
     // A wrong password: the form again, with the error, still no files.
     submit_password(c, "not the password").await;
@@ -158,7 +145,7 @@ async fn flow(c: &Client, fx: &Fixture, times: &mut Vec<(&'static str, Duration)
     for name in &fx.names {
         assert!(!html.contains(name.as_str()), "refused page shows {name}");
     }
-    lap(times, "wrong password");
+    laps.lap("wrong password");
 
     // The right one: redirected back to the share, which lists the files.
     submit_password(c, PASSWORD).await;
@@ -180,7 +167,7 @@ async fn flow(c: &Client, fx: &Fixture, times: &mut Vec<(&'static str, Duration)
         .await
         .expect("document.cookie");
     assert_eq!(cookies, json!(""), "a cookie is readable by scripts");
-    lap(times, "unlock");
+    laps.lap("unlock");
 
     // Wait for the image preview, so the measurement and the screenshot see the final layout.
     c.wait()
@@ -227,7 +214,7 @@ async fn flow(c: &Client, fx: &Fixture, times: &mut Vec<(&'static str, Duration)
         }
     }
     let path = save_screenshot(c, "share-375.png").await;
-    lap(times, "measure + screenshot");
+    laps.lap("measure + screenshot");
     eprintln!("screenshot: {}", path.display());
 }
 
@@ -245,13 +232,8 @@ async fn locked_share_unlocks_and_fits_a_phone_screen() {
     let client = browser::connect(&driver, profile.path(), WIDTH).await;
     let t_browser = t1.elapsed();
 
-    let mut times = Vec::new();
-    let result = std::panic::AssertUnwindSafe(tokio::time::timeout(
-        FLOW_TIMEOUT,
-        flow(&client, &fx, &mut times),
-    ))
-    .catch_unwind()
-    .await;
+    let mut laps = Laps::new();
+    let result = browser::run_flow(flow(&client, &fx, &mut laps)).await;
     // Close the session (ends Chromium) whatever happened; the drops end the rest.
     let t_close = Instant::now();
     let _ = tokio::time::timeout(Duration::from_secs(10), client.close()).await;
@@ -261,20 +243,5 @@ async fn locked_share_unlocks_and_fits_a_phone_screen() {
     drop(srv);
 
     eprintln!("server + fixtures: {t_server:?}; chromedriver + browser session: {t_browser:?}");
-    for (what, d) in &times {
-        eprintln!("{what}: {d:?}");
-    }
-    eprintln!(
-        "teardown: {:?}; total: {:?}",
-        t_close.elapsed(),
-        t0.elapsed()
-    );
-    match result {
-        Ok(Ok(())) => {}
-        Ok(Err(_)) => panic!("the browser flow took over {FLOW_TIMEOUT:?}\n{server_log}"),
-        Err(panic) => {
-            eprintln!("server stderr:\n{server_log}");
-            std::panic::resume_unwind(panic)
-        }
-    }
+    browser::finish(result, &laps, &server_log, t_close, t0);
 }

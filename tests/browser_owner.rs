@@ -10,6 +10,10 @@
 //! time. Every page has nothing to scroll sideways, and each is screenshotted to
 //! `target/browser/owner-<page>-<width>.png`.
 
+// Cargo.toml's [lints] deny these in the server's code; in a test, a panic is how a failure
+// is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -26,11 +30,10 @@ mod browser;
 
 use binary::Server;
 use browser::{
-    assert_no_horizontal_scroll, connect, entry_names, png, save_screenshot, Chromedriver, WAIT,
+    assert_no_horizontal_scroll, connect, entry_names, png, save_screenshot, Chromedriver, Laps,
+    WAIT,
 };
 
-/// The whole browser flow at both widths; a hang fails the test instead of blocking the suite.
-const FLOW_TIMEOUT: Duration = Duration::from_secs(120);
 const SHARE_PASSWORD: &str = "plovdiv at dusk";
 const ZONE: &str = "Europe/Sofia";
 
@@ -84,9 +87,7 @@ fn rounds() -> Vec<Round> {
 /// The admin's email and password from the first-start banner.
 fn admin(srv: &Server) -> (String, String) {
     let value = |label: &str| {
-        srv.banner
-            .iter()
-            .find_map(|l| l.trim().strip_prefix(label).map(|v| v.trim().to_string()))
+        srv.value(label)
             .unwrap_or_else(|| panic!("no `{label}` line in {:#?}", srv.banner))
     };
     (value("admin:"), value("password:"))
@@ -94,19 +95,6 @@ fn admin(srv: &Server) -> (String, String) {
 
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
-}
-
-/// Laps of the flow, for the timing report.
-struct Laps {
-    t: Instant,
-    times: Vec<(String, Duration)>,
-}
-
-impl Laps {
-    fn lap(&mut self, what: String) {
-        self.times.push((what, self.t.elapsed()));
-        self.t = Instant::now();
-    }
 }
 
 /// The path (and query) of the page the browser is on.
@@ -625,36 +613,13 @@ async fn owner_signs_in_uploads_shares_and_a_stranger_downloads() {
     let driver = Chromedriver::start(dir.path());
     let t_driver = t1.elapsed();
 
-    let mut laps = Laps {
-        t: Instant::now(),
-        times: Vec::new(),
-    };
-    let result = std::panic::AssertUnwindSafe(tokio::time::timeout(
-        FLOW_TIMEOUT,
-        flow(&srv, &driver, dir.path(), &mut laps),
-    ))
-    .catch_unwind()
-    .await;
+    let mut laps = Laps::new();
+    let result = browser::run_flow(flow(&srv, &driver, dir.path(), &mut laps)).await;
     let t_close = Instant::now();
     drop(driver);
     let server_log = srv.stderr();
     drop(srv);
 
     eprintln!("server: {t_server:?}; chromedriver: {t_driver:?}");
-    for (what, d) in &laps.times {
-        eprintln!("{what}: {d:?}");
-    }
-    eprintln!(
-        "teardown: {:?}; total: {:?}",
-        t_close.elapsed(),
-        t0.elapsed()
-    );
-    match result {
-        Ok(Ok(())) => {}
-        Ok(Err(_)) => panic!("the browser flow took over {FLOW_TIMEOUT:?}\n{server_log}"),
-        Err(panic) => {
-            eprintln!("server stderr:\n{server_log}");
-            std::panic::resume_unwind(panic)
-        }
-    }
+    browser::finish(result, &laps, &server_log, t_close, t0);
 }

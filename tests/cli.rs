@@ -1,97 +1,17 @@
 //! Issue 3: the real binary: first start, restart, management subcommands with and without a
 //! running server, bad arguments, SIGTERM.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+// Cargo.toml's [lints] deny these in the server's code; in a test, a panic is how a failure
+// is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-const BIN: &str = env!("CARGO_BIN_EXE_sharebox");
+#[path = "support/binary.rs"]
+mod binary;
+#[path = "support/output.rs"]
+mod output;
 
-fn sharebox(data: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env_remove("SHAREBOX_DATA_DIR")
-        .output()
-        .expect("run sharebox")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-struct Server {
-    child: Child,
-    url: String,
-    /// Everything printed on stdout before "listening".
-    banner: Vec<String>,
-}
-
-impl Server {
-    fn start(data: &Path) -> Server {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn server");
-        let out = child.stdout.take().expect("stdout");
-        let mut banner = Vec::new();
-        let mut url = String::new();
-        for line in BufReader::new(out).lines() {
-            let line = line.expect("line");
-            if let Some(u) = line.split("listening on ").nth(1) {
-                url = u.trim().to_string();
-                break;
-            }
-            banner.push(line);
-        }
-        assert!(url.starts_with("http://127.0.0.1:"), "no URL in {banner:?}");
-        Server { child, url, banner }
-    }
-
-    fn value(&self, label: &str) -> Option<String> {
-        self.banner
-            .iter()
-            .find_map(|l| l.trim().strip_prefix(label).map(|v| v.trim().to_string()))
-    }
-
-    /// SIGTERM, and the process exits by itself (graceful shutdown).
-    fn stop(mut self) {
-        let pid = self.child.id().to_string();
-        let ok = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("kill");
-        assert!(ok.success());
-        let t0 = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                assert!(status.success(), "server exited with {status}");
-                return;
-            }
-            assert!(
-                t0.elapsed() < Duration::from_secs(15),
-                "no exit after SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use binary::{command, run as sharebox, Server};
+use output::{stderr, stdout};
 
 fn get_fields(url: &str, org: &str, key: &str) -> u16 {
     match ureq::get(&format!("{url}/{org}/v4/meta/model/fields"))
@@ -108,7 +28,7 @@ fn get_fields(url: &str, org: &str, key: &str) -> u16 {
 fn first_start_prints_secrets_once_and_data_survives() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let srv = Server::start(&data);
+    let srv = Server::start(&data, &[]);
     assert_eq!(srv.value("org:").as_deref(), Some("default"));
     assert_eq!(srv.value("admin:").as_deref(), Some("admin@localhost"));
     let password = srv.value("password:").expect("password printed");
@@ -136,7 +56,7 @@ fn first_start_prints_secrets_once_and_data_survives() {
     srv.stop();
 
     // A new process on the same data dir: no secrets, same data.
-    let srv = Server::start(&data);
+    let srv = Server::restart(&data, &[]);
     assert_eq!(srv.value("password:"), None);
     assert_eq!(srv.value("API key:"), None);
     assert!(!srv.banner.join("\n").contains(&password));
@@ -281,22 +201,22 @@ fn org_user_and_key_create() {
 
 #[test]
 fn version_and_bad_arguments() {
-    let o = Command::new(BIN).arg("--version").output().unwrap();
+    let o = command().arg("--version").output().unwrap();
     assert!(o.status.success());
     assert_eq!(
         stdout(&o).trim(),
         format!("sharebox {}", env!("CARGO_PKG_VERSION"))
     );
-    let o = Command::new(BIN).arg("frobnicate").output().unwrap();
+    let o = command().arg("frobnicate").output().unwrap();
     assert_eq!(o.status.code(), Some(2));
-    let o = Command::new(BIN)
+    let o = command()
         .args(["--listen", "not-an-address"])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--listen"), "{}", stderr(&o));
     // Every setting has its env variable.
-    let o = Command::new(BIN).arg("--help").output().unwrap();
+    let o = command().arg("--help").output().unwrap();
     let help = stdout(&o);
     for env in [
         "SHAREBOX_DATA_DIR",
@@ -308,7 +228,7 @@ fn version_and_bad_arguments() {
     ] {
         assert!(help.contains(env), "{env} missing from --help");
     }
-    let o = Command::new(BIN)
+    let o = command()
         .args(["org", "create", "x1"])
         .env("SHAREBOX_MAX_UPLOAD_BYTES", "lots")
         .output()

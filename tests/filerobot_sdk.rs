@@ -3,101 +3,49 @@
 //! over folders, uploads, renames, downloads, base64 uploads and deletes (see
 //! tests/sdk/FILEROBOT_SDK_NOTES.md). Afterwards the library is as it was: empty.
 //!
-//! The venv is `$SHAREBOX_SDK_VENV`, default `target/sdk-venv`; when it has no `bin/python` (or
-//! no marker of a finished setup) the test makes it with tests/sdk/setup_venv.sh, and fails
-//! (never skips) if that does not work.
+//! The venv is support/venv.rs's: `$SHAREBOX_SDK_VENV`, default `target/sdk-venv`, made or
+//! repaired with tests/sdk/setup_venv.sh unless it is ready; the test fails (never skips) if that
+//! does not work.
+
+// Cargo.toml's [lints] deny these in the server's code; in a test, a panic is how a failure
+// is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "support/binary.rs"]
 mod binary;
+#[path = "support/output.rs"]
+mod output;
+#[path = "support/venv.rs"]
+mod venv;
 
-use binary::Server;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use binary::{json, Server};
+use output::text;
 use std::time::Instant;
 
-const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
-
-fn text(o: &Output) -> String {
-    format!(
-        "exit: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// The venv with the SDK, made by setup_venv.sh if it has no python yet.
-fn sdk_venv() -> PathBuf {
-    let venv = match std::env::var_os("SHAREBOX_SDK_VENV") {
-        Some(v) if !v.is_empty() => PathBuf::from(v),
-        _ => Path::new(MANIFEST_DIR).join("target").join("sdk-venv"),
-    };
-    let venv = if venv.is_relative() {
-        Path::new(MANIFEST_DIR).join(venv)
-    } else {
-        venv
-    };
-    // setup_venv.sh writes its marker last: a venv without it was never finished (say pip
-    // failed half-way), and the script repairs it.
-    if !venv.join("bin").join("python").exists() || !venv.join(".sharebox-sdk-installed").exists() {
-        let t0 = Instant::now();
-        let o = Command::new("bash")
-            .arg(Path::new(MANIFEST_DIR).join("tests/sdk/setup_venv.sh"))
-            .arg(&venv)
-            .current_dir(MANIFEST_DIR)
-            .output()
-            .expect("run bash tests/sdk/setup_venv.sh");
-        assert!(
-            o.status.success(),
-            "tests/sdk/setup_venv.sh {} failed; the Filerobot SDK test needs that venv \
-             (or SHAREBOX_SDK_VENV pointing at a ready one)\n{}",
-            venv.display(),
-            text(&o)
-        );
-        eprintln!(
-            "made the SDK venv {} in {:.1}s",
-            venv.display(),
-            t0.elapsed().as_secs_f64()
-        );
-        assert!(
-            venv.join("bin").join("python").exists(),
-            "setup_venv.sh succeeded but {} has no bin/python",
-            venv.display()
-        );
-    }
-    venv
-}
-
+/// The JSON of `GET /{org}/v4{path_and_query}` with the API key.
 fn get_json(srv: &Server, path_and_query: &str) -> serde_json::Value {
     let url = format!("{}/{}/v4{path_and_query}", srv.url, srv.org);
-    let resp = match ureq::get(&url).set("X-Filerobot-Key", &srv.key).call() {
-        Ok(r) => r,
-        Err(ureq::Error::Status(code, r)) => {
-            panic!("GET {url}: {code} {}", r.into_string().unwrap_or_default())
-        }
-        Err(e) => panic!("GET {url}: {e}"),
-    };
-    serde_json::from_str(&resp.into_string().expect("body")).expect("JSON")
+    json(
+        ureq::get(&url).set("X-Filerobot-Key", &srv.key).call(),
+        &format!("GET {url}"),
+        srv,
+    )
 }
 
 #[test]
 fn filerobot_python_sdk_flow() {
-    let venv = sdk_venv();
+    // The venv first: making it may take minutes, and the server is not needed for that.
+    venv::sdk_venv();
     let dir = tempfile::tempdir().unwrap();
     let mut srv = Server::start(&dir.path().join("data"), &[]);
     assert_eq!(srv.org, "default");
 
     let t0 = Instant::now();
-    let o = Command::new(venv.join("bin").join("python"))
-        .arg(Path::new(MANIFEST_DIR).join("tests/sdk/filerobot_flow.py"))
-        .current_dir(MANIFEST_DIR)
+    let o = venv::script("filerobot_flow.py")
         .env("SHAREBOX_BASE", &srv.url)
         .env("SHAREBOX_TOKEN", &srv.org)
         .env("SHAREBOX_KEY", &srv.key)
         .env_remove("SHAREBOX_SDK_TRACE")
-        // Loopback only: no proxy may catch the SDK's requests.
-        .env("NO_PROXY", "*")
-        .env("no_proxy", "*")
         .output()
         .expect("run the SDK flow");
     let took = t0.elapsed();

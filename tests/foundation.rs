@@ -1,6 +1,11 @@
 //! Issue 3: authentication table, login/refresh/logout, throttle, error envelopes, CORS,
 //! OpenAPI coverage — all through the real app.
 
+// Cargo.toml's [lints] deny these in the server's code; in a test, a panic is how a failure
+// is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "support/common.rs"]
 mod common;
 
 use chrono::Duration;

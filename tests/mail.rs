@@ -1,7 +1,16 @@
 //! Issue 9: the outbox worker against a real SMTP server (Python's aiosmtpd) on loopback, the
 //! .eml fallback, backoff and the 3-day limit by moving the clock.
 
+// Cargo.toml's [lints] deny these in the server's code; in a test, a panic is how a failure
+// is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "support/common.rs"]
 mod common;
+#[path = "support/output.rs"]
+mod output;
+#[path = "support/venv.rs"]
+mod venv;
 
 use chrono::Duration;
 use common::*;
@@ -9,30 +18,7 @@ use serde_json::{json, Value};
 use sharebox::mail::worker::deliver_due;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-
-fn venv_python() -> PathBuf {
-    let venv = std::env::var("SHAREBOX_SDK_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/sdk-venv"));
-    let python = venv.join("bin/python");
-    let marker_ok = std::fs::read_to_string(venv.join(".sharebox-sdk-installed"))
-        .is_ok_and(|m| m.contains("aiosmtpd"));
-    if !python.exists() || !marker_ok {
-        let out = Command::new("bash")
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/setup_venv.sh"))
-            .arg(&venv)
-            .output()
-            .expect("run setup_venv.sh");
-        assert!(
-            out.status.success(),
-            "setup_venv.sh failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    python
-}
+use std::process::{Child, Stdio};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -50,8 +36,7 @@ struct Smtp {
 
 impl Smtp {
     fn start(port: u16, dir: &Path, mode: &str) -> Smtp {
-        let mut child = Command::new(venv_python())
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/smtp_sink.py"))
+        let mut child = venv::script("smtp_sink.py")
             .arg(port.to_string())
             .arg(dir)
             .arg(mode)
@@ -105,11 +90,7 @@ async fn create(app: &TestApp, extra: Value) -> Value {
     for (k, v) in extra.as_object().unwrap() {
         body[k] = v.clone();
     }
-    let r = app
-        .call(json_body(app.fr("POST", "/v5/shares"), &body))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.json()["share"].clone()
+    create_share(app, &body).await
 }
 
 async fn recipients(app: &TestApp, uuid: &str) -> Value {
@@ -395,83 +376,26 @@ async fn the_dashboard_shows_delivery_and_sends_again() {
     let s = create(&app, json!({"recipients": ["again@client.test"]})).await;
     deliver_due(&app.state).await.unwrap();
     // Sign in through the web form.
-    let form = app.call(request("GET", "/login")).await;
-    let html = form.text();
-    let marker = "name=\"csrf_token\" value=\"";
-    let csrf = html[html.find(marker).unwrap() + marker.len()..]
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
-    let pre = form
-        .headers
-        .get_all("set-cookie")
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("sb_login_csrf="))
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let body = serde_urlencoded::to_string([
-        ("csrf_token", csrf.as_str()),
-        ("next", "/app"),
-        ("email", ADMIN_EMAIL),
-        ("password", ADMIN_PASSWORD),
-    ])
-    .unwrap();
-    let r = app
-        .call(
-            request("POST", "/login")
-                .insert_header(("cookie", pre))
-                .insert_header(("content-type", "application/x-www-form-urlencoded"))
-                .set_payload(body),
-        )
-        .await;
-    let cookie = r
-        .headers
-        .get_all("set-cookie")
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("sb_session="))
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let page = app
-        .call(request("GET", "/app/shares").insert_header(("cookie", cookie.clone())))
-        .await
-        .text();
+    let (_, session) = sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD, "/app").await;
+    let session = session.expect("session");
+    let page = get_as(&app, &session, "/app/shares").await.text();
     assert!(
         page.contains("again@client.test <span class=\"badge delivery\">sent</span>"),
         "{page}"
     );
-    let token = page[page.find(marker).unwrap() + marker.len()..]
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
-    let body = serde_urlencoded::to_string([
-        ("csrf_token", token.as_str()),
-        ("email", "again@client.test"),
-    ])
-    .unwrap();
-    let r = app
-        .call(
-            request(
-                "POST",
-                &format!("/app/shares/{}/resend", s["uuid"].as_str().unwrap()),
-            )
-            .insert_header(("cookie", cookie.clone()))
-            .insert_header(("content-type", "application/x-www-form-urlencoded"))
-            .set_payload(body),
-        )
-        .await;
+    let token = hidden(&page, "csrf_token");
+    let r = post_form(
+        &app,
+        Some(&session),
+        &format!("/app/shares/{}/resend", s["uuid"].as_str().unwrap()),
+        &[
+            ("csrf_token", token.as_str()),
+            ("email", "again@client.test"),
+        ],
+    )
+    .await;
     assert_eq!(r.status, 303);
-    let page = app
-        .call(request("GET", "/app/shares").insert_header(("cookie", cookie)))
-        .await
-        .text();
+    let page = get_as(&app, &session, "/app/shares").await.text();
     assert!(page.contains("again@client.test <span class=\"badge delivery\">pending</span>"));
     deliver_due(&app.state).await.unwrap();
     assert_eq!(smtp.mails().len(), 2);

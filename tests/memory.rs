@@ -4,10 +4,17 @@
 //! The test itself never holds the file either: the bytes come from a seeded xorshift generator
 //! and are hashed as they are sent and as they are read back.
 
+// Cargo.toml's [lints] deny these in the server's code; in a test, a panic is how a failure
+// is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "support/binary.rs"]
 mod binary;
+#[path = "support/generated.rs"]
+mod generated;
 
-use binary::Server;
+use binary::{agent, Server};
+use generated::Generated;
 use sha2::{Digest, Sha256};
 use std::io::{Cursor, Read};
 use std::path::Path;
@@ -17,72 +24,6 @@ const MIB: u64 = 1024 * 1024;
 const FILE_SIZE: u64 = 256 * MIB;
 const RSS_LIMIT: u64 = 64 * MIB;
 const BOUNDARY: &str = "sharebox-memory-test-7c1e0f5a9b2d4e83";
-
-/// `len` deterministic pseudo-random bytes (xorshift64), hashed as they are read.
-struct Generated {
-    state: u64,
-    left: u64,
-    sha: Sha256,
-    /// Bytes of the current 8-byte word not handed out yet.
-    word: [u8; 8],
-    word_pos: usize,
-}
-
-impl Generated {
-    fn new(seed: u64, len: u64) -> Generated {
-        Generated {
-            state: seed | 1,
-            left: len,
-            sha: Sha256::new(),
-            word: [0; 8],
-            word_pos: 8,
-        }
-    }
-
-    fn next_word(&mut self) -> [u8; 8] {
-        let mut x = self.state;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.state = x;
-        x.to_le_bytes()
-    }
-
-    fn sha256(&self) -> String {
-        hex::encode(self.sha.clone().finalize())
-    }
-}
-
-impl Read for Generated {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = (buf.len() as u64).min(self.left) as usize;
-        let out = &mut buf[..n];
-        let mut i = 0;
-        // Finish a word begun by the previous read, then whole words, then a partial one.
-        while i < n && self.word_pos < 8 {
-            out[i] = self.word[self.word_pos];
-            self.word_pos += 1;
-            i += 1;
-        }
-        while n - i >= 8 {
-            let w = self.next_word();
-            out[i..i + 8].copy_from_slice(&w);
-            i += 8;
-        }
-        if i < n {
-            self.word = self.next_word();
-            self.word_pos = 0;
-            while i < n {
-                out[i] = self.word[self.word_pos];
-                self.word_pos += 1;
-                i += 1;
-            }
-        }
-        self.sha.update(out);
-        self.left -= n as u64;
-        Ok(n)
-    }
-}
 
 fn files_in(dir: &Path) -> Vec<(String, u64)> {
     let mut out: Vec<(String, u64)> = std::fs::read_dir(dir)
@@ -107,11 +48,7 @@ fn upload_and_download_256_mib_with_flat_server_memory() {
     let start_hwm = srv.proc_status_bytes("VmHWM");
     let start_rss = srv.proc_status_bytes("VmRSS");
     let reset = srv.reset_peak_rss();
-    let agent = ureq::AgentBuilder::new()
-        .timeout_connect(Duration::from_secs(10))
-        .timeout_read(Duration::from_secs(300))
-        .timeout_write(Duration::from_secs(300))
-        .build();
+    let agent = agent();
 
     // Upload: header part, 256 MiB generated on the fly, trailer; streamed with a known length.
     let head = format!(

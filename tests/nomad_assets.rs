@@ -1,7 +1,13 @@
 //! Issue 6: Nomad's asset routes and search over the one library (same uuids as v4), through
 //! the real app, asserting whole answers.
 
+// Cargo.toml's [lints] deny these in the server's code; in a test, a panic is how a failure
+// is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "support/common.rs"]
 mod common;
+#[path = "support/nomad.rs"]
 mod nomad;
 
 use chrono::Duration;

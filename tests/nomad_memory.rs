@@ -5,13 +5,17 @@
 //! The test never holds the file either: each part's bytes come from a position-seeded
 //! generator as they are sent; the whole file's SHA-256 is computed by generating it once more.
 
+// Cargo.toml's [lints] deny these in the server's code; in a test, a panic is how a failure
+// is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "support/binary.rs"]
 mod binary;
 
-use binary::Server;
+use binary::{agent, answer, json, Server};
 use sha2::{Digest, Sha256};
 use std::io::Read;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const MIB: u64 = 1024 * 1024;
 const FILE_SIZE: u64 = 256 * MIB;
@@ -61,19 +65,6 @@ fn whole_sha256() -> String {
     hex::encode(sha.finalize())
 }
 
-fn json(r: Result<ureq::Response, ureq::Error>, what: &str, srv: &Server) -> serde_json::Value {
-    let r = match r {
-        Ok(r) => r,
-        Err(ureq::Error::Status(code, r)) => panic!(
-            "{what}: {code} {}\nserver stderr:\n{}",
-            r.into_string().unwrap_or_default(),
-            srv.stderr()
-        ),
-        Err(e) => panic!("{what}: {e}\nserver stderr:\n{}", srv.stderr()),
-    };
-    serde_json::from_str(&r.into_string().expect("body")).expect("JSON")
-}
-
 #[test]
 fn chunked_upload_of_256_mib_with_flat_server_memory() {
     let dir = tempfile::tempdir().unwrap();
@@ -82,11 +73,7 @@ fn chunked_upload_of_256_mib_with_flat_server_memory() {
     // First start hashes the admin password with argon2: that peak is startup's, and counts.
     let start_hwm = srv.proc_status_bytes("VmHWM");
     let reset = srv.reset_peak_rss();
-    let agent = ureq::AgentBuilder::new()
-        .timeout_connect(Duration::from_secs(10))
-        .timeout_read(Duration::from_secs(300))
-        .timeout_write(Duration::from_secs(300))
-        .build();
+    let agent = agent();
     let auth = format!("ApiKey {}", srv.key);
     let t0 = Instant::now();
     let start = json(
@@ -192,20 +179,6 @@ fn chunked_upload_of_256_mib_with_flat_server_memory() {
         .map(|e| e.unwrap().metadata().unwrap().len())
         .collect();
     assert_eq!(blobs, vec![FILE_SIZE]);
-}
-
-/// `(status, JSON)` of a request, whatever the status.
-fn answer(r: Result<ureq::Response, ureq::Error>) -> (u16, serde_json::Value) {
-    let r = match r {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{e}"),
-    };
-    let status = r.status();
-    (
-        status,
-        serde_json::from_str(&r.into_string().expect("body")).expect("JSON"),
-    )
 }
 
 /// A part sent without Content-Length (chunked transfer coding) is measured as it streams: too

@@ -6,107 +6,53 @@
 //! so the script checks the server over plain HTTP after every step; this test checks what is
 //! left afterwards.
 //!
-//! The venv is `$SHAREBOX_SDK_VENV`, default `target/sdk-venv`; when it is missing or not
-//! finished the test makes it with tests/sdk/setup_venv.sh, and fails (never skips) if that
+//! The venv is support/venv.rs's: `$SHAREBOX_SDK_VENV`, default `target/sdk-venv`, made or
+//! repaired with tests/sdk/setup_venv.sh unless it is ready; the test fails (never skips) if that
 //! does not work.
+
+// Cargo.toml's [lints] deny these in the server's code; in a test, a panic is how a failure
+// is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "support/binary.rs"]
 mod binary;
+#[path = "support/output.rs"]
+mod output;
+#[path = "support/venv.rs"]
+mod venv;
 
-use binary::{Server, BIN};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use binary::{answer, Server};
+use output::text;
 
-const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
 const PORTAL_EMAIL: &str = "portal@example.test";
 const PORTAL_PASSWORD: &str = "a portal password";
 
-fn text(o: &Output) -> String {
-    format!(
-        "exit: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// The venv with the SDK; made (or repaired) by setup_venv.sh unless it is ready.
-fn sdk_venv() -> PathBuf {
-    let venv = match std::env::var_os("SHAREBOX_SDK_VENV") {
-        Some(v) if !v.is_empty() => PathBuf::from(v),
-        _ => Path::new(MANIFEST_DIR).join("target").join("sdk-venv"),
-    };
-    let venv = if venv.is_relative() {
-        Path::new(MANIFEST_DIR).join(venv)
-    } else {
-        venv
-    };
-    // The script returns at once when the venv has exactly its pins, so always run it.
-    let o = Command::new("bash")
-        .arg(Path::new(MANIFEST_DIR).join("tests/sdk/setup_venv.sh"))
-        .arg(&venv)
-        .current_dir(MANIFEST_DIR)
-        .output()
-        .expect("run bash tests/sdk/setup_venv.sh");
-    assert!(
-        o.status.success(),
-        "tests/sdk/setup_venv.sh {} failed; the Nomad SDK test needs that venv \
-         (or SHAREBOX_SDK_VENV pointing at a ready one)\n{}",
-        venv.display(),
-        text(&o)
-    );
-    assert!(
-        venv.join("bin").join("python").exists(),
-        "no python in {}",
-        venv.display()
-    );
-    venv
-}
-
+/// `(status, JSON)` of `GET {path}` with the API key, whatever the status.
 fn get(srv: &Server, path: &str) -> (u16, serde_json::Value) {
-    let url = format!("{}{path}", srv.url);
-    let r = match ureq::get(&url)
-        .set("Authorization", &format!("ApiKey {}", srv.key))
-        .call()
-    {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("GET {url}: {e}"),
-    };
-    let status = r.status();
-    (
-        status,
-        serde_json::from_str(&r.into_string().expect("body")).expect("JSON"),
+    answer(
+        ureq::get(&format!("{}{path}", srv.url))
+            .set("Authorization", &format!("ApiKey {}", srv.key))
+            .call(),
     )
 }
 
 #[test]
 fn nomad_python_sdk_flow() {
-    let venv = sdk_venv();
+    // The venv first: making it may take minutes, and the server is not needed for that.
+    venv::sdk_venv();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let mut srv = Server::start(&data, &[]);
     let admin_password = srv
-        .banner
-        .iter()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix("password:")
-                .map(|p| p.trim().to_string())
-        })
+        .value("password:")
         .unwrap_or_else(|| panic!("no password in {:#?}", srv.banner));
     let admin_email = srv
-        .banner
-        .iter()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix("admin:")
-                .map(|p| p.trim().to_string())
-        })
+        .value("admin:")
         .unwrap_or_else(|| panic!("no admin in {:#?}", srv.banner));
     // The portal user: a plain (not admin) user of the same org, made while the server runs.
-    let o = Command::new(BIN)
-        .args([
+    let o = binary::run(
+        &data,
+        &[
             "user",
             "create",
             "--org",
@@ -115,16 +61,11 @@ fn nomad_python_sdk_flow() {
             PORTAL_EMAIL,
             "--password",
             PORTAL_PASSWORD,
-        ])
-        .arg("--data-dir")
-        .arg(&data)
-        .output()
-        .expect("sharebox user create");
+        ],
+    );
     assert!(o.status.success(), "{}", text(&o));
 
-    let o = Command::new(venv.join("bin").join("python"))
-        .arg(Path::new(MANIFEST_DIR).join("tests/sdk/nomad_flow.py"))
-        .current_dir(MANIFEST_DIR)
+    let o = venv::script("nomad_flow.py")
         .env("SHAREBOX_BASE", &srv.url)
         .env("SHAREBOX_ORG", &srv.org)
         .env("SHAREBOX_KEY", &srv.key)
@@ -132,9 +73,6 @@ fn nomad_python_sdk_flow() {
         .env("SHAREBOX_ADMIN_PASSWORD", &admin_password)
         .env("SHAREBOX_PORTAL_EMAIL", PORTAL_EMAIL)
         .env("SHAREBOX_PORTAL_PASSWORD", PORTAL_PASSWORD)
-        // Loopback only: no proxy may catch the SDK's requests.
-        .env("NO_PROXY", "*")
-        .env("no_proxy", "*")
         .output()
         .expect("run the SDK flow");
     let stdout = String::from_utf8_lossy(&o.stdout).into_owned();

@@ -2,11 +2,20 @@
 //! fixtures real clients send, whole ShareModels, both dialects reading each other's shares,
 //! GET -> PUT round trips, expiry precedence, lookups, password, limits, mail and errors.
 
+// Cargo.toml's [lints] deny these in the server's code; in a test, a panic is how a failure
+// is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "support/common.rs"]
 mod common;
+#[path = "support/fixtures.rs"]
+mod fixtures;
+#[path = "support/nomad.rs"]
 mod nomad;
 
 use chrono::Duration;
 use common::*;
+use fixtures::fixture;
 use nomad::*;
 use serde_json::{json, Value};
 
@@ -36,14 +45,17 @@ struct Lib {
     user: String,
 }
 
+/// common's library, and a user of `ORG`.
 async fn library(app: &TestApp) -> Lib {
-    let f1 = app.upload_one("/", "one.txt", b"first file").await;
-    let f2 = app.upload_one("/", "two.png", b"\x89PNG second").await;
-    let folder = app.mkdir("/campaign").await;
+    let common::Lib {
+        file1,
+        file2,
+        folder1,
+    } = common::library(app).await;
     Lib {
-        file1: f1["uuid"].as_str().unwrap().into(),
-        file2: f2["uuid"].as_str().unwrap().into(),
-        folder1: folder["uuid"].as_str().unwrap().into(),
+        file1,
+        file2,
+        folder1,
         user: add_user(app, USER_EMAIL).await,
     }
 }
@@ -80,12 +92,6 @@ async fn v5(app: &TestApp, uuid: &str) -> Value {
     let r = app.call(app.fr("GET", &format!("/v5/shares/{uuid}"))).await;
     assert_eq!(r.status, 200, "{}", r.text());
     r.json()["share"].clone()
-}
-
-async fn share_count(app: &TestApp) -> i64 {
-    app.call(app.fr("GET", "/v5/shares")).await.json()["total"]
-        .as_i64()
-        .unwrap()
 }
 
 /// A rejected write: a 400 naming `field` with `msg`, and the share unchanged.

@@ -1,7 +1,13 @@
 //! Issue 6: Nomad's chunked upload through the real app: start, parts in any order, repeated
 //! and in parallel, part complete, complete, cancel, replace, expiry, and every bad input.
 
+// Cargo.toml's [lints] deny these in the server's code; in a test, a panic is how a failure
+// is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "support/common.rs"]
 mod common;
+#[path = "support/nomad.rs"]
 mod nomad;
 
 use chrono::Duration;

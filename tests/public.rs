@@ -1,5 +1,10 @@
 //! Issue 7: the public share pages, through the real app.
 
+// Cargo.toml's [lints] deny these in the server's code; in a test, a panic is how a failure
+// is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "support/common.rs"]
 mod common;
 
 use chrono::Duration;
@@ -13,11 +18,7 @@ struct Shared {
 }
 
 async fn share(app: &TestApp, body: Value) -> Shared {
-    let r = app
-        .call(json_body(app.fr("POST", "/v5/shares"), &body))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    let s = r.json()["share"].clone();
+    let s = create_share(app, &body).await;
     let uri = s["share_uri"].as_str().unwrap();
     Shared {
         uuid: s["uuid"].as_str().unwrap().into(),

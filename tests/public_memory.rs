@@ -8,10 +8,17 @@
 //! directory record from the last 22 bytes, and never holds the zip. Then the server's own peak
 //! RSS (`VmHWM` from /proc, over its whole life) must be under 64 MiB.
 
+// Cargo.toml's [lints] deny these in the server's code; in a test, a panic is how a failure
+// is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "support/binary.rs"]
 mod binary;
+#[path = "support/generated.rs"]
+mod generated;
 
-use binary::Server;
+use binary::{agent, json, Server};
+use generated::Generated;
 use std::io::{Cursor, Read};
 use std::time::{Duration, Instant};
 
@@ -21,41 +28,6 @@ const FILE_SIZE: u64 = 64 * MIB;
 const RSS_LIMIT: u64 = 64 * MIB;
 const BOUNDARY: &str = "sharebox-public-memory-3f9a1c7e5b";
 const EOCD_LEN: usize = 22;
-
-/// `left` pseudo-random bytes (xorshift64, one word per 8 bytes), made as they are read.
-struct Generated {
-    state: u64,
-    left: u64,
-}
-
-impl Read for Generated {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = (buf.len() as u64).min(self.left) as usize;
-        for chunk in buf[..n].chunks_mut(8) {
-            let mut x = self.state;
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            self.state = x;
-            chunk.copy_from_slice(&x.to_le_bytes()[..chunk.len()]);
-        }
-        self.left -= n as u64;
-        Ok(n)
-    }
-}
-
-fn json(res: Result<ureq::Response, ureq::Error>, what: &str, srv: &Server) -> serde_json::Value {
-    let res = match res {
-        Ok(r) => r,
-        Err(ureq::Error::Status(code, r)) => panic!(
-            "{what}: {code} {}\nserver stderr:\n{}",
-            r.into_string().unwrap_or_default(),
-            srv.stderr()
-        ),
-        Err(e) => panic!("{what}: {e}\nserver stderr:\n{}", srv.stderr()),
-    };
-    serde_json::from_str(&res.into_string().expect("body")).expect("JSON answer")
-}
 
 fn le16(b: &[u8]) -> u64 {
     u16::from_le_bytes([b[0], b[1]]) as u64
@@ -69,11 +41,7 @@ fn zip_of_a_256_mib_share_keeps_server_peak_rss_under_64_mib() {
     let dir = tempfile::tempdir().unwrap();
     let mut srv = Server::start(&dir.path().join("data"), &[]);
     let start_hwm = srv.proc_status_bytes("VmHWM");
-    let agent = ureq::AgentBuilder::new()
-        .timeout_connect(Duration::from_secs(10))
-        .timeout_read(Duration::from_secs(300))
-        .timeout_write(Duration::from_secs(300))
-        .build();
+    let agent = agent();
 
     // Four uploads, each a multipart body streamed with a known length.
     let mut uuids = Vec::new();
@@ -85,10 +53,7 @@ fn zip_of_a_256_mib_share_keeps_server_peak_rss_under_64_mib() {
         );
         let tail = format!("\r\n--{BOUNDARY}--\r\n");
         let len = head.len() as u64 + FILE_SIZE + tail.len() as u64;
-        let mut gen = Generated {
-            state: 0x9e37_79b9_7f4a_7c15 ^ (i as u64 + 1),
-            left: FILE_SIZE,
-        };
+        let mut gen = Generated::new(0x9e37_79b9_7f4a_7c15 ^ (i as u64 + 1), FILE_SIZE);
         let answer = json(
             agent
                 .post(&format!("{}/default/v4/upload?folder=/big", srv.url))

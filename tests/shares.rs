@@ -1,77 +1,39 @@
 //! Issue 5: the share service through Filerobot's v5 routes, the sharebox reader and the share
 //! link, through the real app, with the fixtures real clients send.
 
+// Cargo.toml's [lints] deny these in the server's code; in a test, a panic is how a failure
+// is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "support/common.rs"]
 mod common;
+#[path = "support/fixtures.rs"]
+mod fixtures;
 
 use chrono::Duration;
 use common::*;
+use common::{create_share as create_ok, share_count as count};
+use fixtures::fixture;
 use serde_json::{json, Value};
-
-fn fixture(name: &str, fill: &[(&str, &str)]) -> Value {
-    let path = format!("{}/../shared/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    let mut text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    for (k, v) in fill {
-        text = text.replace(&format!("{{{{{k}}}}}"), v);
-    }
-    serde_json::from_str(&text).expect("fixture JSON")
-}
-
-struct Lib {
-    file1: String,
-    file2: String,
-    folder1: String,
-}
-
-async fn library(app: &TestApp) -> Lib {
-    let f1 = app.upload_one("/", "one.txt", b"first file").await;
-    let f2 = app.upload_one("/", "two.png", b"\x89PNG second").await;
-    let folder = app.mkdir("/campaign").await;
-    Lib {
-        file1: f1["uuid"].as_str().unwrap().into(),
-        file2: f2["uuid"].as_str().unwrap().into(),
-        folder1: folder["uuid"].as_str().unwrap().into(),
-    }
-}
 
 async fn create(app: &TestApp, body: &Value) -> Resp {
     app.call(json_body(app.fr("POST", "/v5/shares"), body))
         .await
 }
 
-async fn create_ok(app: &TestApp, body: &Value) -> Value {
-    let r = create(app, body).await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.json()["share"].clone()
-}
-
-async fn count(app: &TestApp) -> i64 {
-    app.call(app.fr("GET", "/v5/shares")).await.json()["total"]
-        .as_i64()
-        .unwrap()
-}
-
 /// The share's queued mails as (email, kind, status), oldest first.
 fn outbox(app: &TestApp, share_uuid: &str) -> Vec<(String, String, String)> {
-    let uuid = share_uuid.to_string();
-    app.state
-        .db
-        .read_sync(move |c| {
-            let id: i64 = c.query_row("SELECT id FROM shares WHERE uuid = ?1", [&uuid], |r| {
-                r.get(0)
-            })?;
-            Ok(sharebox::db::shares::outbox_of(c, id)?
-                .into_iter()
-                .map(|o| (o.email, o.kind, o.status))
-                .collect())
-        })
-        .unwrap()
+    share_outbox(app, share_uuid)
+        .into_iter()
+        .map(|o| (o.email, o.kind, o.status))
+        .collect()
 }
 
-fn outbox_total(app: &TestApp) -> i64 {
-    app.state
-        .db
-        .read_sync(|c| Ok(c.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?))
-        .unwrap()
+/// tests/fixtures/ holds every fixture the tests read, byte-identical to ../shared/fixtures/
+/// when that is there.
+#[test]
+fn fixtures_are_here_and_match_the_shared_ones() {
+    fixtures::check_copies();
 }
 
 #[actix_web::test]

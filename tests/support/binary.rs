@@ -1,19 +1,93 @@
-//! The real `sharebox` binary as a test fixture: spawned on a free port over a fresh data dir,
-//! its URL and first-start API key parsed from stdout, killed on drop.
+//! The real `sharebox` binary as a test fixture: a server spawned on a free port over a data
+//! dir, its URL and first-start API key parsed from stdout, killed on drop (or stopped with
+//! SIGTERM); and one-shot runs of its management subcommands. Every run starts from `command()`,
+//! so no `SHAREBOX_*` setting of the caller's environment leaks in.
 //!
-//! Include with `#[path = "support/binary.rs"] mod binary;`.
+//! Include with `#[path = "support/binary.rs"] mod binary;` (every shared module is included this
+//! way; see support/common.rs).
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_sharebox");
 
 /// How long the server may take to print its `listening on` line.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The environment variables the binary reads its settings from.
+const SETTINGS_ENV: &[&str] = &[
+    "SHAREBOX_DATA_DIR",
+    "SHAREBOX_LISTEN",
+    "SHAREBOX_BASE_URL",
+    "SHAREBOX_MAX_UPLOAD_BYTES",
+    "SHAREBOX_SMTP_URL",
+    "SHAREBOX_MAIL_FROM",
+];
+
+/// `sharebox` with none of its settings taken from the caller's environment.
+pub fn command() -> Command {
+    let mut cmd = Command::new(BIN);
+    for var in SETTINGS_ENV {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// `sharebox --data-dir <data> <args...>` run to its end: a management subcommand.
+pub fn run(data: &Path, args: &[&str]) -> Output {
+    command()
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .output()
+        .expect("run sharebox")
+}
+
+/// An HTTP agent for transfers of hundreds of MiB: 10 s to connect, 5 minutes to read or write.
+pub fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .timeout_connect(Duration::from_secs(10))
+        .timeout_read(Duration::from_secs(300))
+        .timeout_write(Duration::from_secs(300))
+        .build()
+}
+
+/// The JSON of a successful answer; anything else panics, naming `what`, with the server's
+/// stderr.
+pub fn json(
+    res: Result<ureq::Response, ureq::Error>,
+    what: &str,
+    srv: &Server,
+) -> serde_json::Value {
+    let res = match res {
+        Ok(r) => r,
+        Err(ureq::Error::Status(code, r)) => panic!(
+            "{what}: {code} {}\nserver stderr:\n{}",
+            r.into_string().unwrap_or_default(),
+            srv.stderr()
+        ),
+        Err(e) => panic!("{what}: {e}\nserver stderr:\n{}", srv.stderr()),
+    };
+    serde_json::from_str(&res.into_string().expect("body")).expect("JSON answer")
+}
+
+/// `(status, JSON)` of an answer, whatever its status.
+pub fn answer(res: Result<ureq::Response, ureq::Error>) -> (u16, serde_json::Value) {
+    let r = match res {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{e}"),
+    };
+    let status = r.status();
+    (
+        status,
+        serde_json::from_str(&r.into_string().expect("body")).expect("JSON"),
+    )
+}
 
 pub struct Server {
     child: Child,
@@ -34,21 +108,38 @@ impl Server {
     /// `sharebox serve --listen 127.0.0.1:0 --data-dir <data> <extra...>` with `RUST_LOG=warn`.
     /// `data` must not exist yet or be empty: the first-start banner gives the key.
     pub fn start(data: &Path, extra: &[&str]) -> Server {
+        let mut srv = Self::spawn(data, extra);
+        srv.key = srv
+            .value("API key:")
+            .unwrap_or_else(|| panic!("no `API key:` line in {:#?}", srv.banner));
+        srv.org = srv
+            .value("org:")
+            .unwrap_or_else(|| panic!("no `org:` line in {:#?}", srv.banner));
+        srv
+    }
+
+    /// A later start on a data dir that has been started before. That banner prints no
+    /// secrets, so `key` and `org` are empty.
+    pub fn restart(data: &Path, extra: &[&str]) -> Server {
+        Self::spawn(data, extra)
+    }
+
+    fn spawn(data: &Path, extra: &[&str]) -> Server {
         let log = data.with_file_name(format!(
             "{}.server.log",
             data.file_name().and_then(|n| n.to_str()).unwrap_or("data")
         ));
-        let log_file = std::fs::File::create(&log).expect("create server log");
-        let mut child = Command::new(BIN)
+        // Appended to, so a restart's log follows the earlier run's.
+        let log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("create server log");
+        let mut child = command()
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data)
             .args(extra)
             .env("RUST_LOG", "warn")
-            .env_remove("SHAREBOX_DATA_DIR")
-            .env_remove("SHAREBOX_LISTEN")
-            .env_remove("SHAREBOX_BASE_URL")
-            .env_remove("SHAREBOX_MAX_UPLOAD_BYTES")
-            .env_remove("SHAREBOX_SMTP_URL")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log_file))
@@ -85,17 +176,9 @@ impl Server {
                 }
             }
         }
-        let url = url.unwrap();
-        let value = |label: &str| {
-            banner
-                .iter()
-                .find_map(|l| l.trim().strip_prefix(label).map(|v| v.trim().to_string()))
-        };
-        let key = value("API key:");
-        let org = value("org:");
-        let mut srv = Server {
+        let srv = Server {
             child,
-            url,
+            url: url.unwrap(),
             key: String::new(),
             org: String::new(),
             data: data.to_path_buf(),
@@ -108,9 +191,37 @@ impl Server {
             srv.url,
             srv.banner
         );
-        srv.key = key.unwrap_or_else(|| panic!("no `API key:` line in {:#?}", srv.banner));
-        srv.org = org.unwrap_or_else(|| panic!("no `org:` line in {:#?}", srv.banner));
         srv
+    }
+
+    /// The value of a `label value` line of the banner (`org:`, `admin:`, `password:`,
+    /// `API key:`), if it printed one.
+    pub fn value(&self, label: &str) -> Option<String> {
+        self.banner
+            .iter()
+            .find_map(|l| l.trim().strip_prefix(label).map(|v| v.trim().to_string()))
+    }
+
+    /// SIGTERM, and the process exits by itself, successfully (graceful shutdown).
+    pub fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        let ok = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        assert!(ok.success());
+        let t0 = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                assert!(status.success(), "server exited with {status}");
+                return;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(15),
+                "no exit after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     pub fn pid(&self) -> u32 {

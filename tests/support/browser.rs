@@ -4,7 +4,8 @@
 //!
 //! Chromium and its driver come from Debian (`chromium` + `chromium-driver`), which
 //! `scripts/test.sh` installs when missing. Include with
-//! `#[path = "support/browser.rs"] mod browser;`.
+//! `#[path = "support/browser.rs"] mod browser;` (every shared module is included this way; see
+//! support/common.rs).
 #![allow(dead_code)]
 
 use std::io::Read;
@@ -15,6 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use futures_util::FutureExt;
 use serde_json::{json, Value};
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
@@ -23,6 +25,8 @@ pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub const WAIT: Duration = Duration::from_secs(20);
 /// The emulated viewport's height.
 const HEIGHT: u32 = 800;
+/// A test's whole browser flow; a hang fails the test instead of blocking the suite.
+pub const FLOW_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// `chromedriver --port=N` in its own process group, so that dropping it also ends every
 /// Chromium process it started, even when the test panics before the session is closed.
@@ -264,4 +268,57 @@ pub fn png(w: u32, h: u32) -> Vec<u8> {
     chunk(&mut out, b"IDAT", &z);
     chunk(&mut out, b"IEND", &[]);
     out
+}
+
+/// Laps of a flow, for the timing report.
+pub struct Laps {
+    t: Instant,
+    pub times: Vec<(String, Duration)>,
+}
+
+impl Laps {
+    pub fn new() -> Laps {
+        Laps {
+            t: Instant::now(),
+            times: Vec::new(),
+        }
+    }
+
+    /// The time since the previous lap (or the start), under `what`.
+    pub fn lap(&mut self, what: impl Into<String>) {
+        self.times.push((what.into(), self.t.elapsed()));
+        self.t = Instant::now();
+    }
+}
+
+/// How a flow ended: done, out of time, or a panic to pass on.
+pub type Outcome = std::thread::Result<Result<(), tokio::time::error::Elapsed>>;
+
+/// Runs a test's flow within `FLOW_TIMEOUT`, its panic caught so that the test tears down first.
+pub async fn run_flow(flow: impl std::future::Future<Output = ()>) -> Outcome {
+    std::panic::AssertUnwindSafe(tokio::time::timeout(FLOW_TIMEOUT, flow))
+        .catch_unwind()
+        .await
+}
+
+/// The end of a browser test, once the browser, the driver and the server are gone: prints the
+/// laps, the teardown (from `t_close`) and the total (from `t0`), then fails as the flow did,
+/// with the server's log.
+pub fn finish(result: Outcome, laps: &Laps, server_log: &str, t_close: Instant, t0: Instant) {
+    for (what, d) in &laps.times {
+        eprintln!("{what}: {d:?}");
+    }
+    eprintln!(
+        "teardown: {:?}; total: {:?}",
+        t_close.elapsed(),
+        t0.elapsed()
+    );
+    match result {
+        Ok(Ok(())) => {}
+        Ok(Err(_)) => panic!("the browser flow took over {FLOW_TIMEOUT:?}\n{server_log}"),
+        Err(panic) => {
+            eprintln!("server stderr:\n{server_log}");
+            std::panic::resume_unwind(panic)
+        }
+    }
 }

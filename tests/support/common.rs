@@ -1,5 +1,23 @@
 //! The test harness: the real app from `sharebox::app` over a real SQLite file in a temp dir,
 //! with a clock the tests move. No part of sharebox is replaced.
+//!
+//! Include with `#[path = "support/common.rs"] mod common;`.
+//!
+//! Every module the test crates share lives in `tests/support/` and every crate includes it the
+//! same one way, `#[path = "support/<name>.rs"] mod <name>;`, at its root: so each crate compiles
+//! only the helpers it uses, and no module can clash with a crate of the same name (a
+//! `tests/browser/mod.rs` beside `tests/browser.rs` would). A module that uses another one says
+//! so in its header, and the crate includes both. Each helper lives in one of them:
+//!
+//! - `common`: this harness, the app in-process (`TestApp`, `Resp`, error-envelope asserts,
+//!   uploads, shares, the outbox, the owner UI's sign-in);
+//! - `nomad`: the Nomad dialect over `common`;
+//! - `fixtures`: tests/fixtures/, the request bodies real clients send;
+//! - `binary`: the real binary (a server on a free port, one-shot subcommands, HTTP to it);
+//! - `output`: what a finished process printed;
+//! - `venv`: the Python venv and the scripts of tests/sdk/ (uses `output`);
+//! - `generated`: large test data made as it is read;
+//! - `browser`: headless Chromium over WebDriver.
 #![allow(dead_code)]
 
 use actix_http::Request;
@@ -125,13 +143,17 @@ impl TestApp {
         self.srv = Self::service(self.state.clone()).await;
     }
 
-    pub async fn call(&self, req: TestRequest) -> Resp {
+    /// `req` from `PEER` through the app, its answer not read yet.
+    async fn send(&self, req: TestRequest) -> ServiceResponse<BoxBody> {
         let peer: SocketAddr = PEER.parse().unwrap();
-        let res = self
-            .srv
+        self.srv
             .call(req.peer_addr(peer).to_request())
             .await
-            .expect("service error");
+            .expect("service error")
+    }
+
+    pub async fn call(&self, req: TestRequest) -> Resp {
+        let res = self.send(req).await;
         let status = res.status();
         let headers = res.headers().clone();
         let size = match actix_web::body::MessageBody::size(res.response().body()) {
@@ -149,12 +171,7 @@ impl TestApp {
 
     /// Sends `req`, reads only the first chunk of the answer, then drops the connection.
     pub async fn call_aborted(&self, req: TestRequest) -> StatusCode {
-        let peer: SocketAddr = PEER.parse().unwrap();
-        let res = self
-            .srv
-            .call(req.peer_addr(peer).to_request())
-            .await
-            .expect("service error");
+        let res = self.send(req).await;
         let status = res.status();
         let mut body = res.into_body();
         let _first = std::future::poll_fn(|cx| {
@@ -333,4 +350,159 @@ impl TestApp {
         }
         out
     }
+}
+
+/// The files and folder that the fixtures' `{{file1}}`, `{{file2}}` and `{{folder1}}` name.
+pub struct Lib {
+    pub file1: String,
+    pub file2: String,
+    pub folder1: String,
+}
+
+/// /one.txt, /two.png and the folder /campaign.
+pub async fn library(app: &TestApp) -> Lib {
+    let f1 = app.upload_one("/", "one.txt", b"first file").await;
+    let f2 = app.upload_one("/", "two.png", b"\x89PNG second").await;
+    let folder = app.mkdir("/campaign").await;
+    Lib {
+        file1: f1["uuid"].as_str().unwrap().into(),
+        file2: f2["uuid"].as_str().unwrap().into(),
+        folder1: folder["uuid"].as_str().unwrap().into(),
+    }
+}
+
+/// `POST /{ORG}/v5/shares` with this body, which must answer 200; returns the share.
+pub async fn create_share(app: &TestApp, body: &Value) -> Value {
+    let r = app
+        .call(json_body(app.fr("POST", "/v5/shares"), body))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["share"].clone()
+}
+
+/// How many shares `ORG` has (`total` of `GET /v5/shares`).
+pub async fn share_count(app: &TestApp) -> i64 {
+    app.call(app.fr("GET", "/v5/shares")).await.json()["total"]
+        .as_i64()
+        .unwrap()
+}
+
+/// The mails queued for the share with this uuid, oldest first.
+pub fn share_outbox(app: &TestApp, share_uuid: &str) -> Vec<sharebox::db::shares::OutboxRow> {
+    let uuid = share_uuid.to_string();
+    app.state
+        .db
+        .read_sync(move |c| {
+            let id: i64 = c.query_row("SELECT id FROM shares WHERE uuid = ?1", [&uuid], |r| {
+                r.get(0)
+            })?;
+            sharebox::db::shares::outbox_of(c, id)
+        })
+        .unwrap()
+}
+
+/// How many mails are queued, for all shares.
+pub fn outbox_total(app: &TestApp) -> i64 {
+    app.state
+        .db
+        .read_sync(|c| Ok(c.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?))
+        .unwrap()
+}
+
+// The owner's web UI: signing in through the login form, and requests with its session.
+
+/// The `Set-Cookie` header of the answer that sets cookie `name`.
+pub fn set_cookie<'a>(r: &'a Resp, name: &str) -> Option<&'a str> {
+    r.headers
+        .get_all("set-cookie")
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+}
+
+/// `name=value` of a `Set-Cookie` header, as a `Cookie` header sends it back.
+pub fn cookie_pair(set: &str) -> String {
+    set.split(';').next().unwrap().to_string()
+}
+
+/// The value of a hidden input in a page.
+pub fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {html}"))
+        + marker.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+/// A signed-in browser: its session cookie and the CSRF token of its forms.
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+/// Signs in through `/login` as a browser does (the form's CSRF token and cookie, then the
+/// POST). Returns the POST's answer and, if it set a session cookie, the session.
+pub async fn sign_in(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+    next: &str,
+) -> (Resp, Option<Session>) {
+    let form = app
+        .call(request("GET", &format!("/login?next={next}")))
+        .await;
+    let html = form.text();
+    let csrf = hidden(&html, "csrf_token");
+    let pre = cookie_pair(set_cookie(&form, "sb_login_csrf").expect("login csrf cookie"));
+    let body = serde_urlencoded::to_string([
+        ("csrf_token", csrf.as_str()),
+        ("next", next),
+        ("email", email),
+        ("password", password),
+    ])
+    .unwrap();
+    let r = app
+        .call(
+            request("POST", "/login")
+                .insert_header(("cookie", pre))
+                .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                .set_payload(body),
+        )
+        .await;
+    let session = set_cookie(&r, "sb_session").map(cookie_pair);
+    let session = match session {
+        Some(cookie) => {
+            let lib = app
+                .call(request("GET", "/app").insert_header(("cookie", cookie.clone())))
+                .await;
+            Some(Session {
+                csrf: hidden(&lib.text(), "csrf_token"),
+                cookie,
+            })
+        }
+        None => None,
+    };
+    (r, session)
+}
+
+/// `GET path` with the session's cookie.
+pub async fn get_as(app: &TestApp, s: &Session, path: &str) -> Resp {
+    app.call(request("GET", path).insert_header(("cookie", s.cookie.clone())))
+        .await
+}
+
+/// A form POST, with the session's cookie if there is one.
+pub async fn post_form(
+    app: &TestApp,
+    s: Option<&Session>,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> Resp {
+    let mut req = request("POST", path)
+        .insert_header(("content-type", "application/x-www-form-urlencoded"))
+        .set_payload(serde_urlencoded::to_string(fields).unwrap());
+    if let Some(s) = s {
+        req = req.insert_header(("cookie", s.cookie.clone()));
+    }
+    app.call(req).await
 }

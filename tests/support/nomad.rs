@@ -1,5 +1,8 @@
 //! Helpers for the Nomad dialect's tests (`/api/...`), over the harness in `common`.
-//! Include with `mod common; mod nomad;`.
+//!
+//! Include with `#[path = "support/common.rs"] mod common;` and
+//! `#[path = "support/nomad.rs"] mod nomad;` (every shared module is included this way; see
+//! support/common.rs).
 #![allow(dead_code)]
 
 use crate::common::*;
@@ -28,16 +31,6 @@ pub async fn ok_json(app: &TestApp, method: &str, path: &str, body: Option<&Valu
     assert_eq!(r.status, 200, "{method} {path}: {}", r.text());
     assert_eq!(r.content_type(), "application/json", "{method} {path}");
     r.json()
-}
-
-/// A fixture of ../shared/fixtures with its `{{placeholders}}` filled.
-pub fn fixture(name: &str, fill: &[(&str, &str)]) -> Value {
-    let path = format!("{}/../shared/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    let mut text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    for (k, v) in fill {
-        text = text.replace(&format!("{{{{{k}}}}}"), v);
-    }
-    serde_json::from_str(&text).expect("fixture JSON")
 }
 
 /// The path and query of an absolute URL the server handed out.
@@ -95,26 +88,10 @@ pub async fn upload_chunked(
 
 /// The share's queued mails as (email, kind), oldest first.
 pub fn outbox(app: &TestApp, share_uuid: &str) -> Vec<(String, String)> {
-    let uuid = share_uuid.to_string();
-    app.state
-        .db
-        .read_sync(move |c| {
-            let id: i64 = c.query_row("SELECT id FROM shares WHERE uuid = ?1", [&uuid], |r| {
-                r.get(0)
-            })?;
-            Ok(sharebox::db::shares::outbox_of(c, id)?
-                .into_iter()
-                .map(|o| (o.email, o.kind))
-                .collect())
-        })
-        .unwrap()
-}
-
-pub fn outbox_total(app: &TestApp) -> i64 {
-    app.state
-        .db
-        .read_sync(|c| Ok(c.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?))
-        .unwrap()
+    share_outbox(app, share_uuid)
+        .into_iter()
+        .map(|o| (o.email, o.kind))
+        .collect()
 }
 
 /// Files under `<data>/<dir>` (`blobs`, `tmp`).
