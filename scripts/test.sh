@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine or a used one: installs what the tests need when it is
-# missing (a Python venv with the published client SDKs from PyPI), then builds once and runs
-# every test in one `cargo test`.
+# missing (a Python venv with the published client SDKs from PyPI), checks formatting and lints,
+# then builds once and runs every test in one `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,4 +17,6 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
 fi
 
 cargo fmt --all -- --check
+# Lints (Cargo.toml's [lints] and clippy's defaults) on src/ and the tests, warnings as errors.
+cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked "$@"

@@ -159,7 +159,8 @@ pub struct Health {
     status: &'static str,
 }
 
-#[utoipa::path(get, path = "/healthz", tag = "Server", responses((status = 200, body = Health)))]
+/// Check that the server is up
+#[utoipa::path(get, operation_id = "health", path = "/healthz", tag = "Server", responses((status = 200, body = Health)))]
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }

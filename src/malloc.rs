@@ -33,8 +33,18 @@ pub fn tune() -> bool {
             if std::env::var_os(env).is_some() || tunables.contains(tunable) {
                 return true;
             }
-            // SAFETY: mallopt only changes allocator parameters; a bad value is refused (0).
-            unsafe { libc::mallopt(param, value as libc::c_int) == 1 }
+            // A value beyond c_int is not set (false), never truncated to another one.
+            let Ok(value) = libc::c_int::try_from(value) else {
+                return false;
+            };
+            // SAFETY: mallopt takes two plain ints by value (no pointers: no memory of ours is
+            // read or written) and only changes glibc's allocator parameters, which it does
+            // under its own arena lock; it is a documented, thread-safe glibc call with no
+            // precondition, and `main` makes it first, before any other thread exists. A
+            // parameter or value it does not accept is refused with 0, reported as false.
+            #[allow(unsafe_code)]
+            let changed = unsafe { libc::mallopt(param, value) };
+            changed == 1
         };
         let mmap = set(
             "MALLOC_MMAP_THRESHOLD_",

@@ -102,7 +102,8 @@ impl Modify for Security {
     }
 }
 
-#[utoipa::path(get, path = "/openapi.json", tag = "Server",
+/// Get this OpenAPI document
+#[utoipa::path(get, operation_id = "getOpenApi", path = "/openapi.json", tag = "Server",
     responses((status = 200, description = "this document")))]
 pub async fn openapi_json() -> HttpResponse {
     HttpResponse::Ok().json(ApiDoc::openapi())

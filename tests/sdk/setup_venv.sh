@@ -3,6 +3,7 @@
 # acceptance tests drive against sharebox:
 #   filerobot        (Filerobot's Python SDK, `from filerobot import Filerobot`)
 #   nomad-media-pip  (Nomad's Python SDK; needs Python >= 3.12)
+# and the tools other tests run: aiosmtpd (an SMTP sink), openapi-spec-validator.
 #
 # usage: tests/sdk/setup_venv.sh <venv-dir>
 #
@@ -24,6 +25,8 @@ PINS=(
   "urllib3==${URLLIB3_VERSION}"
   # A real SMTP server for the mail tests (tests/sdk/smtp_sink.py).
   "aiosmtpd==1.4.6"
+  # Validates GET /openapi.json against the OpenAPI 3.x schema (tests/openapi.rs).
+  "openapi-spec-validator==0.9.0"
 )
 
 die() { echo "setup_venv.sh: $*" >&2; exit 1; }
@@ -109,6 +112,7 @@ import importlib.metadata as md
 from filerobot import Filerobot  # noqa: F401
 import nomad_media_pip  # noqa: F401
 import requests, urllib3  # noqa: F401
+import openapi_spec_validator  # noqa: F401
 import os
 assert md.version("filerobot") == os.environ["FILEROBOT_VERSION"], md.version("filerobot")
 assert md.version("nomad_media_pip") == os.environ["NOMAD_VERSION"], md.version("nomad_media_pip")

@@ -241,7 +241,8 @@ pub struct FolderBody {
     pub name: String,
 }
 
-#[utoipa::path(post, path = "/{token}/v4/folders", tag = "Filerobot assets",
+/// Create a folder, and any missing folders above it
+#[utoipa::path(post, operation_id = "createFolder", path = "/{token}/v4/folders", tag = "Filerobot assets",
     params(("token" = String, Path)), request_body = FolderBody,
     responses((status = 200, body = FolderCreated), (status = 400), (status = 403, description = "FOLDER_EXISTS")),
     security(("filerobot_key" = []), ("api_key" = []), ("bearer" = [])))]
@@ -269,7 +270,8 @@ pub struct FolderList {
     pub total: i64,
 }
 
-#[utoipa::path(get, path = "/{token}/v4/folders", tag = "Filerobot assets",
+/// List the folders in a folder
+#[utoipa::path(get, operation_id = "listFolders", path = "/{token}/v4/folders", tag = "Filerobot assets",
     params(("token" = String, Path), ("folder" = Option<String>, Query), ("folder_uuid" = Option<String>, Query),
            ("recursive" = Option<String>, Query), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query),
            ("order" = Option<String>, Query)),
@@ -307,7 +309,8 @@ fn folder_answer(f: &Folder) -> Result<HttpResponse, AppError> {
     })
 }
 
-#[utoipa::path(get, path = "/{token}/v4/folders/{uuid}", tag = "Filerobot assets",
+/// Get a folder
+#[utoipa::path(get, operation_id = "getFolder", path = "/{token}/v4/folders/{uuid}", tag = "Filerobot assets",
     params(("token" = String, Path), ("uuid" = String, Path)),
     responses((status = 200, body = FolderAnswer), (status = 404)),
     security(("filerobot_key" = []), ("api_key" = []), ("bearer" = [])))]
@@ -324,7 +327,8 @@ pub async fn get_folder(
     folder_answer(&folder)
 }
 
-#[utoipa::path(patch, path = "/{token}/v4/folders/{uuid}", tag = "Filerobot assets",
+/// Rename a folder
+#[utoipa::path(patch, operation_id = "renameFolder", path = "/{token}/v4/folders/{uuid}", tag = "Filerobot assets",
     params(("token" = String, Path), ("uuid" = String, Path)), request_body = FolderBody,
     responses((status = 200, body = FolderAnswer), (status = 400, description = "FOLDER_EXISTS, or the root"), (status = 404)),
     security(("filerobot_key" = []), ("api_key" = []), ("bearer" = [])))]
@@ -343,7 +347,8 @@ pub async fn rename_folder(
     folder_answer(&folder)
 }
 
-#[utoipa::path(put, path = "/{token}/v4/folders/{uuid}/folders/{dest}", tag = "Filerobot assets",
+/// Move a folder into another folder
+#[utoipa::path(put, operation_id = "moveFolder", path = "/{token}/v4/folders/{uuid}/folders/{dest}", tag = "Filerobot assets",
     params(("token" = String, Path), ("uuid" = String, Path), ("dest" = String, Path)),
     responses((status = 200, body = FolderAnswer), (status = 400), (status = 404), (status = 409)),
     security(("filerobot_key" = []), ("api_key" = []), ("bearer" = [])))]
@@ -371,7 +376,8 @@ pub struct FolderDeleted {
     pub deleted: DeletedCounts,
 }
 
-#[utoipa::path(delete, path = "/{token}/v4/folders/{uuid}", tag = "Filerobot assets",
+/// Delete a folder (with what it holds when `recursive`)
+#[utoipa::path(delete, operation_id = "deleteFolder", path = "/{token}/v4/folders/{uuid}", tag = "Filerobot assets",
     params(("token" = String, Path), ("uuid" = String, Path), ("recursive" = Option<String>, Query)),
     responses((status = 200, body = FolderDeleted), (status = 400), (status = 404), (status = 409, description = "FOLDER_NOT_EMPTY")),
     security(("filerobot_key" = []), ("api_key" = []), ("bearer" = [])))]
@@ -402,7 +408,8 @@ pub struct FileList {
     pub total: i64,
 }
 
-#[utoipa::path(get, path = "/{token}/v4/files", tag = "Filerobot assets",
+/// List the files in a folder
+#[utoipa::path(get, operation_id = "listFiles", path = "/{token}/v4/files", tag = "Filerobot assets",
     params(("token" = String, Path), ("folder" = Option<String>, Query), ("folder_uuid" = Option<String>, Query),
            ("recursive" = Option<String>, Query), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query),
            ("order" = Option<String>, Query)),
@@ -432,7 +439,8 @@ pub struct FileAnswer {
     pub file: FileDto,
 }
 
-#[utoipa::path(get, path = "/{token}/v4/files/{uuid}", tag = "Filerobot assets",
+/// Get a file's details
+#[utoipa::path(get, operation_id = "getFile", path = "/{token}/v4/files/{uuid}", tag = "Filerobot assets",
     params(("token" = String, Path), ("uuid" = String, Path)),
     responses((status = 200, body = FileAnswer), (status = 404)),
     security(("filerobot_key" = []), ("api_key" = []), ("bearer" = [])))]
@@ -456,7 +464,8 @@ pub struct FilePatch {
     pub visibility: Option<String>,
 }
 
-#[utoipa::path(patch, path = "/{token}/v4/files/{uuid}", tag = "Filerobot assets",
+/// Rename a file or change its visibility
+#[utoipa::path(patch, operation_id = "updateFile", path = "/{token}/v4/files/{uuid}", tag = "Filerobot assets",
     params(("token" = String, Path), ("uuid" = String, Path)), request_body = FilePatch,
     responses((status = 200, body = FileAnswer), (status = 400), (status = 404), (status = 409, description = "NAME_EXISTS")),
     security(("filerobot_key" = []), ("api_key" = []), ("bearer" = [])))]
@@ -488,7 +497,8 @@ pub async fn update_file(
     })
 }
 
-#[utoipa::path(put, path = "/{token}/v4/files/{uuid}/folders/{dest}", tag = "Filerobot assets",
+/// Move a file into another folder
+#[utoipa::path(put, operation_id = "moveFile", path = "/{token}/v4/files/{uuid}/folders/{dest}", tag = "Filerobot assets",
     params(("token" = String, Path), ("uuid" = String, Path), ("dest" = String, Path)),
     responses((status = 200, body = FileAnswer), (status = 404), (status = 409)),
     security(("filerobot_key" = []), ("api_key" = []), ("bearer" = [])))]
@@ -512,7 +522,8 @@ pub struct Deleted {
     pub msg: String,
 }
 
-#[utoipa::path(delete, path = "/{token}/v4/files/{uuid}", tag = "Filerobot assets",
+/// Delete a file
+#[utoipa::path(delete, operation_id = "deleteFile", path = "/{token}/v4/files/{uuid}", tag = "Filerobot assets",
     params(("token" = String, Path), ("uuid" = String, Path)),
     responses((status = 200, body = Deleted), (status = 404)),
     security(("filerobot_key" = []), ("api_key" = []), ("bearer" = [])))]
@@ -532,7 +543,8 @@ pub async fn delete_file(
     })
 }
 
-#[utoipa::path(get, path = "/{token}/v4/get/{uuid}/download", tag = "Filerobot assets",
+/// Download a file's bytes (ranges and conditional requests)
+#[utoipa::path(get, operation_id = "downloadFile", path = "/{token}/v4/get/{uuid}/download", tag = "Filerobot assets",
     params(("token" = String, Path), ("uuid" = String, Path)),
     responses((status = 200, description = "the bytes"), (status = 206), (status = 304), (status = 404), (status = 416)),
     security(("filerobot_key" = []), ("api_key" = []), ("bearer" = [])))]
@@ -634,7 +646,8 @@ fn base_name(filename: &str) -> &str {
     filename.rsplit(['/', '\\']).next().unwrap_or(filename)
 }
 
-#[utoipa::path(post, path = "/{token}/v4/upload", tag = "Filerobot assets",
+/// Upload files (multipart parts, or base64 with `postactions=decode_base64`)
+#[utoipa::path(post, operation_id = "upload", path = "/{token}/v4/upload", tag = "Filerobot assets",
     params(("token" = String, Path), ("folder" = Option<String>, Query, description = "folder path, default /; missing folders are created"),
            ("folder_uuid" = Option<String>, Query)),
     request_body(content_type = "multipart/form-data", description = "file parts (any part with a filename), `visibility`, or `postactions=decode_base64` with `data` and `name`"),
@@ -675,7 +688,8 @@ pub fn upload_answer(
     })
 }
 
-#[utoipa::path(post, path = "/{token}/v4/files", tag = "Filerobot assets",
+/// Upload files, as `POST /{token}/v4/upload` does
+#[utoipa::path(post, operation_id = "uploadFiles", path = "/{token}/v4/files", tag = "Filerobot assets",
     params(("token" = String, Path), ("folder" = Option<String>, Query)),
     request_body(content_type = "multipart/form-data", description = "as POST /{token}/v4/upload"),
     responses((status = 200, body = UploadAnswer), (status = 400), (status = 413), (status = 415)),

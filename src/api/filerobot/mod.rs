@@ -30,7 +30,8 @@ pub struct FieldsAnswer {
     pub fields: Vec<serde_json::Value>,
 }
 
-#[utoipa::path(get, path = "/{token}/v4/meta/model/fields", tag = "Filerobot assets",
+/// List the org's custom metadata fields (Sharebox keeps none)
+#[utoipa::path(get, operation_id = "getMetaModelFields", path = "/{token}/v4/meta/model/fields", tag = "Filerobot assets",
     params(("token" = String, Path, description = "org token")),
     responses((status = 200, body = FieldsAnswer), (status = 401), (status = 403)),
     security(("filerobot_key" = []), ("api_key" = []), ("bearer" = [])))]
@@ -61,7 +62,8 @@ pub struct KeyInfoAnswer {
     pub permissions: Vec<&'static str>,
 }
 
-#[utoipa::path(get, path = "/{token}/v4/key/info", tag = "Filerobot assets",
+/// Check whether an API key belongs to the org, and what it may do
+#[utoipa::path(get, operation_id = "getKeyInfo", path = "/{token}/v4/key/info", tag = "Filerobot assets",
     params(("token" = String, Path, description = "org token"),
            ("key" = String, Query, description = "the API key to check")),
     responses((status = 200, body = KeyInfoAnswer), (status = 400)))]

@@ -174,7 +174,8 @@ fn password_candidates(raw: Option<&str>) -> Vec<String> {
     out
 }
 
-#[utoipa::path(get, path = "/{token}/v4/share/{puid}", tag = "Sharebox reader",
+/// Read a share's details and contents (the Sharebox reader)
+#[utoipa::path(get, operation_id = "readShare", path = "/{token}/v4/share/{puid}", tag = "Sharebox reader",
     params(("token" = String, Path), ("puid" = String, Path), ("password" = Option<String>, Query)),
     responses((status = 200, body = ReaderAnswer), (status = 401, description = "PASSWORD_REQUIRED, WRONG_PASSWORD"),
         (status = 403), (status = 404), (status = 410), (status = 429)))]
@@ -217,8 +218,10 @@ async fn read_share(
     success(answer(&opened, &tree))
 }
 
+/// Redirect a Filerobot share link to the share's public page
+///
 /// `GET /{company}/{token}/{puid}` → 302 to the public page.
-#[utoipa::path(get, path = "/{company}/{token}/{puid}", tag = "Sharebox reader",
+#[utoipa::path(get, operation_id = "openShareLink", path = "/{company}/{token}/{puid}", tag = "Sharebox reader",
     params(("company" = String, Path, description = "ignored"), ("token" = String, Path), ("puid" = String, Path)),
     responses((status = 302, description = "Location: /s/{puid}/{slug}"), (status = 404)))]
 pub async fn share_link(

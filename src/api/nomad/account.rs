@@ -35,7 +35,8 @@ fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str, AppEr
         .ok_or_else(|| AppError::invalid(field, format!("`{field}` is required")))
 }
 
-#[utoipa::path(post, path = "/api/account/login", tag = "Nomad account", request_body = LoginBody,
+/// Log in with email and password for an access and a refresh token
+#[utoipa::path(post, operation_id = "nomadLogin", path = "/api/account/login", tag = "Nomad account", request_body = LoginBody,
     responses((status = 200, body = LoginAnswer), (status = 400), (status = 401), (status = 429)))]
 pub async fn login(req: HttpRequest, body: Json<LoginBody>) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
@@ -71,7 +72,8 @@ pub struct RefreshAnswer {
     pub expiration_seconds: i64,
 }
 
-#[utoipa::path(post, path = "/api/account/refresh-token", tag = "Nomad account",
+/// Get a new access token for a refresh token
+#[utoipa::path(post, operation_id = "nomadRefreshToken", path = "/api/account/refresh-token", tag = "Nomad account",
     request_body = RefreshBody,
     responses((status = 200, body = RefreshAnswer), (status = 400), (status = 401)))]
 pub async fn refresh_token(
@@ -94,7 +96,8 @@ pub struct LogoutAnswer {
     pub logged_out: bool,
 }
 
-#[utoipa::path(post, path = "/api/account/logout", tag = "Nomad account",
+/// Log out: end the session's access and refresh tokens
+#[utoipa::path(post, operation_id = "nomadLogout", path = "/api/account/logout", tag = "Nomad account",
     responses((status = 200, body = LogoutAnswer), (status = 401), (status = 403)),
     security(("bearer" = []), ("api_key" = []), ("filerobot_key" = [])))]
 pub async fn logout(req: HttpRequest, principal: Principal) -> Result<HttpResponse, AppError> {

@@ -107,7 +107,8 @@ fn ok(body: impl Serialize) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok().json(body))
 }
 
-#[utoipa::path(get, path = "/api/admin/asset/{id}", tag = "Nomad assets",
+/// Get a folder or file
+#[utoipa::path(get, operation_id = "nomadGetAsset", path = "/api/admin/asset/{id}", tag = "Nomad assets",
     params(("id" = String, Path, description = "a folder's or file's uuid")),
     responses((status = 200, body = AssetModel), (status = 404)),
     security(("bearer" = []), ("api_key" = []), ("filerobot_key" = [])))]
@@ -160,7 +161,8 @@ async fn detail_answer(
     })
 }
 
-#[utoipa::path(get, path = "/api/admin/asset/{id}/detail", tag = "Nomad assets",
+/// Get an asset with its SHA-256 and the folders above it
+#[utoipa::path(get, operation_id = "nomadGetAssetDetail", path = "/api/admin/asset/{id}/detail", tag = "Nomad assets",
     params(("id" = String, Path)),
     responses((status = 200, body = AssetDetail), (status = 404)),
     security(("bearer" = []), ("api_key" = []), ("filerobot_key" = [])))]
@@ -172,7 +174,8 @@ pub async fn detail(
     detail_answer(&req, &p, path.into_inner()).await
 }
 
-#[utoipa::path(get, path = "/api/asset/{id}/detail", tag = "Nomad assets",
+/// Get an asset with its SHA-256 and the folders above it (portal route)
+#[utoipa::path(get, operation_id = "nomadGetPortalAssetDetail", path = "/api/asset/{id}/detail", tag = "Nomad assets",
     params(("id" = String, Path)),
     responses((status = 200, body = AssetDetail), (status = 404)),
     security(("bearer" = []), ("api_key" = []), ("filerobot_key" = [])))]
@@ -190,7 +193,8 @@ pub struct CreateFolderBody {
     pub display_name: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/admin/asset/{id}/create-folder", tag = "Nomad assets",
+/// Create a folder in a folder
+#[utoipa::path(post, operation_id = "nomadCreateFolder", path = "/api/admin/asset/{id}/create-folder", tag = "Nomad assets",
     params(("id" = String, Path, description = "the parent folder's uuid")),
     request_body = CreateFolderBody,
     responses((status = 200, body = AssetModel), (status = 400), (status = 404), (status = 409, description = "NAME_EXISTS")),
@@ -260,7 +264,8 @@ fn int_param(params: &Params, name: &str) -> Result<Option<i64>, AppError> {
     }
 }
 
-#[utoipa::path(get, path = "/api/admin/asset/{id}/getAssetChildNodes", tag = "Nomad assets",
+/// List a folder's children, a page at a time
+#[utoipa::path(get, operation_id = "nomadListChildNodes", path = "/api/admin/asset/{id}/getAssetChildNodes", tag = "Nomad assets",
     params(("id" = String, Path, description = "the folder's uuid"),
            ("pageIndex" = Option<i64>, Query, description = "from 1 (0 = 1)"),
            ("pageSize" = Option<i64>, Query, description = "1..1000, default 100"),
@@ -321,7 +326,8 @@ pub struct AssetDeleted {
     pub id: String,
 }
 
-#[utoipa::path(delete, path = "/api/admin/asset/{id}", tag = "Nomad assets",
+/// Delete a file, or a folder with all it holds
+#[utoipa::path(delete, operation_id = "nomadDeleteAsset", path = "/api/admin/asset/{id}", tag = "Nomad assets",
     params(("id" = String, Path)),
     responses((status = 200, body = AssetDeleted, description = "a folder goes with all it holds"), (status = 400, description = "the root"), (status = 404)),
     security(("bearer" = []), ("api_key" = []), ("filerobot_key" = [])))]
@@ -604,7 +610,8 @@ pub struct SearchBody {
     pub sort_fields: Option<Vec<Value>>,
 }
 
-#[utoipa::path(post, path = "/api/admin/search", tag = "Nomad assets", request_body = SearchBody,
+/// Search the library's folders and files
+#[utoipa::path(post, operation_id = "nomadAdminSearch", path = "/api/admin/search", tag = "Nomad assets", request_body = SearchBody,
     responses((status = 200, body = SearchAnswer), (status = 400)),
     security(("bearer" = []), ("api_key" = []), ("filerobot_key" = [])))]
 pub async fn admin_search(
@@ -615,7 +622,8 @@ pub async fn admin_search(
     search_answer(&req, &p, body.0).await
 }
 
-#[utoipa::path(post, path = "/api/portal/search", tag = "Nomad assets", request_body = SearchBody,
+/// Search the library's folders and files (portal route)
+#[utoipa::path(post, operation_id = "nomadPortalSearch", path = "/api/portal/search", tag = "Nomad assets", request_body = SearchBody,
     responses((status = 200, body = SearchAnswer), (status = 400)),
     security(("bearer" = []), ("api_key" = []), ("filerobot_key" = [])))]
 pub async fn portal_search(

@@ -75,7 +75,8 @@ fn non_empty(v: &Option<String>) -> Option<&str> {
     v.as_deref().filter(|s| !s.trim().is_empty())
 }
 
-#[utoipa::path(post, path = "/api/asset/upload/start", tag = "Nomad upload", request_body = StartBody,
+/// Start a chunked upload and get the URLs of its parts
+#[utoipa::path(post, operation_id = "nomadStartUpload", path = "/api/asset/upload/start", tag = "Nomad upload", request_body = StartBody,
     responses((status = 200, body = StartAnswer), (status = 400), (status = 409, description = "NAME_EXISTS with uploadOverwriteOption cancel"), (status = 413)),
     security(("bearer" = []), ("api_key" = []), ("filerobot_key" = [])))]
 pub async fn start(
@@ -138,7 +139,8 @@ pub struct PartStored {
     pub etag: String,
 }
 
-#[utoipa::path(put, path = "/api/asset/upload/part/{partId}", tag = "Nomad upload",
+/// Send one part's bytes to its part URL
+#[utoipa::path(put, operation_id = "nomadUploadPart", path = "/api/asset/upload/part/{partId}", tag = "Nomad upload",
     params(("partId" = String, Path), ("token" = String, Query, description = "the secret of the part URL")),
     request_body(content_type = "application/octet-stream", description = "exactly the part's bytes"),
     responses((status = 200, body = PartStored, headers(("ETag" = String, description = "\"<sha256 hex>\""))),
@@ -184,7 +186,8 @@ pub struct PartCompleted {
     pub is_completed: bool,
 }
 
-#[utoipa::path(post, path = "/api/asset/upload/part/{partId}/complete", tag = "Nomad upload",
+/// Mark a part as complete, checking its etag
+#[utoipa::path(post, operation_id = "nomadCompletePart", path = "/api/asset/upload/part/{partId}/complete", tag = "Nomad upload",
     params(("partId" = String, Path)), request_body = PartCompleteBody,
     responses((status = 200, body = PartCompleted), (status = 400, description = "etag mismatch"), (status = 404), (status = 409, description = "UPLOAD_INCOMPLETE: no bytes yet")),
     security(("bearer" = []), ("api_key" = []), ("filerobot_key" = [])))]
@@ -206,7 +209,8 @@ pub async fn complete_part(
     }))
 }
 
-#[utoipa::path(post, path = "/api/asset/upload/{id}/complete", tag = "Nomad upload",
+/// Finish an upload whose parts are all in, making the file
+#[utoipa::path(post, operation_id = "nomadCompleteUpload", path = "/api/asset/upload/{id}/complete", tag = "Nomad upload",
     params(("id" = String, Path, description = "the upload's id")),
     responses((status = 200, body = AssetModel), (status = 404), (status = 409, description = "UPLOAD_INCOMPLETE: names the missing parts")),
     security(("bearer" = []), ("api_key" = []), ("filerobot_key" = [])))]
@@ -226,7 +230,8 @@ pub struct UploadCancelled {
     pub cancelled: bool,
 }
 
-#[utoipa::path(post, path = "/api/asset/upload/{id}/cancel", tag = "Nomad upload",
+/// Cancel an upload and drop its parts
+#[utoipa::path(post, operation_id = "nomadCancelUpload", path = "/api/asset/upload/{id}/cancel", tag = "Nomad upload",
     params(("id" = String, Path, description = "the upload's id")),
     responses((status = 200, body = UploadCancelled), (status = 404)),
     security(("bearer" = []), ("api_key" = []), ("filerobot_key" = [])))]
