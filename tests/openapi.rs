@@ -1,4 +1,4 @@
-//! `GET /openapi.json` of the real app (`sharebox::app` over a temp data dir, tests/common):
+//! `GET /openapi.json` of the real app (`sharebox::app` over a temp data dir, support/common.rs):
 //!
 //! - the document is valid OpenAPI, as the PyPI `openapi-spec-validator` (pinned in
 //!   tests/sdk/setup_venv.sh) judges it;
@@ -14,72 +14,24 @@
 //! validator test fails, never skips, when that does not work.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "support/common.rs"]
 mod common;
+#[path = "support/output.rs"]
+mod output;
+#[path = "support/venv.rs"]
+mod venv;
 
 use common::{request, TestApp};
+use output::text;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::time::Instant;
-
-const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
+use std::process::Command;
+use venv::sdk_venv;
 
 /// The HTTP methods an OpenAPI path item may hold operations under.
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
-
-fn text(o: &Output) -> String {
-    format!(
-        "exit: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// The venv with the validator. Unlike tests/filerobot_sdk.rs this always runs setup_venv.sh
-/// (instant when the venv's marker lists the current pins), so a venv made before a pin was
-/// added gets it.
-fn sdk_venv() -> PathBuf {
-    let venv = match std::env::var_os("SHAREBOX_SDK_VENV") {
-        Some(v) if !v.is_empty() => PathBuf::from(v),
-        _ => Path::new(MANIFEST_DIR).join("target").join("sdk-venv"),
-    };
-    let venv = if venv.is_relative() {
-        Path::new(MANIFEST_DIR).join(venv)
-    } else {
-        venv
-    };
-    let t0 = Instant::now();
-    let o = Command::new("bash")
-        .arg(Path::new(MANIFEST_DIR).join("tests/sdk/setup_venv.sh"))
-        .arg(&venv)
-        .current_dir(MANIFEST_DIR)
-        .output()
-        .expect("run bash tests/sdk/setup_venv.sh");
-    assert!(
-        o.status.success(),
-        "tests/sdk/setup_venv.sh {} failed; the OpenAPI test needs that venv \
-         (or SHAREBOX_SDK_VENV pointing at a ready one)\n{}",
-        venv.display(),
-        text(&o)
-    );
-    if t0.elapsed().as_secs() >= 1 {
-        eprintln!(
-            "made the SDK venv {} in {:.1}s",
-            venv.display(),
-            t0.elapsed().as_secs_f64()
-        );
-    }
-    assert!(
-        venv.join("bin").join("python").exists(),
-        "setup_venv.sh succeeded but {} has no bin/python",
-        venv.display()
-    );
-    venv
-}
 
 /// The document as the running app serves it.
 async fn document() -> Value {

@@ -65,7 +65,8 @@ pub struct ApiDoc;
 
 struct Security;
 
-/// `share/` works wherever `shares/` does: the document lists both spellings.
+/// `share/` works wherever `shares/` does: the document lists both spellings, each alias
+/// operation with an id of its own (`<id>ViaShare`).
 struct Aliases;
 
 impl Modify for Aliases {
@@ -75,7 +76,26 @@ impl Modify for Aliases {
             .paths
             .iter()
             .filter(|(p, _)| p.contains("/v5/shares"))
-            .map(|(p, item)| (p.replace("/v5/shares", "/v5/share"), item.clone()))
+            .map(|(p, item)| {
+                let mut item = item.clone();
+                for op in [
+                    &mut item.get,
+                    &mut item.put,
+                    &mut item.post,
+                    &mut item.delete,
+                    &mut item.patch,
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    op.operation_id = op.operation_id.take().map(|id| format!("{id}ViaShare"));
+                    op.summary = op
+                        .summary
+                        .take()
+                        .map(|s| format!("{s} (the `/v5/share` spelling)"));
+                }
+                (p.replace("/v5/shares", "/v5/share"), item)
+            })
             .collect();
         openapi.paths.paths.extend(aliases);
     }

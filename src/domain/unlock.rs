@@ -13,8 +13,9 @@ use std::path::Path;
 /// How long an unlock lasts.
 pub const UNLOCK_SECS: i64 = 12 * 3600;
 
+/// The HMAC keyed once at start; each token clones it.
 #[derive(Clone)]
-pub struct UnlockKey([u8; 32]);
+pub struct UnlockKey(Hmac<Sha256>);
 
 impl std::fmt::Debug for UnlockKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -31,17 +32,22 @@ impl UnlockKey {
             let key: [u8; 32] = bytes
                 .try_into()
                 .map_err(|_| AppError::internal("unlock key: not 32 bytes"))?;
-            return Ok(UnlockKey(key));
+            return UnlockKey::keyed(&key);
         }
         let mut key = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
         write_private(path, &hex::encode(key))?;
-        Ok(UnlockKey(key))
+        UnlockKey::keyed(&key)
+    }
+
+    fn keyed(key: &[u8; 32]) -> Result<UnlockKey, AppError> {
+        <Hmac<Sha256> as Mac>::new_from_slice(key)
+            .map(UnlockKey)
+            .map_err(|e| AppError::internal(format!("unlock key: {e}")))
     }
 
     fn mac(&self, puid: &str, generation: i64, expires: i64) -> Hmac<Sha256> {
-        let mut mac =
-            <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        let mut mac = self.0.clone();
         mac.update(format!("{puid}|{generation}|{expires}").as_bytes());
         mac
     }
