@@ -223,3 +223,28 @@ CREATE TABLE web_sessions (
     created_at  INTEGER NOT NULL,
     expires_at  INTEGER NOT NULL
 );
+
+-- version: 5
+-- A folder item's visibility is one of three values; the table is rebuilt to say so. Items
+-- stored with any other value matched no file, so they go: mapping them to a valid value would
+-- widen what the share shows. A file item's visibility means nothing and becomes the default.
+DELETE FROM share_items
+WHERE folder_id IS NOT NULL AND visibility NOT IN ('PUB', 'ORG', 'PUB,ORG');
+UPDATE share_items SET visibility = 'PUB,ORG' WHERE file_id IS NOT NULL;
+CREATE TABLE share_items_v5 (
+    id          INTEGER PRIMARY KEY,
+    share_id    INTEGER NOT NULL REFERENCES shares(id) ON DELETE CASCADE,
+    position    INTEGER NOT NULL,
+    file_id     INTEGER REFERENCES files(id) ON DELETE CASCADE,
+    folder_id   INTEGER REFERENCES folders(id) ON DELETE CASCADE,
+    recursive   INTEGER NOT NULL DEFAULT 0,
+    visibility  TEXT NOT NULL DEFAULT 'PUB,ORG' CHECK (visibility IN ('PUB', 'ORG', 'PUB,ORG')),
+    CHECK ((file_id IS NULL) != (folder_id IS NULL))
+);
+INSERT INTO share_items_v5 (id, share_id, position, file_id, folder_id, recursive, visibility)
+SELECT id, share_id, position, file_id, folder_id, recursive, visibility FROM share_items;
+DROP TABLE share_items;
+ALTER TABLE share_items_v5 RENAME TO share_items;
+CREATE INDEX share_items_share ON share_items(share_id, position);
+CREATE INDEX share_items_file ON share_items(file_id);
+CREATE INDEX share_items_folder ON share_items(folder_id);

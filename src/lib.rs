@@ -95,8 +95,8 @@ fn register(cfg: &mut aw::ServiceConfig) -> Vec<(&'static str, &'static str)> {
             get: fr_assets::get_folder, patch: fr_assets::rename_folder, delete: fr_assets::delete_folder
         }
         "/{token}/v4/folders/{uuid}/folders/{dest}" => { put: fr_assets::move_folder }
-        "/{token}/v4/upload" => { post: fr_assets::upload }
-        "/{token}/v4/files" => { get: fr_assets::list_files, post: fr_assets::upload_files }
+        "/{token}/v4/upload" => { post: filerobot::upload::upload }
+        "/{token}/v4/files" => { get: fr_assets::list_files, post: filerobot::upload::upload_files }
         "/{token}/v4/files/{uuid}" => {
             get: fr_assets::get_file, patch: fr_assets::update_file, delete: fr_assets::delete_file
         }

@@ -474,4 +474,53 @@ mod tests {
         assert_eq!(mode, "wal");
         assert_eq!(fk, 1);
     }
+
+    /// Version 5: folder items of an unknown visibility go (they matched no file; a valid value
+    /// would widen the share), valid ones stay, and the CHECK refuses new bad ones.
+    #[test]
+    fn version_5_drops_unknown_visibilities_and_checks_new_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            for (v, sql) in schema_sections(SCHEMA).into_iter().filter(|(v, _)| *v <= 4) {
+                c.execute_batch(&sql).unwrap();
+                c.execute_batch(&format!("PRAGMA user_version = {v}"))
+                    .unwrap();
+            }
+            c.execute_batch(
+                "INSERT INTO orgs VALUES (1, 'o', 'acme', 's', 0);
+                 INSERT INTO folders (id, uuid, org_id, parent_id, name, created_at, updated_at)
+                     VALUES (1, 'root', 1, NULL, '', 0, 0), (2, 'a', 1, 1, 'a', 0, 0);
+                 INSERT INTO blobs VALUES ('b', 1, 'h', 0);
+                 INSERT INTO files (id, uuid, org_id, folder_id, name, mime, blob_id, created_at, modified_at)
+                     VALUES (1, 'f', 1, 2, 'x.txt', 'text/plain', 'b', 0, 0);
+                 INSERT INTO shares (id, uuid, puid, org_id, title, created_at, updated_at)
+                     VALUES (1, 's', 'p', 1, 't', 0, 0);
+                 INSERT INTO share_items (share_id, position, folder_id, visibility)
+                     VALUES (1, 0, 2, 'PUB'), (1, 1, 1, 'EVERYONE');
+                 INSERT INTO share_items (share_id, position, file_id, visibility)
+                     VALUES (1, 2, 1, 'junk');",
+            )
+            .unwrap();
+        }
+        let db = Db::open(&path).unwrap();
+        let items: Vec<(i64, String)> = db
+            .read_sync(|c| {
+                let mut stmt =
+                    c.prepare("SELECT position, visibility FROM share_items ORDER BY position")?;
+                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .unwrap();
+        assert_eq!(items, vec![(0, "PUB".into()), (2, "PUB,ORG".into())]);
+        let bad = db.write_sync(|tx| {
+            tx.execute(
+                "INSERT INTO share_items (share_id, position, folder_id, visibility) VALUES (1, 3, 2, 'ALL')",
+                [],
+            )?;
+            Ok(())
+        });
+        assert!(bad.is_err(), "the CHECK lets an unknown visibility in");
+    }
 }

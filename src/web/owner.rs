@@ -550,7 +550,7 @@ pub async fn upload(
         None => FolderRef::Path(FolderPath::parse("folder", "/")?),
     };
     let (files, visibility) =
-        crate::api::filerobot::assets::receive_upload(&req, &state, payload).await?;
+        crate::api::filerobot::upload::receive_upload(&req, &state, payload).await?;
     let stored = state
         .assets
         .store_upload(user.org_id, folder, files, visibility)
@@ -562,7 +562,7 @@ pub async fn upload(
             .unwrap_or_default();
         return Ok(see_other(&back_to(&back)));
     }
-    crate::api::filerobot::assets::upload_answer(&stored, &state.config.base_url, &user.org_token)
+    crate::api::filerobot::upload::upload_answer(&stored, &state.config.base_url, &user.org_token)
 }
 
 // ---------------------------------------------------------------------------------------------

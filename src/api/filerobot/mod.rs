@@ -3,6 +3,7 @@
 pub mod assets;
 pub mod reader;
 pub mod shares;
+pub mod upload;
 
 use crate::api::{state, Params};
 use crate::domain::auth::Principal;
