@@ -1,5 +1,41 @@
 //! Sharebox: an asset library with secure share links, speaking Filerobot's and Nomad's APIs.
 //! `app()` builds the one application that `main` serves and the tests drive.
+//!
+//! Three rings, calls going one way: adapters turn HTTP or argv into calls on the services;
+//! the domain decides; storage does I/O.
+//!
+//! ```text
+//! main.rs              parse the CLI, start tracing, call cli.rs; nothing else
+//! lib.rs               app() and the one route table, for main and the tests
+//! state.rs             AppState, built once: config, clock, one service per area
+//! cli.rs               clap (each flag with its env var), `serve`, the admin subcommands
+//! config.rs, clock.rs  settings built once; the one source of "now"
+//! error.rs             AppError and its status/code table; Field, the fields a 400 names
+//!
+//! api/                 adapters for the JSON dialects: DTO <-> domain only
+//!   mod.rs             credential extractor, JSON body extractors, query params, CORS
+//!   wire.rs            DTO building blocks: Patch<T>, Object<T>, wrong-kind messages
+//!   openapi.rs         /openapi.json
+//!   filerobot/         v4 assets and uploads, v5 shares, the sharebox reader
+//!   nomad/             account, assets, chunked upload, shares
+//! web/                 HTML adapters (askama): public share pages, the owner UI, guards
+//!
+//! domain/              decisions; no actix, no adapter, no AppState
+//!   shares/            ShareService: model, patch, service, open (the one gate), tree, cache
+//!   assets/            AssetService: folders and files, Nomad's asset view, uploads
+//!   uploads.rs         UploadService: Nomad's chunked uploads
+//!   auth.rs            AuthService: keys, API and web sessions; orgs, users, keys (CLI)
+//!   library.rs         File, Folder, Page, Order: the library as adapters read it
+//!   types.rs           newtypes and enums: Email, Name, FolderPath, FolderVisibility...
+//!   window.rs          dates in IANA zones and a share's state at an instant (pure)
+//!   counters.rs, throttle.rs, unlock.rs
+//!
+//! db/                  SQLite: the read pool, the one writer thread, every query; rows
+//! blob.rs              file contents on disk: stream in with SHA-256 and CRC-32, serve Range
+//! zip.rs               the STORED zip layout
+//! mail/                compose (askama) and the outbox worker (SMTP or .eml files)
+//! malloc.rs            glibc malloc settings
+//! ```
 
 pub mod api;
 pub mod blob;
