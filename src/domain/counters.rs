@@ -36,6 +36,12 @@ impl Counters {
             .or_insert((share.views, share.downloads))
     }
 
+    /// The exact downloads of share `id`, whose row holds `flushed`, without seeding its totals:
+    /// a partial row (the listing's window columns) must never stand for them.
+    pub fn downloads(&self, id: i64, flushed: i64) -> i64 {
+        self.inner.lock().totals.get(&id).map_or(flushed, |t| t.1)
+    }
+
     fn add(&self, share: &ShareRow, views: i64, downloads: i64, a: ActivityRow) {
         let mut inner = self.inner.lock();
         let t = inner

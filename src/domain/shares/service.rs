@@ -59,6 +59,15 @@ impl ShareService {
         }
     }
 
+    /// What a read that builds answer views needs, to move into its closure.
+    fn view_kit(&self) -> (Counters, Arc<str>, DateTime<Utc>) {
+        (
+            self.counters.clone(),
+            self.base_url.clone(),
+            self.clock.now(),
+        )
+    }
+
     /// Writes the counts and activity not written yet (every 250 ms, and at shutdown).
     pub async fn flush_counts(&self) -> Result<(), AppError> {
         self.counters.flush(&self.db).await
@@ -114,11 +123,7 @@ impl ShareService {
         &self,
         find: impl FnOnce(&Connection) -> Result<Option<ShareRow>, AppError> + Send + 'static,
     ) -> Result<Share, AppError> {
-        let (counters, base, now) = (
-            self.counters.clone(),
-            self.base_url.clone(),
-            self.clock.now(),
-        );
+        let (counters, base, now) = self.view_kit();
         self.db
             .read(move |c| {
                 let row = find(c)?.ok_or_else(share_not_found)?;
@@ -139,21 +144,12 @@ impl ShareService {
         status: Option<State>,
         page: Page,
     ) -> Result<(Vec<Share>, i64), AppError> {
-        let (counters, base, now) = (
-            self.counters.clone(),
-            self.base_url.clone(),
-            self.clock.now(),
-        );
+        let (counters, base, now) = self.view_kit();
         self.db
             .read(move |c| {
                 let mut ids = Vec::new();
                 for (id, revoked, starts, expires, max, downloads) in q::share_windows(c, org_id)? {
-                    let probe = ShareRow {
-                        id,
-                        downloads,
-                        ..Default::default()
-                    };
-                    let downloads = counters.totals(&probe).1;
+                    let downloads = counters.downloads(id, downloads);
                     let w = Window {
                         revoked,
                         starts_at: starts.map(from_ts),
@@ -343,11 +339,7 @@ impl ShareService {
 
     /// A share by its id with the sender's name, for the mail worker (None once deleted).
     pub async fn mail_view(&self, share_id: i64) -> Result<Option<(Share, String)>, AppError> {
-        let (counters, base, now) = (
-            self.counters.clone(),
-            self.base_url.clone(),
-            self.clock.now(),
-        );
+        let (counters, base, now) = self.view_kit();
         self.db
             .read(move |c| {
                 let Some(row) = q::find_share_by_id(c, share_id)? else {
