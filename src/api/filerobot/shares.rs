@@ -223,7 +223,8 @@ fn share_answer(
     })
 }
 
-#[utoipa::path(post, path = "/{token}/v5/shares", tag = "Filerobot shares",
+/// Create a share
+#[utoipa::path(post, operation_id = "createShare", path = "/{token}/v5/shares", tag = "Filerobot shares",
     params(("token" = String, Path)),
     request_body = ShareBody,
     responses((status = 200, body = ShareAnswer), (status = 400), (status = 401), (status = 403)),
@@ -253,7 +254,8 @@ pub struct ShareList {
     pub info: Info,
 }
 
-#[utoipa::path(get, path = "/{token}/v5/shares", tag = "Filerobot shares",
+/// List the org's shares, newest first
+#[utoipa::path(get, operation_id = "listShares", path = "/{token}/v5/shares", tag = "Filerobot shares",
     params(("token" = String, Path), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query), ("status" = Option<String>, Query)),
     responses((status = 200, body = ShareList), (status = 400)),
     security(("filerobot_key" = []), ("api_key" = []), ("bearer" = [])))]
@@ -281,7 +283,8 @@ pub async fn list(
     })
 }
 
-#[utoipa::path(get, path = "/{token}/v5/shares/{uuid}", tag = "Filerobot shares",
+/// Get a share
+#[utoipa::path(get, operation_id = "getShare", path = "/{token}/v5/shares/{uuid}", tag = "Filerobot shares",
     params(("token" = String, Path), ("uuid" = String, Path)),
     responses((status = 200, body = ShareAnswer), (status = 404)),
     security(("filerobot_key" = []), ("api_key" = []), ("bearer" = [])))]
@@ -296,7 +299,8 @@ pub async fn get(
     share_answer(None, &share, started)
 }
 
-#[utoipa::path(put, path = "/{token}/v5/shares/{uuid}", tag = "Filerobot shares",
+/// Change a share: present fields replace, absent ones stay
+#[utoipa::path(put, operation_id = "updateShare", path = "/{token}/v5/shares/{uuid}", tag = "Filerobot shares",
     params(("token" = String, Path), ("uuid" = String, Path)),
     request_body = ShareBody,
     responses((status = 200, body = ShareAnswer), (status = 400), (status = 404)),
@@ -330,7 +334,8 @@ pub struct ShareDeleted {
     pub info: Info,
 }
 
-#[utoipa::path(delete, path = "/{token}/v5/shares/{uuid}", tag = "Filerobot shares",
+/// Delete a share: its link dies
+#[utoipa::path(delete, operation_id = "deleteShare", path = "/{token}/v5/shares/{uuid}", tag = "Filerobot shares",
     params(("token" = String, Path), ("uuid" = String, Path)),
     responses((status = 200, body = ShareDeleted), (status = 404)),
     security(("filerobot_key" = []), ("api_key" = []), ("bearer" = [])))]
@@ -366,7 +371,8 @@ pub struct ActivityList {
     pub total: i64,
 }
 
-#[utoipa::path(get, path = "/{token}/v5/shares/{uuid}/activity", tag = "Filerobot shares",
+/// List a share's views, downloads and failed unlocks, newest first
+#[utoipa::path(get, operation_id = "shareActivity", path = "/{token}/v5/shares/{uuid}/activity", tag = "Filerobot shares",
     params(("token" = String, Path), ("uuid" = String, Path), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
     responses((status = 200, body = ActivityList), (status = 404)),
     security(("filerobot_key" = []), ("api_key" = []), ("bearer" = [])))]
