@@ -1,7 +1,9 @@
 //! Filerobot's dialect: `/{token}/v4/...` (assets) and `/{token}/v5/...` (shares).
 
 pub mod assets;
+mod kinds;
 pub mod reader;
+pub mod share_body;
 pub mod shares;
 pub mod upload;
 
