@@ -1,14 +1,16 @@
 //! The library: folders and files, upload, rename, delete with a confirmation page.
 
-use super::{back_to, check_csrf, day, see_other, state, FormFields, ALL, BY_NAME};
+use super::{back_to, day, see_other, state, ALL, BY_NAME};
 use crate::api::Params;
 use crate::domain::assets::FolderRef;
 use crate::domain::auth::WebUser;
 use crate::domain::types::{pretty_size, FolderPath, Name};
 use crate::error::AppError;
+use crate::web::guard::{last, CsrfForm, CsrfHeader};
 use crate::web::page;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
+use serde::Deserialize;
 
 struct Crumb {
     name: String,
@@ -120,15 +122,24 @@ pub async fn library(
     page(&pg)
 }
 
+/// The new folder form: its name, in the folder the library shows.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NewFolder {
+    #[serde(deserialize_with = "last")]
+    folder_uuid: String,
+    #[serde(deserialize_with = "last")]
+    name: String,
+}
+
 pub async fn create_folder(
     req: HttpRequest,
-    user: WebUser,
-    form: FormFields,
+    post: CsrfForm<NewFolder>,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    check_csrf(&user, Some(form.get("csrf_token")))?;
-    let parent = form.get("folder_uuid");
-    let name = Name::parse("name", form.get("name").trim())?;
+    let CsrfForm { user, form } = post;
+    let parent = form.folder_uuid.as_str();
+    let name = Name::parse("name", form.name.trim())?;
     let parent_row = state
         .assets
         .get_folder(user.org_id, FolderRef::Uuid(parent.to_string()))
@@ -138,16 +149,23 @@ pub async fn create_folder(
     Ok(see_other(&back_to(parent)))
 }
 
+/// The rename form of a file or folder.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NewName {
+    #[serde(deserialize_with = "last")]
+    name: String,
+}
+
 pub async fn rename(
     req: HttpRequest,
-    user: WebUser,
     path: web::Path<(String, String)>,
-    form: FormFields,
+    post: CsrfForm<NewName>,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    check_csrf(&user, Some(form.get("csrf_token")))?;
+    let CsrfForm { user, form } = post;
     let (kind, uuid) = path.into_inner();
-    let name = Name::parse("name", form.get("name").trim())?;
+    let name = Name::parse("name", form.name.trim())?;
     let back = match kind.as_str() {
         "files" => {
             state
@@ -222,12 +240,11 @@ pub async fn confirm_delete(
 
 pub async fn delete(
     req: HttpRequest,
-    user: WebUser,
     path: web::Path<(String, String)>,
-    form: FormFields,
+    post: CsrfForm,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    check_csrf(&user, Some(form.get("csrf_token")))?;
+    let user = post.user;
     let (kind, uuid) = path.into_inner();
     let back = match kind.as_str() {
         "files" => {
@@ -255,19 +272,15 @@ pub async fn delete(
 }
 
 /// `POST /app/upload?folder_uuid=`: the v4 upload's rules and answer, for the session's org;
-/// a plain form post (no script) goes back to the folder.
+/// a plain form post (no script, the token in the query) goes back to the folder.
 pub async fn upload(
     req: HttpRequest,
-    user: WebUser,
+    post: CsrfHeader,
     params: Params,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    let header_token = req
-        .headers()
-        .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok());
-    check_csrf(&user, header_token.or(params.get("csrf_token")))?;
+    let CsrfHeader { user, via_header } = post;
     let folder = match params.get("folder_uuid").filter(|f| !f.is_empty()) {
         Some(u) => FolderRef::Uuid(u.to_string()),
         None => FolderRef::Path(FolderPath::parse("folder", "/")?),
@@ -278,7 +291,7 @@ pub async fn upload(
         .assets
         .store_upload(user.org_id, folder, files, visibility)
         .await?;
-    if header_token.is_none() {
+    if !via_header {
         let back = stored
             .first()
             .map(|f| f.folder_uuid.clone())

@@ -1,9 +1,10 @@
 //! Signing in and out, and the session as an extractor.
 
-use super::{check_csrf, see_other, state, FormFields};
+use super::{see_other, state};
 use crate::api::{peer_addr, Params};
 use crate::domain::auth::{self, WebUser};
 use crate::error::AppError;
+use crate::web::guard::{form_body, last, parse_form, CsrfForm};
 use crate::web::page;
 use crate::AppState;
 use actix_web::cookie::{Cookie, SameSite};
@@ -13,6 +14,7 @@ use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
 use futures_util::future::LocalBoxFuture;
+use serde::Deserialize;
 
 pub const SESSION_COOKIE: &str = "sb_session";
 const LOGIN_CSRF_COOKIE: &str = "sb_login_csrf";
@@ -103,21 +105,45 @@ pub async fn login_form(req: HttpRequest, params: Params) -> Result<HttpResponse
     )
 }
 
-pub async fn login(req: HttpRequest, form: FormFields) -> Result<HttpResponse, AppError> {
+/// The sign-in form. It comes before any session, so its CSRF token is checked here against
+/// the `/login` cookie (double submit), not by `CsrfForm`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LoginForm {
+    #[serde(deserialize_with = "last")]
+    next: String,
+    #[serde(deserialize_with = "last")]
+    csrf_token: String,
+    #[serde(deserialize_with = "last")]
+    email: String,
+    #[serde(deserialize_with = "last")]
+    password: String,
+}
+
+impl FromRequest for LoginForm {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<LoginForm, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = form_body(req, payload);
+        Box::pin(async move { parse_form(&body.await?) })
+    }
+}
+
+pub async fn login(req: HttpRequest, form: LoginForm) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    let next = safe_next(form.get("next"));
+    let next = safe_next(&form.next);
     let expected = req
         .cookie(LOGIN_CSRF_COOKIE)
         .map(|c| c.value().to_string())
         .unwrap_or_default();
-    let sent = form.get("csrf_token");
-    if expected.is_empty() || sent != expected {
+    if expected.is_empty() || form.csrf_token != expected {
         return Err(AppError::CsrfFailed);
     }
-    let email = form.get("email");
+    let email = form.email.as_str();
     match state
         .auth
-        .web_login(email, form.get("password"), &peer_addr(&req))
+        .web_login(email, &form.password, &peer_addr(&req))
         .await
     {
         Ok(sid) => {
@@ -163,13 +189,9 @@ pub async fn login(req: HttpRequest, form: FormFields) -> Result<HttpResponse, A
     }
 }
 
-pub async fn logout(
-    req: HttpRequest,
-    user: WebUser,
-    form: FormFields,
-) -> Result<HttpResponse, AppError> {
+pub async fn logout(req: HttpRequest, post: CsrfForm) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    check_csrf(&user, Some(form.get("csrf_token")))?;
+    let user = post.user;
     state.auth.web_logout(user.session_id).await?;
     let mut res = see_other("/login");
     let mut gone = Cookie::build(SESSION_COOKIE, "")

@@ -1,7 +1,8 @@
-//! The new and edit share form.
+//! The new and edit share form: `ShareForm` is what the browser posts, `ShareForm::patch` its
+//! one mapping to the share service's `SharePatch`, and `form_field` puts each field error
+//! beside its field.
 
-use super::{check_csrf, see_other, state, FormFields, ALL, BY_NAME};
-use crate::api::Params;
+use super::{see_other, state, ALL, BY_NAME};
 use crate::domain::assets::FolderRef;
 use crate::domain::auth::WebUser;
 use crate::domain::shares::{
@@ -9,12 +10,14 @@ use crate::domain::shares::{
 };
 use crate::domain::types::{pretty_size, Email, FolderPath, FolderVisibility};
 use crate::error::{AppError, Field};
+use crate::web::guard::{last, parse_form, CsrfForm};
 use crate::web::page;
 use crate::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use std::collections::HashMap;
 
 /// The share form's values, as typed: re-shown as they were when something is wrong.
@@ -178,38 +181,183 @@ async fn share_form_page(
     Ok(res)
 }
 
-fn values_from_form(form: &FormFields) -> ShareValues {
-    let items = form.all("item");
-    let mut visibility = HashMap::new();
-    for it in &items {
-        if let Some(uuid) = it.strip_prefix("folder:") {
-            let vis = form.get(&format!("visibility_{uuid}"));
-            visibility.insert(
-                uuid.to_string(),
-                if vis.is_empty() {
-                    "PUB,ORG".into()
-                } else {
-                    vis.to_string()
-                },
-            );
+/// The share form as posted, each field as typed: `item` (`file:<uuid>` or `folder:<uuid>`)
+/// and `recursive` (a folder's uuid) once per ticked box, and one `visibility_<folder uuid>`
+/// select per folder, read by name from `by_name`. A name that repeats where one value is
+/// expected gives its last value.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ShareForm {
+    #[serde(deserialize_with = "last")]
+    title: String,
+    #[serde(deserialize_with = "last")]
+    description: String,
+    item: Vec<String>,
+    recursive: Vec<String>,
+    #[serde(deserialize_with = "last")]
+    starts_at: String,
+    #[serde(deserialize_with = "last")]
+    starts_tz: String,
+    #[serde(deserialize_with = "last")]
+    expires_at: String,
+    #[serde(deserialize_with = "last")]
+    expires_tz: String,
+    #[serde(deserialize_with = "last")]
+    password: String,
+    #[serde(deserialize_with = "last")]
+    keep_password: String,
+    #[serde(deserialize_with = "last")]
+    permissions: String,
+    #[serde(deserialize_with = "last")]
+    max_downloads: String,
+    #[serde(deserialize_with = "last")]
+    access: String,
+    #[serde(deserialize_with = "last")]
+    users: String,
+    #[serde(deserialize_with = "last")]
+    recipients: String,
+    #[serde(deserialize_with = "last")]
+    message: String,
+    /// The fields named after a folder: `visibility_<uuid>`.
+    #[serde(flatten)]
+    by_name: HashMap<String, FormText>,
+}
+
+#[derive(Deserialize)]
+struct FormText(#[serde(deserialize_with = "last")] String);
+
+impl ShareForm {
+    /// The visibility filter picked for folder `uuid`, as typed ("" when there is none).
+    fn visibility(&self, uuid: &str) -> &str {
+        self.by_name
+            .get(&format!("visibility_{uuid}"))
+            .map_or("", |v| v.0.as_str())
+    }
+
+    /// The values to show the form again with (never the password).
+    fn values(&self) -> ShareValues {
+        let mut visibility = HashMap::new();
+        for it in &self.item {
+            if let Some(uuid) = it.strip_prefix("folder:") {
+                let vis = self.visibility(uuid);
+                visibility.insert(
+                    uuid.to_string(),
+                    if vis.is_empty() {
+                        "PUB,ORG".into()
+                    } else {
+                        vis.to_string()
+                    },
+                );
+            }
+        }
+        ShareValues {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            items: self.item.clone(),
+            recursive: self.recursive.clone(),
+            visibility,
+            starts_at: self.starts_at.clone(),
+            starts_tz: self.starts_tz.clone(),
+            expires_at: self.expires_at.clone(),
+            expires_tz: self.expires_tz.clone(),
+            permissions: self.permissions.clone(),
+            max_downloads: self.max_downloads.clone(),
+            access: self.access.clone(),
+            users: self.users.clone(),
+            recipients: self.recipients.clone(),
+            message: self.message.clone(),
         }
     }
-    ShareValues {
-        title: form.get("title").into(),
-        description: form.get("description").into(),
-        recursive: form.all("recursive"),
-        items,
-        visibility,
-        starts_at: form.get("starts_at").into(),
-        starts_tz: form.get("starts_tz").into(),
-        expires_at: form.get("expires_at").into(),
-        expires_tz: form.get("expires_tz").into(),
-        permissions: form.get("permissions").into(),
-        max_downloads: form.get("max_downloads").into(),
-        access: form.get("access").into(),
-        users: form.get("users").into(),
-        recipients: form.get("recipients").into(),
-        message: form.get("message").into(),
+
+    /// The form as a patch for the share service, parsed with the domain's parsers; field
+    /// errors name the form's fields (`items[0]`, `max_downloads`, `recipients[1]`).
+    fn patch(&self, editing: bool) -> Result<SharePatch, AppError> {
+        let mut items = Vec::new();
+        for (i, it) in self.item.iter().enumerate() {
+            let field = format!("items[{i}]");
+            let (kind, uuid) = match it.split_once(':') {
+                Some(("file", u)) => (ItemKind::File, u),
+                Some(("folder", u)) => (ItemKind::Folder, u),
+                _ => {
+                    return Err(AppError::invalid(
+                        field,
+                        "pick files or folders from the library",
+                    ))
+                }
+            };
+            let vis = self.visibility(uuid);
+            let visibility = if vis.is_empty() {
+                FolderVisibility::All
+            } else {
+                FolderVisibility::parse(field.as_str(), vis)?
+            };
+            items.push(ItemSpec {
+                kind,
+                id: uuid.to_string(),
+                field,
+                recursive: self.recursive.iter().any(|r| r == uuid),
+                visibility,
+            });
+        }
+        let time = |raw: &str| -> Option<TimeValue> {
+            (!raw.trim().is_empty()).then(|| TimeValue::Raw(raw.trim().to_string()))
+        };
+        let zone = |raw: &str| -> Option<String> {
+            (!raw.trim().is_empty()).then(|| raw.trim().to_string())
+        };
+        let max = self.max_downloads.trim();
+        let max_downloads = if max.is_empty() {
+            None
+        } else {
+            Some(max.parse::<i64>().map_err(|_| {
+                AppError::invalid("max_downloads", "a whole number, or empty for no limit")
+            })?)
+        };
+        let recipients = lines(&self.recipients)
+            .iter()
+            .enumerate()
+            .map(|(i, e)| Email::parse(&format!("recipients[{i}]"), e).map(RecipientSpec::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        let users = lines(&self.users)
+            .into_iter()
+            .enumerate()
+            .map(|(i, key)| UserSpec {
+                key,
+                field: format!("users[{i}]"),
+            })
+            .collect();
+        let password = self.password.as_str();
+        let keep = editing && self.keep_password == "1";
+        Ok(SharePatch {
+            title: Some(self.title.clone()),
+            description: Some(self.description.clone()),
+            items: Some(items),
+            // Zones first: the service reads wall times in them.
+            starts_tz: Some(zone(&self.starts_tz)),
+            expires_tz: Some(zone(&self.expires_tz)),
+            starts_at: Some(time(&self.starts_at)),
+            expires_at: Some(time(&self.expires_at)),
+            password: if keep && password.is_empty() {
+                None
+            } else {
+                Some((!password.is_empty()).then(|| password.to_string()))
+            },
+            permission: Some(if self.permissions == "READ" {
+                Permission::View
+            } else {
+                Permission::Download
+            }),
+            max_downloads: Some(max_downloads),
+            access: Some(if self.access == "users" {
+                Access::Users
+            } else {
+                Access::Link
+            }),
+            users: Some(users),
+            recipients: Some(recipients),
+            message: Some((!self.message.is_empty()).then(|| self.message.clone())),
+            ..Default::default()
+        })
     }
 }
 
@@ -221,95 +369,6 @@ fn lines(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// The form as a patch for the share service; field errors name the form's fields.
-fn patch_from_form(form: &FormFields, editing: bool) -> Result<SharePatch, AppError> {
-    let mut items = Vec::new();
-    for (i, it) in form.all("item").iter().enumerate() {
-        let field = format!("items[{i}]");
-        let (kind, uuid) = match it.split_once(':') {
-            Some(("file", u)) => (ItemKind::File, u),
-            Some(("folder", u)) => (ItemKind::Folder, u),
-            _ => {
-                return Err(AppError::invalid(
-                    field,
-                    "pick files or folders from the library",
-                ))
-            }
-        };
-        let vis = form.get(&format!("visibility_{uuid}"));
-        let visibility = if vis.is_empty() {
-            FolderVisibility::All
-        } else {
-            FolderVisibility::parse(field.as_str(), vis)?
-        };
-        items.push(ItemSpec {
-            kind,
-            id: uuid.to_string(),
-            field,
-            recursive: form.all("recursive").iter().any(|r| r == uuid),
-            visibility,
-        });
-    }
-    let time = |raw: &str| -> Option<TimeValue> {
-        (!raw.trim().is_empty()).then(|| TimeValue::Raw(raw.trim().to_string()))
-    };
-    let zone =
-        |raw: &str| -> Option<String> { (!raw.trim().is_empty()).then(|| raw.trim().to_string()) };
-    let max = form.get("max_downloads").trim();
-    let max_downloads = if max.is_empty() {
-        None
-    } else {
-        Some(max.parse::<i64>().map_err(|_| {
-            AppError::invalid("max_downloads", "a whole number, or empty for no limit")
-        })?)
-    };
-    let recipients = lines(form.get("recipients"))
-        .iter()
-        .enumerate()
-        .map(|(i, e)| Email::parse(&format!("recipients[{i}]"), e).map(RecipientSpec::new))
-        .collect::<Result<Vec<_>, _>>()?;
-    let users = lines(form.get("users"))
-        .into_iter()
-        .enumerate()
-        .map(|(i, key)| UserSpec {
-            key,
-            field: format!("users[{i}]"),
-        })
-        .collect();
-    let password = form.get("password");
-    let keep = editing && form.get("keep_password") == "1";
-    Ok(SharePatch {
-        title: Some(form.get("title").to_string()),
-        description: Some(form.get("description").to_string()),
-        items: Some(items),
-        // Zones first: the service reads wall times in them.
-        starts_tz: Some(zone(form.get("starts_tz"))),
-        expires_tz: Some(zone(form.get("expires_tz"))),
-        starts_at: Some(time(form.get("starts_at"))),
-        expires_at: Some(time(form.get("expires_at"))),
-        password: if keep && password.is_empty() {
-            None
-        } else {
-            Some((!password.is_empty()).then(|| password.to_string()))
-        },
-        permission: Some(if form.get("permissions") == "READ" {
-            Permission::View
-        } else {
-            Permission::Download
-        }),
-        max_downloads: Some(max_downloads),
-        access: Some(if form.get("access") == "users" {
-            Access::Users
-        } else {
-            Access::Link
-        }),
-        users: Some(users),
-        recipients: Some(recipients),
-        message: Some((!form.get("message").is_empty()).then(|| form.get("message").to_string())),
-        ..Default::default()
-    })
-}
-
 fn errors_of(e: &AppError) -> Option<HashMap<String, String>> {
     match e {
         AppError::InvalidField { field, message } => {
@@ -319,17 +378,18 @@ fn errors_of(e: &AppError) -> Option<HashMap<String, String>> {
     }
 }
 
-pub async fn new_share(
-    req: HttpRequest,
-    user: WebUser,
-    params: Params,
-) -> Result<HttpResponse, AppError> {
+/// `GET /app/shares/new?item=file:<uuid>&item=folder:<uuid>`: what the library preselects.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Preselect {
+    item: Vec<String>,
+}
+
+pub async fn new_share(req: HttpRequest, user: WebUser) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    // Preselected from the library: ?item=file:<uuid>&item=folder:<uuid>
-    let pre = FormFields::parse(req.query_string().as_bytes())?;
-    let _ = params;
+    let pre: Preselect = parse_form(req.query_string().as_bytes())?;
     let v = ShareValues {
-        items: pre.all("item"),
+        items: pre.item,
         permissions: "READ+DOWNLOAD".into(),
         access: "link".into(),
         ..Default::default()
@@ -339,12 +399,11 @@ pub async fn new_share(
 
 pub async fn create_share(
     req: HttpRequest,
-    user: WebUser,
-    form: FormFields,
+    post: CsrfForm<ShareForm>,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    check_csrf(&user, Some(form.get("csrf_token")))?;
-    let result = match patch_from_form(&form, false) {
+    let CsrfForm { user, form } = post;
+    let result = match form.patch(false) {
         Ok(p) => {
             state
                 .shares
@@ -356,9 +415,7 @@ pub async fn create_share(
     match result {
         Ok(s) => Ok(see_other(&format!("/app/shares?created={}", s.uuid))),
         Err(e) => match errors_of(&e) {
-            Some(errors) => {
-                share_form_page(&state, &user, values_from_form(&form), None, errors).await
-            }
+            Some(errors) => share_form_page(&state, &user, form.values(), None, errors).await,
             None => Err(e),
         },
     }
@@ -441,14 +498,13 @@ pub async fn edit_share(
 
 pub async fn update_share(
     req: HttpRequest,
-    user: WebUser,
     path: web::Path<String>,
-    form: FormFields,
+    post: CsrfForm<ShareForm>,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    check_csrf(&user, Some(form.get("csrf_token")))?;
+    let CsrfForm { user, form } = post;
     let current = state.shares.get(user.org_id, &path).await?;
-    let result = match patch_from_form(&form, true) {
+    let result = match form.patch(true) {
         Ok(p) => state.shares.update(user.org_id, &path, p).await,
         Err(e) => Err(e),
     };
@@ -456,16 +512,41 @@ pub async fn update_share(
         Ok(_) => Ok(see_other("/app/shares")),
         Err(e) => match errors_of(&e) {
             Some(errors) => {
-                share_form_page(
-                    &state,
-                    &user,
-                    values_from_form(&form),
-                    Some(&current),
-                    errors,
-                )
-                .await
+                share_form_page(&state, &user, form.values(), Some(&current), errors).await
             }
             None => Err(e),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_reads_repeated_names_and_folder_fields() {
+        let body = "csrf_token=t&title=one&title=Two&item=file%3Aa&item=folder%3Ab\
+                    &recursive=b&visibility_b=org&visibility_c=PUB&max_downloads=3";
+        let form: ShareForm = parse_form(body.as_bytes()).unwrap();
+        assert_eq!(form.title, "Two", "the last of a repeated name");
+        assert_eq!(form.item, ["file:a", "folder:b"]);
+        assert_eq!(form.recursive, ["b"]);
+        assert_eq!(form.visibility("b"), "org");
+        assert_eq!(form.visibility("a"), "");
+        assert_eq!(form.description, "");
+        let patch = form.patch(false).unwrap();
+        let items = patch.items.unwrap();
+        assert!(items[1].recursive && items[1].visibility == FolderVisibility::Org);
+        assert_eq!(patch.max_downloads, Some(Some(3)));
+        assert_eq!(
+            form.values().visibility.get("b").map(String::as_str),
+            Some("org")
+        );
+
+        let bad: ShareForm = parse_form(b"item=folder%3Ab&visibility_b=EVERYONE").unwrap();
+        match bad.patch(false) {
+            Err(AppError::InvalidField { field, .. }) => assert_eq!(form_field(&field), "items"),
+            other => panic!("{:?}", other.err()),
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! The shares list, its one-click actions, and a share's activity.
 
-use super::{check_csrf, day, see_other, state, FormFields};
+use super::{day, see_other, state};
 use crate::api::Params;
 use crate::domain::auth::WebUser;
 use crate::domain::library::Page;
@@ -8,19 +8,30 @@ use crate::domain::shares::{SharePatch, StatusChange, TimeValue};
 use crate::domain::types::Email;
 use crate::domain::window::{display_in, State};
 use crate::error::AppError;
+use crate::web::guard::{last, CsrfForm};
 use crate::web::page;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
+use serde::Deserialize;
+
+/// The fields of the one-click actions: `by` (`day` or `week`) to extend, `email` to resend.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ActionFields {
+    #[serde(deserialize_with = "last")]
+    by: String,
+    #[serde(deserialize_with = "last")]
+    email: String,
+}
 
 /// Revoke, restore, extend the expiry by a day or a week, or mail the link again: one click each.
 pub async fn share_action(
     req: HttpRequest,
-    user: WebUser,
     path: web::Path<(String, String)>,
-    form: FormFields,
+    post: CsrfForm<ActionFields>,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    check_csrf(&user, Some(form.get("csrf_token")))?;
+    let CsrfForm { user, form } = post;
     let (uuid, action) = path.into_inner();
     let patch = match action.as_str() {
         "revoke" => SharePatch {
@@ -32,7 +43,7 @@ pub async fn share_action(
             ..Default::default()
         },
         "extend" => {
-            let by = match form.get("by") {
+            let by = match form.by.as_str() {
                 "day" => chrono::Duration::days(1),
                 "week" => chrono::Duration::weeks(1),
                 other => {
@@ -48,7 +59,7 @@ pub async fn share_action(
             }
         }
         "resend" => {
-            let email = Email::parse("email", form.get("email"))?;
+            let email = Email::parse("email", &form.email)?;
             state
                 .shares
                 .notify(user.org_id, &uuid, vec![], vec![email])
