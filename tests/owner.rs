@@ -519,3 +519,201 @@ async fn users_shares_let_in_their_users() {
     let r = get_as(&app, &other.unwrap(), &uri).await;
     assert_eq!(r.status, 403);
 }
+
+/// What the org has, through the API: a refused write must leave all of it as it was.
+async fn everything(app: &TestApp) -> serde_json::Value {
+    let mut shares = app.call(app.fr("GET", "/v5/shares")).await.json();
+    shares["info"].take(); // how long the answer took
+    json!({
+        "files": app.call(app.fr("GET", "/v4/files")).await.json(),
+        "folders": app.call(app.fr("GET", "/v4/folders")).await.json(),
+        "shares": shares,
+        "outbox": outbox_total(app),
+    })
+}
+
+#[actix_web::test]
+async fn an_unknown_folder_visibility_gets_the_form_back_and_stores_nothing() {
+    let app = TestApp::new().await;
+    let s = admin(&app).await;
+    let lib = library(&app).await;
+    let folder = format!("folder:{}", lib.folder1);
+    let visibility = format!("visibility_{}", lib.folder1);
+    let post = |path: String, vis: &'static str| {
+        let (app, s) = (&app, &s);
+        let fields: Vec<(String, String)> = vec![
+            ("csrf_token".into(), s.csrf.clone()),
+            ("title".into(), "Campaign".into()),
+            ("item".into(), folder.clone()),
+            ("recursive".into(), lib.folder1.clone()),
+            (visibility.clone(), vis.into()),
+            ("permissions".into(), "READ+DOWNLOAD".into()),
+            ("access".into(), "link".into()),
+            ("recipients".into(), "a@x.test".into()),
+        ];
+        async move {
+            let refs: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            post_form(app, Some(s), &path, &refs).await
+        }
+    };
+    let before = everything(&app).await;
+
+    // New share: the form again, 400, the error beside the items, the values kept.
+    let r = post("/app/shares".into(), "EVERYONE").await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    let html = r.text();
+    assert!(
+        html.contains("id=\"error-items\"")
+            && html.contains("must be &#34;PUB&#34;, &#34;ORG&#34; or &#34;PUB,ORG&#34;"),
+        "{html}"
+    );
+    assert!(html.contains("<h1>New share</h1>") && html.contains("value=\"Campaign\""));
+    assert!(html.contains(&format!("value=\"{folder}\" checked")));
+    assert_eq!(share_count(&app).await, 0);
+    assert_eq!(
+        everything(&app).await,
+        before,
+        "nothing stored, no mail queued"
+    );
+
+    // Edit: the same, and the share stays as it was.
+    let share = create_share(
+        &app,
+        &json!({"title": "Campaign", "items": [{"type": "folder_uuid",
+            "identifiers": [lib.folder1], "recursive": true}]}),
+    )
+    .await;
+    let uuid = share["uuid"].as_str().unwrap();
+    let before = everything(&app).await;
+    let r = post(format!("/app/shares/{uuid}"), "PUB,EVERYONE").await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    let html = r.text();
+    assert!(html.contains("id=\"error-items\"") && html.contains("<h1>Edit share</h1>"));
+    assert_eq!(everything(&app).await, before, "the share is unchanged");
+
+    // A known filter in any letter case is taken.
+    let r = post(format!("/app/shares/{uuid}"), "org").await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let j = app
+        .call(app.fr("GET", &format!("/v5/shares/{uuid}")))
+        .await
+        .json();
+    assert_eq!(
+        j["share"]["items"],
+        json!([{"type": "folder_uuid", "identifiers": [lib.folder1],
+            "options": {"recursive": true, "visibility": "ORG"}}])
+    );
+}
+
+#[actix_web::test]
+async fn every_owner_write_needs_the_sessions_csrf_token() {
+    let app = TestApp::new().await;
+    add_user(&app);
+    let s = admin(&app).await;
+    let (_, other) = sign_in(&app, OTHER_EMAIL, OTHER_PASSWORD, "/app").await;
+    let other = other.unwrap();
+    let lib = library(&app).await;
+    let share = create_share(
+        &app,
+        &json!({"title": "Deck", "expires_at": "2031-01-01T00:00:00Z",
+            "items": [{"type": "file_uuid", "identifiers": [lib.file1]}]}),
+    )
+    .await;
+    let sid = share["uuid"].as_str().unwrap().to_string();
+    let root = hidden(&get_as(&app, &s, "/app").await.text(), "folder_uuid");
+    let (f1, fo) = (lib.file1.clone(), lib.folder1.clone());
+    let item = format!("file:{f1}");
+    let writes: Vec<(String, Vec<(&str, &str)>)> = vec![
+        ("/logout".into(), vec![]),
+        (
+            "/app/folders".into(),
+            vec![("folder_uuid", &root), ("name", "New")],
+        ),
+        (
+            "/app/shares".into(),
+            vec![("title", "Another"), ("item", &item)],
+        ),
+        (
+            format!("/app/shares/{sid}"),
+            vec![("title", "Renamed"), ("item", &item)],
+        ),
+        (format!("/app/files/{f1}/rename"), vec![("name", "x.txt")]),
+        (format!("/app/folders/{fo}/rename"), vec![("name", "x")]),
+        (format!("/app/files/{f1}/delete"), vec![]),
+        (format!("/app/folders/{fo}/delete"), vec![]),
+        (format!("/app/shares/{sid}/delete"), vec![]),
+        (format!("/app/shares/{sid}/revoke"), vec![]),
+        (format!("/app/shares/{sid}/extend"), vec![("by", "week")]),
+        (
+            format!("/app/shares/{sid}/resend"),
+            vec![("email", "someone@x.test")],
+        ),
+    ];
+    let before = everything(&app).await;
+    for (path, fields) in &writes {
+        for token in [None, Some("stale"), Some(other.csrf.as_str())] {
+            let mut body = fields.clone();
+            if let Some(t) = token {
+                body.push(("csrf_token", t));
+            }
+            let r = post_form(&app, Some(&s), path, &body).await;
+            assert_eq!(r.status, 403, "{path} with {token:?}: {}", r.text());
+            assert!(r.text().contains("did not come from this site"), "{path}");
+            assert_eq!(everything(&app).await, before, "{path} with {token:?}");
+        }
+    }
+    // Restore a revoked share: refused the same way.
+    let r = app
+        .call(json_body(
+            app.fr("PUT", &format!("/v5/shares/{sid}")),
+            &json!({"status": "revoked"}),
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let before = everything(&app).await;
+    let path = format!("/app/shares/{sid}/restore");
+    for token in ["", "stale", &other.csrf] {
+        let r = post_form(&app, Some(&s), &path, &[("csrf_token", token)]).await;
+        assert_eq!(r.status, 403);
+        assert_eq!(everything(&app).await, before, "still revoked");
+    }
+
+    // The upload: the token in neither place, a wrong one in either, or a wrong header with
+    // the right query (the header wins): 403 and no file.
+    let upload = |query: String, header: Option<&str>| {
+        let mut req = request("POST", &format!("/app/upload{query}"))
+            .insert_header(("cookie", s.cookie.clone()))
+            .insert_header((
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            ))
+            .set_payload(multipart(&[("file", Some("new.txt"), None, b"new")]));
+        if let Some(h) = header {
+            req = req.insert_header(("x-csrf-token", h.to_string()));
+        }
+        let app = &app;
+        async move { app.call(req).await }
+    };
+    let cases = [
+        (String::new(), None),
+        ("?csrf_token=stale".to_string(), None),
+        (format!("?csrf_token={}", other.csrf), None),
+        (String::new(), Some("stale")),
+        (String::new(), Some(other.csrf.as_str())),
+        (format!("?csrf_token={}", s.csrf), Some("stale")),
+    ];
+    for (query, header) in cases {
+        let r = upload(query.clone(), header).await;
+        assert_eq!(r.status, 403, "{query} {header:?}");
+        assert_eq!(everything(&app).await, before, "{query} {header:?}");
+    }
+
+    // The session lives on, and its own token does the work.
+    assert_eq!(get_as(&app, &s, "/app").await.status, 200);
+    let r = post_form(&app, Some(&s), &path, &[("csrf_token", &s.csrf)]).await;
+    assert_eq!(r.status, 303);
+    assert_ne!(everything(&app).await, before);
+}

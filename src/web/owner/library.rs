@@ -1,0 +1,302 @@
+//! The library: folders and files, upload, rename, delete with a confirmation page.
+
+use super::{back_to, day, see_other, state, ALL, BY_NAME};
+use crate::api::Params;
+use crate::domain::assets::FolderRef;
+use crate::domain::auth::WebUser;
+use crate::domain::types::{pretty_size, FolderPath, Name};
+use crate::error::AppError;
+use crate::web::guard::{last, CsrfForm, CsrfHeader};
+use crate::web::page;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+struct Crumb {
+    name: String,
+    href: String,
+}
+
+struct Folder {
+    uuid: String,
+    name: String,
+    href: String,
+    date: String,
+}
+
+struct FileRowView {
+    uuid: String,
+    name: String,
+    size: String,
+    mime: String,
+    visibility: String,
+    date: String,
+}
+
+#[derive(Template)]
+#[template(path = "app/library.html")]
+struct Library {
+    email: String,
+    csrf: String,
+    folder_uuid: String,
+    crumbs: Vec<Crumb>,
+    here: String,
+    folders: Vec<Folder>,
+    files: Vec<FileRowView>,
+    notice: Option<String>,
+}
+
+pub async fn library(
+    req: HttpRequest,
+    user: WebUser,
+    params: Params,
+) -> Result<HttpResponse, AppError> {
+    let state = state(&req)?;
+    let folder = match params.get("folder_uuid").filter(|f| !f.is_empty()) {
+        Some(u) => FolderRef::Uuid(u.to_string()),
+        None => FolderRef::Path(FolderPath::parse("folder", "/")?),
+    };
+    let (current, folders, _) = state
+        .assets
+        .list_folders(user.org_id, folder.clone(), false, BY_NAME, ALL)
+        .await?;
+    let (_, files, _) = state
+        .assets
+        .list_files(
+            user.org_id,
+            FolderRef::Uuid(current.uuid.clone()),
+            false,
+            BY_NAME,
+            ALL,
+        )
+        .await?;
+    // Breadcrumbs from the folder's path: each prefix is a folder of its own.
+    let mut crumbs = vec![Crumb {
+        name: "Library".into(),
+        href: "/app".into(),
+    }];
+    let segments: Vec<&str> = current.path.split('/').filter(|s| !s.is_empty()).collect();
+    for i in 0..segments.len().saturating_sub(1) {
+        let p = FolderPath::parse("folder", &segments[..=i].join("/"))?;
+        let f = state
+            .assets
+            .get_folder(user.org_id, FolderRef::Path(p))
+            .await?;
+        crumbs.push(Crumb {
+            name: f.name.clone(),
+            href: format!("/app?folder_uuid={}", f.uuid),
+        });
+    }
+    let pg = Library {
+        email: user.email.clone(),
+        csrf: user.csrf.clone(),
+        folder_uuid: current.uuid.clone(),
+        here: if current.parent_id.is_none() {
+            String::new()
+        } else {
+            current.name.clone()
+        },
+        crumbs,
+        folders: folders
+            .iter()
+            .map(|f| Folder {
+                uuid: f.uuid.clone(),
+                name: f.name.clone(),
+                href: format!("/app?folder_uuid={}", f.uuid),
+                date: day(f.updated_at),
+            })
+            .collect(),
+        files: files
+            .iter()
+            .map(|f| FileRowView {
+                uuid: f.uuid.clone(),
+                name: f.name.clone(),
+                size: pretty_size(f.size as u64),
+                mime: f.mime.clone(),
+                visibility: f.visibility.clone(),
+                date: day(f.modified_at),
+            })
+            .collect(),
+        notice: params.get("notice").map(str::to_string),
+    };
+    page(&pg)
+}
+
+/// The new folder form: its name, in the folder the library shows.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NewFolder {
+    #[serde(deserialize_with = "last")]
+    folder_uuid: String,
+    #[serde(deserialize_with = "last")]
+    name: String,
+}
+
+pub async fn create_folder(
+    req: HttpRequest,
+    post: CsrfForm<NewFolder>,
+) -> Result<HttpResponse, AppError> {
+    let state = state(&req)?;
+    let CsrfForm { user, form } = post;
+    let parent = form.folder_uuid.as_str();
+    let name = Name::parse("name", form.name.trim())?;
+    let parent_row = state
+        .assets
+        .get_folder(user.org_id, FolderRef::Uuid(parent.to_string()))
+        .await?;
+    let path = FolderPath::parse("name", &format!("{}/{}", parent_row.path, name))?;
+    state.assets.create_folder(user.org_id, path).await?;
+    Ok(see_other(&back_to(parent)))
+}
+
+/// The rename form of a file or folder.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NewName {
+    #[serde(deserialize_with = "last")]
+    name: String,
+}
+
+pub async fn rename(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    post: CsrfForm<NewName>,
+) -> Result<HttpResponse, AppError> {
+    let state = state(&req)?;
+    let CsrfForm { user, form } = post;
+    let (kind, uuid) = path.into_inner();
+    let name = Name::parse("name", form.name.trim())?;
+    let back = match kind.as_str() {
+        "files" => {
+            state
+                .assets
+                .update_file(user.org_id, uuid, Some(name), None)
+                .await?
+                .folder_uuid
+        }
+        "folders" => state
+            .assets
+            .rename_folder(user.org_id, uuid, name)
+            .await?
+            .parent_uuid
+            .unwrap_or_default(),
+        _ => return Err(AppError::not_found("This route")),
+    };
+    Ok(see_other(&back_to(&back)))
+}
+
+#[derive(Template)]
+#[template(path = "app/confirm.html")]
+struct Confirm {
+    email: String,
+    csrf: String,
+    question: String,
+    action: String,
+    back: String,
+}
+
+pub async fn confirm_delete(
+    req: HttpRequest,
+    user: WebUser,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let state = state(&req)?;
+    let (kind, uuid) = path.into_inner();
+    let (question, back) = match kind.as_str() {
+        "files" => {
+            let f = state.assets.get_file(user.org_id, uuid.clone()).await?;
+            (
+                format!("Delete the file “{}”? It leaves every share too.", f.name),
+                back_to(&f.folder_uuid),
+            )
+        }
+        "folders" => {
+            let f = state
+                .assets
+                .get_folder(user.org_id, FolderRef::Uuid(uuid.clone()))
+                .await?;
+            (
+                format!("Delete the folder “{}” with everything in it?", f.path),
+                back_to(f.parent_uuid.as_deref().unwrap_or("")),
+            )
+        }
+        "shares" => {
+            let s = state.shares.get(user.org_id, &uuid).await?;
+            (
+                format!("Delete the share “{}”? Its link stops working.", s.title),
+                "/app/shares".into(),
+            )
+        }
+        _ => return Err(AppError::not_found("This route")),
+    };
+    page(&Confirm {
+        email: user.email.clone(),
+        csrf: user.csrf.clone(),
+        question,
+        action: format!("/app/{kind}/{uuid}/delete"),
+        back,
+    })
+}
+
+pub async fn delete(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    post: CsrfForm,
+) -> Result<HttpResponse, AppError> {
+    let state = state(&req)?;
+    let user = post.user;
+    let (kind, uuid) = path.into_inner();
+    let back = match kind.as_str() {
+        "files" => {
+            state
+                .assets
+                .delete_file(user.org_id, uuid)
+                .await?
+                .folder_uuid
+        }
+        "folders" => {
+            let f = state
+                .assets
+                .get_folder(user.org_id, FolderRef::Uuid(uuid.clone()))
+                .await?;
+            state.assets.delete_folder(user.org_id, uuid, true).await?;
+            f.parent_uuid.unwrap_or_default()
+        }
+        "shares" => {
+            state.shares.delete(user.org_id, &uuid).await?;
+            return Ok(see_other("/app/shares"));
+        }
+        _ => return Err(AppError::not_found("This route")),
+    };
+    Ok(see_other(&back_to(&back)))
+}
+
+/// `POST /app/upload?folder_uuid=`: the v4 upload's rules and answer, for the session's org;
+/// a plain form post (no script, the token in the query) goes back to the folder.
+pub async fn upload(
+    req: HttpRequest,
+    post: CsrfHeader,
+    params: Params,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let state = state(&req)?;
+    let CsrfHeader { user, via_header } = post;
+    let folder = match params.get("folder_uuid").filter(|f| !f.is_empty()) {
+        Some(u) => FolderRef::Uuid(u.to_string()),
+        None => FolderRef::Path(FolderPath::parse("folder", "/")?),
+    };
+    let (files, visibility) =
+        crate::api::filerobot::upload::receive_upload(&req, &state, payload).await?;
+    let stored = state
+        .assets
+        .store_upload(user.org_id, folder, files, visibility)
+        .await?;
+    if !via_header {
+        let back = stored
+            .first()
+            .map(|f| f.folder_uuid.clone())
+            .unwrap_or_default();
+        return Ok(see_other(&back_to(&back)));
+    }
+    crate::api::filerobot::upload::upload_answer(&stored, &state.config.base_url, &user.org_token)
+}

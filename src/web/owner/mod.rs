@@ -1,0 +1,51 @@
+//! The owner's web UI: sign in, the library, uploads, shares. Every write carries the session's
+//! CSRF token, checked by the extractor that reads it (`web::guard::CsrfForm`, `CsrfHeader`),
+//! and calls the same services as the API.
+//!
+//! - `session`: the `WebUser` extractor, sign in and out (with the login form's own CSRF).
+//! - `library`: the library page, folders, upload, rename, delete with its confirmation.
+//! - `share_form`: the new and edit share form, its DTO and its mapping to a `SharePatch`.
+//! - `shares`: the shares list, its one-click actions and a share's activity.
+
+pub mod library;
+pub mod session;
+pub mod share_form;
+pub mod shares;
+
+use crate::domain::library::{Order, OrderField, Page};
+use crate::error::AppError;
+use crate::AppState;
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+
+fn state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
+    crate::api::state(req)
+}
+
+fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to.to_string()))
+        .finish()
+}
+
+fn day(t: DateTime<Utc>) -> String {
+    t.format("%-d %b %Y, %H:%M UTC").to_string()
+}
+
+const ALL: Page = Page {
+    limit: -1,
+    offset: 0,
+};
+const BY_NAME: Order = Order {
+    field: OrderField::Name,
+    desc: false,
+};
+
+fn back_to(folder_uuid: &str) -> String {
+    if folder_uuid.is_empty() {
+        "/app".into()
+    } else {
+        format!("/app?folder_uuid={folder_uuid}")
+    }
+}

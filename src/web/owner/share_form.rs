@@ -1,0 +1,552 @@
+//! The new and edit share form: `ShareForm` is what the browser posts, `ShareForm::patch` its
+//! one mapping to the share service's `SharePatch`, and `form_field` puts each field error
+//! beside its field.
+
+use super::{see_other, state, ALL, BY_NAME};
+use crate::domain::assets::FolderRef;
+use crate::domain::auth::WebUser;
+use crate::domain::shares::{
+    Access, ItemKind, ItemSpec, Permission, RecipientSpec, Share, SharePatch, TimeValue, UserSpec,
+};
+use crate::domain::types::{pretty_size, Email, FolderPath, FolderVisibility};
+use crate::error::{AppError, Field};
+use crate::web::guard::{last, parse_form, CsrfForm};
+use crate::web::page;
+use crate::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+/// The share form's values, as typed: re-shown as they were when something is wrong.
+#[derive(Default, Clone)]
+struct ShareValues {
+    title: String,
+    description: String,
+    items: Vec<String>,
+    recursive: Vec<String>,
+    visibility: HashMap<String, String>,
+    starts_at: String,
+    starts_tz: String,
+    expires_at: String,
+    expires_tz: String,
+    permissions: String,
+    max_downloads: String,
+    access: String,
+    users: String,
+    recipients: String,
+    message: String,
+}
+
+struct Pick {
+    value: String,
+    label: String,
+    folder: bool,
+    uuid: String,
+    checked: bool,
+    recursive: bool,
+    visibility: String,
+}
+
+#[derive(Template)]
+#[template(path = "app/share_form.html")]
+struct ShareFormPage {
+    email: String,
+    csrf: String,
+    heading: String,
+    action: String,
+    v: ShareValues,
+    picks: Vec<Pick>,
+    zones: &'static [chrono_tz::Tz],
+    errors: HashMap<String, String>,
+    editing: bool,
+    has_password: bool,
+}
+
+impl ShareFormPage {
+    fn err(&self, field: &str) -> &str {
+        self.errors.get(field).map(String::as_str).unwrap_or("")
+    }
+}
+
+/// Which form field an error belongs beside: the share service's fields in the form's words
+/// (the one table), and an entry of a list (`items[2]`) beside its list.
+fn form_field(field: &Field) -> String {
+    let name = match field {
+        Field::Named(path) => return path.split(['[', '.']).next().unwrap_or(path).to_string(),
+        Field::Title => "title",
+        Field::Description => "description",
+        Field::Items => "items",
+        Field::StartsAt => "starts_at",
+        Field::ExpiresAt => "expires_at",
+        Field::StartsTz => "starts_tz",
+        Field::ExpiresTz => "expires_tz",
+        Field::Password => "password",
+        Field::MaxDownloads => "max_downloads",
+        Field::Users => "users",
+        Field::Recipients => "recipients",
+        Field::Message => "message",
+        Field::Status => "status",
+    };
+    name.to_string()
+}
+
+async fn library_picks(
+    state: &AppState,
+    org_id: i64,
+    v: &ShareValues,
+) -> Result<Vec<Pick>, AppError> {
+    let root = FolderRef::Path(FolderPath::parse("folder", "/")?);
+    let (_, folders, _) = state
+        .assets
+        .list_folders(org_id, root.clone(), true, BY_NAME, ALL)
+        .await?;
+    let (_, files, _) = state
+        .assets
+        .list_files(org_id, root, true, BY_NAME, ALL)
+        .await?;
+    let mut picks: Vec<Pick> = folders
+        .into_iter()
+        .map(|f| {
+            let value = format!("folder:{}", f.uuid);
+            Pick {
+                checked: v.items.contains(&value),
+                recursive: v.recursive.contains(&f.uuid),
+                visibility: v
+                    .visibility
+                    .get(&f.uuid)
+                    .cloned()
+                    .unwrap_or_else(|| "PUB,ORG".into()),
+                label: format!("{}/", f.path),
+                folder: true,
+                uuid: f.uuid,
+                value,
+            }
+        })
+        .collect();
+    picks.extend(files.into_iter().map(|f| {
+        let value = format!("file:{}", f.uuid);
+        let path = if f.folder_path == "/" {
+            format!("/{}", f.name)
+        } else {
+            format!("{}/{}", f.folder_path, f.name)
+        };
+        Pick {
+            checked: v.items.contains(&value),
+            recursive: false,
+            visibility: String::new(),
+            label: format!("{path} ({})", pretty_size(f.size as u64)),
+            folder: false,
+            uuid: f.uuid,
+            value,
+        }
+    }));
+    picks.sort_by(|a, b| a.label.cmp(&b.label));
+    Ok(picks)
+}
+
+async fn share_form_page(
+    state: &AppState,
+    user: &WebUser,
+    v: ShareValues,
+    editing: Option<&Share>,
+    errors: HashMap<String, String>,
+) -> Result<HttpResponse, AppError> {
+    let picks = library_picks(state, user.org_id, &v).await?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let pg = ShareFormPage {
+        email: user.email.clone(),
+        csrf: user.csrf.clone(),
+        heading: if editing.is_some() {
+            "Edit share".into()
+        } else {
+            "New share".into()
+        },
+        action: editing.map_or("/app/shares".into(), |s| format!("/app/shares/{}", s.uuid)),
+        has_password: editing.is_some_and(Share::password_protected),
+        editing: editing.is_some(),
+        v,
+        picks,
+        zones: &chrono_tz::TZ_VARIANTS,
+        errors,
+    };
+    let mut res = page(&pg)?;
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+/// The share form as posted, each field as typed: `item` (`file:<uuid>` or `folder:<uuid>`)
+/// and `recursive` (a folder's uuid) once per ticked box, and one `visibility_<folder uuid>`
+/// select per folder, read by name from `by_name`. A name that repeats where one value is
+/// expected gives its last value.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ShareForm {
+    #[serde(deserialize_with = "last")]
+    title: String,
+    #[serde(deserialize_with = "last")]
+    description: String,
+    item: Vec<String>,
+    recursive: Vec<String>,
+    #[serde(deserialize_with = "last")]
+    starts_at: String,
+    #[serde(deserialize_with = "last")]
+    starts_tz: String,
+    #[serde(deserialize_with = "last")]
+    expires_at: String,
+    #[serde(deserialize_with = "last")]
+    expires_tz: String,
+    #[serde(deserialize_with = "last")]
+    password: String,
+    #[serde(deserialize_with = "last")]
+    keep_password: String,
+    #[serde(deserialize_with = "last")]
+    permissions: String,
+    #[serde(deserialize_with = "last")]
+    max_downloads: String,
+    #[serde(deserialize_with = "last")]
+    access: String,
+    #[serde(deserialize_with = "last")]
+    users: String,
+    #[serde(deserialize_with = "last")]
+    recipients: String,
+    #[serde(deserialize_with = "last")]
+    message: String,
+    /// The fields named after a folder: `visibility_<uuid>`.
+    #[serde(flatten)]
+    by_name: HashMap<String, FormText>,
+}
+
+#[derive(Deserialize)]
+struct FormText(#[serde(deserialize_with = "last")] String);
+
+impl ShareForm {
+    /// The visibility filter picked for folder `uuid`, as typed ("" when there is none).
+    fn visibility(&self, uuid: &str) -> &str {
+        self.by_name
+            .get(&format!("visibility_{uuid}"))
+            .map_or("", |v| v.0.as_str())
+    }
+
+    /// The values to show the form again with (never the password).
+    fn values(&self) -> ShareValues {
+        let mut visibility = HashMap::new();
+        for it in &self.item {
+            if let Some(uuid) = it.strip_prefix("folder:") {
+                let vis = self.visibility(uuid);
+                visibility.insert(
+                    uuid.to_string(),
+                    if vis.is_empty() {
+                        "PUB,ORG".into()
+                    } else {
+                        vis.to_string()
+                    },
+                );
+            }
+        }
+        ShareValues {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            items: self.item.clone(),
+            recursive: self.recursive.clone(),
+            visibility,
+            starts_at: self.starts_at.clone(),
+            starts_tz: self.starts_tz.clone(),
+            expires_at: self.expires_at.clone(),
+            expires_tz: self.expires_tz.clone(),
+            permissions: self.permissions.clone(),
+            max_downloads: self.max_downloads.clone(),
+            access: self.access.clone(),
+            users: self.users.clone(),
+            recipients: self.recipients.clone(),
+            message: self.message.clone(),
+        }
+    }
+
+    /// The form as a patch for the share service, parsed with the domain's parsers; field
+    /// errors name the form's fields (`items[0]`, `max_downloads`, `recipients[1]`).
+    fn patch(&self, editing: bool) -> Result<SharePatch, AppError> {
+        let mut items = Vec::new();
+        for (i, it) in self.item.iter().enumerate() {
+            let field = format!("items[{i}]");
+            let (kind, uuid) = match it.split_once(':') {
+                Some(("file", u)) => (ItemKind::File, u),
+                Some(("folder", u)) => (ItemKind::Folder, u),
+                _ => {
+                    return Err(AppError::invalid(
+                        field,
+                        "pick files or folders from the library",
+                    ))
+                }
+            };
+            let vis = self.visibility(uuid);
+            let visibility = if vis.is_empty() {
+                FolderVisibility::All
+            } else {
+                FolderVisibility::parse(field.as_str(), vis)?
+            };
+            items.push(ItemSpec {
+                kind,
+                id: uuid.to_string(),
+                field,
+                recursive: self.recursive.iter().any(|r| r == uuid),
+                visibility,
+            });
+        }
+        let time = |raw: &str| -> Option<TimeValue> {
+            (!raw.trim().is_empty()).then(|| TimeValue::Raw(raw.trim().to_string()))
+        };
+        let zone = |raw: &str| -> Option<String> {
+            (!raw.trim().is_empty()).then(|| raw.trim().to_string())
+        };
+        let max = self.max_downloads.trim();
+        let max_downloads = if max.is_empty() {
+            None
+        } else {
+            Some(max.parse::<i64>().map_err(|_| {
+                AppError::invalid("max_downloads", "a whole number, or empty for no limit")
+            })?)
+        };
+        let recipients = lines(&self.recipients)
+            .iter()
+            .enumerate()
+            .map(|(i, e)| Email::parse(&format!("recipients[{i}]"), e).map(RecipientSpec::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        let users = lines(&self.users)
+            .into_iter()
+            .enumerate()
+            .map(|(i, key)| UserSpec {
+                key,
+                field: format!("users[{i}]"),
+            })
+            .collect();
+        let password = self.password.as_str();
+        let keep = editing && self.keep_password == "1";
+        Ok(SharePatch {
+            title: Some(self.title.clone()),
+            description: Some(self.description.clone()),
+            items: Some(items),
+            // Zones first: the service reads wall times in them.
+            starts_tz: Some(zone(&self.starts_tz)),
+            expires_tz: Some(zone(&self.expires_tz)),
+            starts_at: Some(time(&self.starts_at)),
+            expires_at: Some(time(&self.expires_at)),
+            password: if keep && password.is_empty() {
+                None
+            } else {
+                Some((!password.is_empty()).then(|| password.to_string()))
+            },
+            permission: Some(if self.permissions == "READ" {
+                Permission::View
+            } else {
+                Permission::Download
+            }),
+            max_downloads: Some(max_downloads),
+            access: Some(if self.access == "users" {
+                Access::Users
+            } else {
+                Access::Link
+            }),
+            users: Some(users),
+            recipients: Some(recipients),
+            message: Some((!self.message.is_empty()).then(|| self.message.clone())),
+            ..Default::default()
+        })
+    }
+}
+
+fn lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn errors_of(e: &AppError) -> Option<HashMap<String, String>> {
+    match e {
+        AppError::InvalidField { field, message } => {
+            Some(HashMap::from([(form_field(field), message.clone())]))
+        }
+        _ => None,
+    }
+}
+
+/// `GET /app/shares/new?item=file:<uuid>&item=folder:<uuid>`: what the library preselects.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Preselect {
+    item: Vec<String>,
+}
+
+pub async fn new_share(req: HttpRequest, user: WebUser) -> Result<HttpResponse, AppError> {
+    let state = state(&req)?;
+    let pre: Preselect = parse_form(req.query_string().as_bytes())?;
+    let v = ShareValues {
+        items: pre.item,
+        permissions: "READ+DOWNLOAD".into(),
+        access: "link".into(),
+        ..Default::default()
+    };
+    share_form_page(&state, &user, v, None, HashMap::new()).await
+}
+
+pub async fn create_share(
+    req: HttpRequest,
+    post: CsrfForm<ShareForm>,
+) -> Result<HttpResponse, AppError> {
+    let state = state(&req)?;
+    let CsrfForm { user, form } = post;
+    let result = match form.patch(false) {
+        Ok(p) => {
+            state
+                .shares
+                .create(user.org_id, Some(user.user_id), p)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(s) => Ok(see_other(&format!("/app/shares?created={}", s.uuid))),
+        Err(e) => match errors_of(&e) {
+            Some(errors) => share_form_page(&state, &user, form.values(), None, errors).await,
+            None => Err(e),
+        },
+    }
+}
+
+/// An instant as a `datetime-local` value in `zone`.
+fn local_input(t: Option<DateTime<Utc>>, zone: &str) -> String {
+    let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
+    t.map(|t| t.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string())
+        .unwrap_or_default()
+}
+
+fn values_of(s: &Share) -> ShareValues {
+    let r = s;
+    ShareValues {
+        title: r.title.clone(),
+        description: r.description.clone(),
+        items: s
+            .items
+            .iter()
+            .map(|i| {
+                if i.folder.is_none() {
+                    format!("file:{}", i.uuid)
+                } else {
+                    format!("folder:{}", i.uuid)
+                }
+            })
+            .collect(),
+        recursive: s
+            .items
+            .iter()
+            .filter(|i| i.folder.is_some_and(|o| o.recursive))
+            .map(|i| i.uuid.clone())
+            .collect(),
+        visibility: s
+            .items
+            .iter()
+            .filter_map(|i| Some((i.uuid.clone(), i.folder?.visibility.as_str().to_string())))
+            .collect(),
+        starts_at: local_input(r.starts_at, &r.starts_tz),
+        starts_tz: r.starts_tz.clone(),
+        expires_at: local_input(r.expires_at, &r.expires_tz),
+        expires_tz: r.expires_tz.clone(),
+        permissions: if r.permission.can_download() {
+            "READ+DOWNLOAD".into()
+        } else {
+            "READ".into()
+        },
+        max_downloads: r.max_downloads.map(|m| m.to_string()).unwrap_or_default(),
+        access: if r.access == Access::Users {
+            "users".into()
+        } else {
+            "link".into()
+        },
+        users: s
+            .users
+            .iter()
+            .map(|u| u.email.clone())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        recipients: s
+            .recipients
+            .iter()
+            .map(|x| x.email.clone())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        message: r.message.clone().unwrap_or_default(),
+    }
+}
+
+pub async fn edit_share(
+    req: HttpRequest,
+    user: WebUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let state = state(&req)?;
+    let s = state.shares.get(user.org_id, &path).await?;
+    share_form_page(&state, &user, values_of(&s), Some(&s), HashMap::new()).await
+}
+
+pub async fn update_share(
+    req: HttpRequest,
+    path: web::Path<String>,
+    post: CsrfForm<ShareForm>,
+) -> Result<HttpResponse, AppError> {
+    let state = state(&req)?;
+    let CsrfForm { user, form } = post;
+    let current = state.shares.get(user.org_id, &path).await?;
+    let result = match form.patch(true) {
+        Ok(p) => state.shares.update(user.org_id, &path, p).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Ok(see_other("/app/shares")),
+        Err(e) => match errors_of(&e) {
+            Some(errors) => {
+                share_form_page(&state, &user, form.values(), Some(&current), errors).await
+            }
+            None => Err(e),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_reads_repeated_names_and_folder_fields() {
+        let body = "csrf_token=t&title=one&title=Two&item=file%3Aa&item=folder%3Ab\
+                    &recursive=b&visibility_b=org&visibility_c=PUB&max_downloads=3";
+        let form: ShareForm = parse_form(body.as_bytes()).unwrap();
+        assert_eq!(form.title, "Two", "the last of a repeated name");
+        assert_eq!(form.item, ["file:a", "folder:b"]);
+        assert_eq!(form.recursive, ["b"]);
+        assert_eq!(form.visibility("b"), "org");
+        assert_eq!(form.visibility("a"), "");
+        assert_eq!(form.description, "");
+        let patch = form.patch(false).unwrap();
+        let items = patch.items.unwrap();
+        assert!(items[1].recursive && items[1].visibility == FolderVisibility::Org);
+        assert_eq!(patch.max_downloads, Some(Some(3)));
+        assert_eq!(
+            form.values().visibility.get("b").map(String::as_str),
+            Some("org")
+        );
+
+        let bad: ShareForm = parse_form(b"item=folder%3Ab&visibility_b=EVERYONE").unwrap();
+        match bad.patch(false) {
+            Err(AppError::InvalidField { field, .. }) => assert_eq!(form_field(&field), "items"),
+            other => panic!("{:?}", other.err()),
+        }
+    }
+}
