@@ -2,5 +2,6 @@
 
 pub mod account;
 pub mod assets;
+pub mod share_model;
 pub mod shares;
 pub mod upload;

@@ -1,10 +1,15 @@
 //! `/api/share...` and `/api/asset/{id}/share`: Nomad's ShareModel over the one share service.
-//! DTO <-> domain only: a body becomes a `SharePatch`, a `Share` becomes a ShareModel.
+//! DTO <-> domain only: a body becomes a `SharePatch`, a `Share` becomes a ShareModel
+//! (share_model.rs).
 //!
 //! Every write compares each field with what a GET answers *before* validating it: a value
 //! equal to it (or null, or absent) changes nothing, so a whole GET answer sent back never fails.
 
-use crate::api::{state, time, wrong_type, OptionalJson};
+use super::share_model::{
+    find_lookup, lookup, lookup_choices, ShareModel, Table, ACTIVE, DOWNLOAD, DURATIONS,
+    DURATION_HOURS, EXPIRED, INACTIVE, LINK, NEVER, PERMISSIONS, STATUSES, TYPES, USER, VIEW,
+};
+use crate::api::{state, wrong_type, OptionalJson};
 use crate::domain::auth::Principal;
 use crate::domain::shares::{
     Access, ItemKind, ItemSpec, Permission, RecipientSpec, Share, SharePatch, StatusChange,
@@ -23,162 +28,6 @@ type Body = Map<String, Value>;
 
 /// `sharedDurationInHours` may be 1 hour to 10 years.
 pub const DURATION_HOURS_MAX: i64 = 87_600;
-
-/// A lookup value: `{"id","description"}`.
-#[derive(Serialize, ToSchema, Debug, Clone, PartialEq)]
-pub struct Lookup {
-    pub id: String,
-    pub description: String,
-}
-
-/// (NN of the id `00000000-5b0c-4000-8000-0000000000NN`, description).
-type Table = &'static [(u8, &'static str)];
-
-const TYPES: Table = &[(1, "Link"), (2, "User")];
-const STATUSES: Table = &[
-    (11, "Active"),
-    (12, "Inactive"),
-    (13, "Expired"),
-    (14, "Scheduled"),
-];
-const PERMISSIONS: Table = &[(21, "View"), (22, "Download")];
-const DURATIONS: Table = &[
-    (31, "1 Hour"),
-    (32, "1 Day"),
-    (33, "1 Week"),
-    (34, "1 Month"),
-    (35, "Never"),
-    (36, "Custom"),
-];
-/// The hours of the fixed durations.
-const DURATION_HOURS: &[(u8, i64)] = &[(31, 1), (32, 24), (33, 168), (34, 720)];
-
-const LINK: u8 = 1;
-const USER: u8 = 2;
-const ACTIVE: u8 = 11;
-const INACTIVE: u8 = 12;
-const EXPIRED: u8 = 13;
-const SCHEDULED: u8 = 14;
-const VIEW: u8 = 21;
-const DOWNLOAD: u8 = 22;
-const NEVER: u8 = 35;
-const CUSTOM: u8 = 36;
-
-fn lookup_id(nn: u8) -> String {
-    format!("00000000-5b0c-4000-8000-0000000000{nn:02}")
-}
-
-fn lookup(table: Table, nn: u8) -> Lookup {
-    Lookup {
-        id: lookup_id(nn),
-        description: table
-            .iter()
-            .find(|(n, _)| *n == nn)
-            .map(|(_, d)| d.to_string())
-            .unwrap_or_default(),
-    }
-}
-
-/// The ShareModel: every key always present, null where unset.
-#[derive(Serialize, ToSchema, Debug, Clone)]
-#[serde(rename_all = "camelCase")]
-pub struct ShareModel {
-    pub id: String,
-    pub name: String,
-    /// Every item's uuid, `assetId` first.
-    pub shared_contents: Vec<String>,
-    /// `1 Hour`, `1 Day`, `1 Week`, `1 Month` (exactly that many hours to the expiry), `Never`
-    /// (no expiry) or `Custom`.
-    pub shared_duration: Lookup,
-    /// `[View]` or `[View, Download]`.
-    pub shared_permissions: Vec<Lookup>,
-    /// `Link` or `User`.
-    pub shared_type: Lookup,
-    /// `Active`, `Inactive` (revoked), `Expired` (or out of downloads), `Scheduled`.
-    pub shared_status: Lookup,
-    /// Hours from `createdDate` to the expiry, rounded up; null without expiry.
-    pub shared_duration_in_hours: Option<i64>,
-    pub shared_link: String,
-    pub owner_id: Option<String>,
-    pub expiration_date: Option<String>,
-    /// The first item.
-    pub asset_id: Option<String>,
-    /// `[{"id": <user uuid>, "description": <email>}]`
-    pub nomad_users: Vec<Lookup>,
-    /// Emails.
-    pub external_users: Vec<String>,
-    pub password_protected: bool,
-    pub max_downloads: Option<i64>,
-    pub views: i64,
-    pub downloads: i64,
-    pub created_date: String,
-    pub last_modified_date: String,
-}
-
-fn status_nn(state: State) -> u8 {
-    match state {
-        State::Active => ACTIVE,
-        State::Revoked => INACTIVE,
-        State::Expired | State::Exhausted => EXPIRED,
-        State::Scheduled => SCHEDULED,
-    }
-}
-
-impl From<&Share> for ShareModel {
-    fn from(s: &Share) -> Self {
-        let r = s;
-        let contents: Vec<String> = s.items.iter().map(|i| i.uuid.clone()).collect();
-        let hours = r
-            .expires_at
-            .map(|e| ((e - r.created_at).num_seconds().max(0) + 3599) / 3600);
-        let duration = match hours {
-            None => NEVER,
-            Some(h) => DURATION_HOURS
-                .iter()
-                .find(|(_, n)| *n == h)
-                .map_or(CUSTOM, |(nn, _)| *nn),
-        };
-        let mut permissions = vec![lookup(PERMISSIONS, VIEW)];
-        if r.permission.can_download() {
-            permissions.push(lookup(PERMISSIONS, DOWNLOAD));
-        }
-        ShareModel {
-            id: r.uuid.clone(),
-            name: r.title.clone(),
-            asset_id: contents.first().cloned(),
-            shared_contents: contents,
-            shared_duration: lookup(DURATIONS, duration),
-            shared_permissions: permissions,
-            shared_type: lookup(
-                TYPES,
-                match r.access {
-                    Access::Users => USER,
-                    Access::Link => LINK,
-                },
-            ),
-            shared_status: lookup(STATUSES, status_nn(s.state)),
-            shared_duration_in_hours: hours,
-            shared_link: s.share_uri.clone(),
-            owner_id: r.owner_uuid.clone(),
-            expiration_date: r.expires_at.map(time),
-            nomad_users: s
-                .users
-                .iter()
-                .map(|u| Lookup {
-                    id: u.uuid.clone(),
-                    description: u.email.clone(),
-                })
-                .collect(),
-            external_users: s.recipients.iter().map(|x| x.email.clone()).collect(),
-            password_protected: s.password_protected(),
-            max_downloads: r.max_downloads,
-            views: s.views,
-            downloads: s.downloads,
-            created_date: time(r.created_at),
-            last_modified_date: time(r.updated_at),
-        }
-    }
-}
 
 /// What a GET of a share made now with the create defaults would answer, for the fields a
 /// create may write.
@@ -211,13 +60,7 @@ fn as_list<'v>(field: &str, v: &'v Value) -> Result<&'v Vec<Value>, AppError> {
 /// A lookup written as `{"id","description"}` or a string: matched by id, else by
 /// description or name, in any letter case.
 fn parse_lookup(field: &str, v: &Value, table: Table) -> Result<u8, AppError> {
-    let find = |s: &str| {
-        let s = s.trim();
-        table
-            .iter()
-            .find(|(nn, d)| lookup_id(*nn).eq_ignore_ascii_case(s) || d.eq_ignore_ascii_case(s))
-            .map(|(nn, _)| *nn)
-    };
+    let find = |s: &str| find_lookup(table, s);
     let found = match v {
         Value::String(s) => find(s),
         Value::Object(o) => ["id", "description", "name"]
@@ -226,10 +69,7 @@ fn parse_lookup(field: &str, v: &Value, table: Table) -> Result<u8, AppError> {
             .find_map(find),
         other => return Err(wrong_type(field, "a lookup object or a string", other)),
     };
-    found.ok_or_else(|| {
-        let names: Vec<&str> = table.iter().map(|(_, d)| *d).collect();
-        AppError::invalid(field, format!("use one of: {}", names.join(", ")))
-    })
+    found.ok_or_else(|| AppError::invalid(field, lookup_choices(table)))
 }
 
 /// A uuid written as a string (or `{"id"}`).
@@ -748,6 +588,7 @@ pub async fn notify(
 
 #[cfg(test)]
 mod tests {
+    use super::super::share_model::lookup_id;
     use super::*;
 
     #[test]
