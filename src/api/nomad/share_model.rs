@@ -177,3 +177,68 @@ impl From<&Share> for ShareModel {
         }
     }
 }
+
+/// What a GET answers for the fields a write may set: a share's, or, for a create, what a
+/// share made now with the defaults would answer.
+#[derive(Debug, Clone)]
+pub struct Current {
+    /// None: a new share has no name until its first item gives it one.
+    pub name: Option<String>,
+    pub asset_id: Option<String>,
+    pub shared_contents: Vec<String>,
+    pub shared_duration: Lookup,
+    pub shared_duration_in_hours: Option<i64>,
+    pub expiration_date: Option<String>,
+    pub shared_permissions: Vec<Lookup>,
+    pub shared_type: Lookup,
+    pub shared_status: Lookup,
+    pub nomad_users: Vec<Lookup>,
+    pub external_users: Vec<String>,
+    pub password_protected: bool,
+    pub max_downloads: Option<i64>,
+    /// The share's state; None for a create.
+    pub state: Option<State>,
+}
+
+impl Current {
+    /// The create defaults.
+    pub fn defaults() -> Current {
+        Current {
+            name: None,
+            asset_id: None,
+            shared_contents: vec![],
+            shared_duration: lookup(DURATIONS, NEVER),
+            shared_duration_in_hours: None,
+            expiration_date: None,
+            shared_permissions: vec![lookup(PERMISSIONS, VIEW), lookup(PERMISSIONS, DOWNLOAD)],
+            shared_type: lookup(TYPES, LINK),
+            shared_status: lookup(STATUSES, ACTIVE),
+            nomad_users: vec![],
+            external_users: vec![],
+            password_protected: false,
+            max_downloads: None,
+            state: None,
+        }
+    }
+
+    /// What a GET of `share` answers.
+    pub fn of(share: &Share) -> Current {
+        let m = ShareModel::from(share);
+        Current {
+            name: Some(m.name),
+            asset_id: m.asset_id,
+            shared_contents: m.shared_contents,
+            shared_duration: m.shared_duration,
+            shared_duration_in_hours: m.shared_duration_in_hours,
+            expiration_date: m.expiration_date,
+            shared_permissions: m.shared_permissions,
+            shared_type: m.shared_type,
+            shared_status: m.shared_status,
+            nomad_users: m.nomad_users,
+            external_users: m.external_users,
+            password_protected: m.password_protected,
+            max_downloads: m.max_downloads,
+            state: Some(share.state),
+        }
+    }
+}
