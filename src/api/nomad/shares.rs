@@ -4,6 +4,7 @@
 //!
 //! Every write compares each field with what a GET answers *before* validating it: a value
 //! equal to it (or null, or absent) changes nothing, so a whole GET answer sent back never fails.
+//! An update reads, diffs and writes in one write transaction (`ShareService::update_with`).
 
 use super::share_body::{AssetRef, Given, Named, NotificationBody, ShareBody};
 use super::share_diff::{diff, emails, users};
@@ -17,6 +18,7 @@ use crate::error::{AppError, Field};
 use crate::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
+use std::sync::{Arc, OnceLock};
 use utoipa::ToSchema;
 
 /// The share service's fields in this dialect's words: the one table. Times are named by the
@@ -63,20 +65,31 @@ async fn create(state: &AppState, p: &Principal, body: &ShareBody) -> Result<Sha
         .map_err(|e| nomad_names(e, parsed.expiry_field))
 }
 
-/// Diffs `body` against what a GET answers now and writes the patch.
+/// Diffs `body` against the share as it is inside the write transaction and writes the patch.
 async fn update(
     state: &AppState,
     p: &Principal,
     uuid: &str,
     body: ShareBody,
 ) -> Result<Share, AppError> {
-    let current = state.shares.get(p.org_id, uuid).await?;
-    let parsed = diff(&body, &Current::of(&current))?;
+    // A non-empty password is always applied: hashed before the transaction.
+    let password = body
+        .password
+        .as_ref()
+        .value()
+        .filter(|s| !s.is_empty())
+        .cloned();
+    let expiry_field = Arc::new(OnceLock::new());
+    let seen = expiry_field.clone();
     state
         .shares
-        .update(p.org_id, uuid, parsed.patch)
+        .update_with(p.org_id, uuid, password, move |current| {
+            let parsed = diff(&body, &Current::of(current))?;
+            let _ = seen.set(parsed.expiry_field);
+            Ok(parsed.patch)
+        })
         .await
-        .map_err(|e| nomad_names(e, parsed.expiry_field))
+        .map_err(|e| nomad_names(e, expiry_field.get().copied().unwrap_or("expirationDate")))
 }
 
 /// A POST body's `id`: null or absent creates, a share's id updates it (unknown: 404).
