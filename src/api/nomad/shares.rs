@@ -105,7 +105,8 @@ async fn create_or_update(
     }
 }
 
-#[utoipa::path(post, path = "/api/asset/{assetId}/share", tag = "Nomad shares",
+/// Share an asset (create, or update the share whose id the body gives)
+#[utoipa::path(post, operation_id = "nomadShareAsset", path = "/api/asset/{assetId}/share", tag = "Nomad shares",
     params(("assetId" = String, Path, description = "the file or folder to share")),
     request_body(content = ShareBody, description = "a ShareModel, every field optional, `assetId` from the path; `id` null or absent creates, a share's `id` updates it"),
     responses((status = 200, body = ShareModel), (status = 400), (status = 404)),
@@ -136,7 +137,8 @@ pub async fn share_asset(
     answer(&share)
 }
 
-#[utoipa::path(post, path = "/api/share", tag = "Nomad shares",
+/// Create a share, or update the one whose id the body gives
+#[utoipa::path(post, operation_id = "nomadShare", path = "/api/share", tag = "Nomad shares",
     request_body(content = ShareBody, description = "`id` null creates (needs assetId or sharedContents); a share's `id` updates it as PUT; an unknown one is 404"),
     responses((status = 200, body = ShareModel), (status = 400), (status = 404)),
     security(("bearer" = []), ("api_key" = []), ("filerobot_key" = [])))]
@@ -150,7 +152,8 @@ pub async fn share(
     answer(&create_or_update(&state, &p, body).await?)
 }
 
-#[utoipa::path(get, path = "/api/share/{id}", tag = "Nomad shares",
+/// Get a share as a ShareModel
+#[utoipa::path(get, operation_id = "nomadGetShare", path = "/api/share/{id}", tag = "Nomad shares",
     params(("id" = String, Path)),
     responses((status = 200, body = ShareModel), (status = 404)),
     security(("bearer" = []), ("api_key" = []), ("filerobot_key" = [])))]
@@ -163,7 +166,8 @@ pub async fn get(
     answer(&state.shares.get(p.org_id, &path.into_inner()).await?)
 }
 
-#[utoipa::path(put, path = "/api/share/{id}", tag = "Nomad shares",
+/// Update a share: the fields that differ from what GET answers
+#[utoipa::path(put, operation_id = "nomadUpdateShare", path = "/api/share/{id}", tag = "Nomad shares",
     params(("id" = String, Path)),
     request_body(content = ShareBody, description = "null, absent or equal to what GET answers = unchanged"),
     responses((status = 200, body = ShareModel), (status = 400), (status = 404)),
@@ -184,7 +188,8 @@ pub struct ShareDeleted {
     pub id: String,
 }
 
-#[utoipa::path(delete, path = "/api/share/{id}", tag = "Nomad shares",
+/// Delete a share: its link dies
+#[utoipa::path(delete, operation_id = "nomadDeleteShare", path = "/api/share/{id}", tag = "Nomad shares",
     params(("id" = String, Path)),
     responses((status = 200, body = ShareDeleted, description = "the link dies"), (status = 404)),
     security(("bearer" = []), ("api_key" = []), ("filerobot_key" = [])))]
@@ -198,7 +203,8 @@ pub async fn delete(
     Ok(HttpResponse::Ok().json(ShareDeleted { id }))
 }
 
-#[utoipa::path(post, path = "/api/share/expire/{id}", tag = "Nomad shares",
+/// Expire a share now
+#[utoipa::path(post, operation_id = "nomadExpireShare", path = "/api/share/expire/{id}", tag = "Nomad shares",
     params(("id" = String, Path)),
     responses((status = 200, body = ShareModel, description = "expires now"), (status = 404)),
     security(("bearer" = []), ("api_key" = []), ("filerobot_key" = [])))]
@@ -227,7 +233,8 @@ pub struct Notified {
     pub notified: Vec<String>,
 }
 
-#[utoipa::path(post, path = "/api/share/{id}/notification", tag = "Nomad shares",
+/// Mail a share's link to users and addresses
+#[utoipa::path(post, operation_id = "nomadNotifyShare", path = "/api/share/{id}/notification", tag = "Nomad shares",
     params(("id" = String, Path)), request_body = NotificationBody,
     responses((status = 200, body = Notified, description = "mails the link to those given, or to all users and recipients when both lists are empty"),
               (status = 400), (status = 404)),
