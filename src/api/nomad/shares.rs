@@ -1,504 +1,25 @@
 //! `/api/share...` and `/api/asset/{id}/share`: Nomad's ShareModel over the one share service.
-//! DTO <-> domain only: a body becomes a `SharePatch`, a `Share` becomes a ShareModel.
+//! DTO <-> domain only: a `ShareBody` becomes a `SharePatch` (share_diff.rs), a `Share` becomes
+//! a ShareModel (share_model.rs).
 //!
 //! Every write compares each field with what a GET answers *before* validating it: a value
 //! equal to it (or null, or absent) changes nothing, so a whole GET answer sent back never fails.
+//! An update reads, diffs and writes in one write transaction (`ShareService::update_with`).
 
-use crate::api::{state, time, wrong_type, OptionalJson};
+use super::share_body::{AssetRef, Given, Named, NotificationBody, ShareBody};
+use super::share_diff::{diff, emails, users};
+use super::share_model::Current;
+pub use super::share_model::ShareModel;
+use crate::api::wire::{Object, Patch};
+use crate::api::{state, OptionalJson};
 use crate::domain::auth::Principal;
-use crate::domain::shares::{
-    Access, ItemKind, ItemSpec, Permission, RecipientSpec, Share, SharePatch, StatusChange,
-    TimeValue, UserSpec,
-};
-use crate::domain::types::{Email, FolderVisibility};
-use crate::domain::window::{self, State};
+use crate::domain::shares::{Share, SharePatch, StatusChange};
 use crate::error::{AppError, Field};
 use crate::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use std::sync::{Arc, OnceLock};
 use utoipa::ToSchema;
-
-type Body = Map<String, Value>;
-
-/// `sharedDurationInHours` may be 1 hour to 10 years.
-pub const DURATION_HOURS_MAX: i64 = 87_600;
-
-/// A lookup value: `{"id","description"}`.
-#[derive(Serialize, ToSchema, Debug, Clone, PartialEq)]
-pub struct Lookup {
-    pub id: String,
-    pub description: String,
-}
-
-/// (NN of the id `00000000-5b0c-4000-8000-0000000000NN`, description).
-type Table = &'static [(u8, &'static str)];
-
-const TYPES: Table = &[(1, "Link"), (2, "User")];
-const STATUSES: Table = &[
-    (11, "Active"),
-    (12, "Inactive"),
-    (13, "Expired"),
-    (14, "Scheduled"),
-];
-const PERMISSIONS: Table = &[(21, "View"), (22, "Download")];
-const DURATIONS: Table = &[
-    (31, "1 Hour"),
-    (32, "1 Day"),
-    (33, "1 Week"),
-    (34, "1 Month"),
-    (35, "Never"),
-    (36, "Custom"),
-];
-/// The hours of the fixed durations.
-const DURATION_HOURS: &[(u8, i64)] = &[(31, 1), (32, 24), (33, 168), (34, 720)];
-
-const LINK: u8 = 1;
-const USER: u8 = 2;
-const ACTIVE: u8 = 11;
-const INACTIVE: u8 = 12;
-const EXPIRED: u8 = 13;
-const SCHEDULED: u8 = 14;
-const VIEW: u8 = 21;
-const DOWNLOAD: u8 = 22;
-const NEVER: u8 = 35;
-const CUSTOM: u8 = 36;
-
-fn lookup_id(nn: u8) -> String {
-    format!("00000000-5b0c-4000-8000-0000000000{nn:02}")
-}
-
-fn lookup(table: Table, nn: u8) -> Lookup {
-    Lookup {
-        id: lookup_id(nn),
-        description: table
-            .iter()
-            .find(|(n, _)| *n == nn)
-            .map(|(_, d)| d.to_string())
-            .unwrap_or_default(),
-    }
-}
-
-/// The ShareModel: every key always present, null where unset.
-#[derive(Serialize, ToSchema, Debug, Clone)]
-#[serde(rename_all = "camelCase")]
-pub struct ShareModel {
-    pub id: String,
-    pub name: String,
-    /// Every item's uuid, `assetId` first.
-    pub shared_contents: Vec<String>,
-    /// `1 Hour`, `1 Day`, `1 Week`, `1 Month` (exactly that many hours to the expiry), `Never`
-    /// (no expiry) or `Custom`.
-    pub shared_duration: Lookup,
-    /// `[View]` or `[View, Download]`.
-    pub shared_permissions: Vec<Lookup>,
-    /// `Link` or `User`.
-    pub shared_type: Lookup,
-    /// `Active`, `Inactive` (revoked), `Expired` (or out of downloads), `Scheduled`.
-    pub shared_status: Lookup,
-    /// Hours from `createdDate` to the expiry, rounded up; null without expiry.
-    pub shared_duration_in_hours: Option<i64>,
-    pub shared_link: String,
-    pub owner_id: Option<String>,
-    pub expiration_date: Option<String>,
-    /// The first item.
-    pub asset_id: Option<String>,
-    /// `[{"id": <user uuid>, "description": <email>}]`
-    pub nomad_users: Vec<Lookup>,
-    /// Emails.
-    pub external_users: Vec<String>,
-    pub password_protected: bool,
-    pub max_downloads: Option<i64>,
-    pub views: i64,
-    pub downloads: i64,
-    pub created_date: String,
-    pub last_modified_date: String,
-}
-
-fn status_nn(state: State) -> u8 {
-    match state {
-        State::Active => ACTIVE,
-        State::Revoked => INACTIVE,
-        State::Expired | State::Exhausted => EXPIRED,
-        State::Scheduled => SCHEDULED,
-    }
-}
-
-impl From<&Share> for ShareModel {
-    fn from(s: &Share) -> Self {
-        let r = s;
-        let contents: Vec<String> = s.items.iter().map(|i| i.uuid.clone()).collect();
-        let hours = r
-            .expires_at
-            .map(|e| ((e - r.created_at).num_seconds().max(0) + 3599) / 3600);
-        let duration = match hours {
-            None => NEVER,
-            Some(h) => DURATION_HOURS
-                .iter()
-                .find(|(_, n)| *n == h)
-                .map_or(CUSTOM, |(nn, _)| *nn),
-        };
-        let mut permissions = vec![lookup(PERMISSIONS, VIEW)];
-        if r.permission.can_download() {
-            permissions.push(lookup(PERMISSIONS, DOWNLOAD));
-        }
-        ShareModel {
-            id: r.uuid.clone(),
-            name: r.title.clone(),
-            asset_id: contents.first().cloned(),
-            shared_contents: contents,
-            shared_duration: lookup(DURATIONS, duration),
-            shared_permissions: permissions,
-            shared_type: lookup(
-                TYPES,
-                match r.access {
-                    Access::Users => USER,
-                    Access::Link => LINK,
-                },
-            ),
-            shared_status: lookup(STATUSES, status_nn(s.state)),
-            shared_duration_in_hours: hours,
-            shared_link: s.share_uri.clone(),
-            owner_id: r.owner_uuid.clone(),
-            expiration_date: r.expires_at.map(time),
-            nomad_users: s
-                .users
-                .iter()
-                .map(|u| Lookup {
-                    id: u.uuid.clone(),
-                    description: u.email.clone(),
-                })
-                .collect(),
-            external_users: s.recipients.iter().map(|x| x.email.clone()).collect(),
-            password_protected: s.password_protected(),
-            max_downloads: r.max_downloads,
-            views: s.views,
-            downloads: s.downloads,
-            created_date: time(r.created_at),
-            last_modified_date: time(r.updated_at),
-        }
-    }
-}
-
-/// What a GET of a share made now with the create defaults would answer, for the fields a
-/// create may write.
-fn defaults() -> Body {
-    let value = json!({
-        "name": null,
-        "sharedContents": [],
-        "assetId": null,
-        "sharedDuration": lookup(DURATIONS, NEVER),
-        "sharedDurationInHours": null,
-        "expirationDate": null,
-        "sharedPermissions": [lookup(PERMISSIONS, VIEW), lookup(PERMISSIONS, DOWNLOAD)],
-        "sharedType": lookup(TYPES, LINK),
-        "sharedStatus": lookup(STATUSES, ACTIVE),
-        "nomadUsers": [],
-        "externalUsers": [],
-        "passwordProtected": false,
-        "maxDownloads": null,
-    });
-    match value {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    }
-}
-
-fn as_list<'v>(field: &str, v: &'v Value) -> Result<&'v Vec<Value>, AppError> {
-    v.as_array().ok_or_else(|| wrong_type(field, "an array", v))
-}
-
-/// A lookup written as `{"id","description"}` or a string: matched by id, else by
-/// description or name, in any letter case.
-fn parse_lookup(field: &str, v: &Value, table: Table) -> Result<u8, AppError> {
-    let find = |s: &str| {
-        let s = s.trim();
-        table
-            .iter()
-            .find(|(nn, d)| lookup_id(*nn).eq_ignore_ascii_case(s) || d.eq_ignore_ascii_case(s))
-            .map(|(nn, _)| *nn)
-    };
-    let found = match v {
-        Value::String(s) => find(s),
-        Value::Object(o) => ["id", "description", "name"]
-            .iter()
-            .filter_map(|k| o.get(*k).and_then(Value::as_str))
-            .find_map(find),
-        other => return Err(wrong_type(field, "a lookup object or a string", other)),
-    };
-    found.ok_or_else(|| {
-        let names: Vec<&str> = table.iter().map(|(_, d)| *d).collect();
-        AppError::invalid(field, format!("use one of: {}", names.join(", ")))
-    })
-}
-
-/// A uuid written as a string (or `{"id"}`).
-fn id_string(field: &str, v: &Value) -> Result<String, AppError> {
-    match v {
-        Value::String(s) => Ok(s.clone()),
-        Value::Object(o) => o
-            .get("id")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| AppError::invalid(field, "give the asset's \"id\"")),
-        other => Err(wrong_type(field, "a uuid string", other)),
-    }
-}
-
-/// Compares a body with the current answer, field by field.
-struct Diff<'a> {
-    body: &'a Body,
-    current: &'a Body,
-}
-
-impl Diff<'_> {
-    /// The body's value for `key` when it is there, not null, and not what a GET answers.
-    fn changed(&self, key: &str) -> Option<&Value> {
-        match self.body.get(key) {
-            None | Some(Value::Null) => None,
-            Some(v) if self.current.get(key) == Some(v) => None,
-            Some(v) => Some(v),
-        }
-    }
-
-    /// The body's value if given (not null), else the current one.
-    fn effective(&self, key: &str) -> Option<&Value> {
-        match self.body.get(key) {
-            None | Some(Value::Null) => self.current.get(key).filter(|v| !v.is_null()),
-            Some(v) => Some(v),
-        }
-    }
-}
-
-/// A write as a patch, and the field that set the expiry (for the service's errors).
-struct Parsed {
-    patch: SharePatch,
-    expiry_field: &'static str,
-}
-
-fn parse_items(d: &Diff) -> Result<Option<Vec<ItemSpec>>, AppError> {
-    if d.changed("assetId").is_none() && d.changed("sharedContents").is_none() {
-        return Ok(None);
-    }
-    let mut ids: Vec<(String, String)> = Vec::new();
-    if let Some(v) = d.effective("assetId") {
-        ids.push(("assetId".into(), id_string("assetId", v)?));
-    }
-    if let Some(v) = d.effective("sharedContents") {
-        for (i, x) in as_list("sharedContents", v)?.iter().enumerate() {
-            let field = format!("sharedContents[{i}]");
-            ids.push((field.clone(), id_string(&field, x)?));
-        }
-    }
-    Ok(Some(
-        ids.into_iter()
-            .map(|(field, id)| ItemSpec {
-                kind: ItemKind::Any,
-                id,
-                field,
-                recursive: true,
-                visibility: FolderVisibility::All,
-            })
-            .collect(),
-    ))
-}
-
-/// Each entry of the list `field`: a string, or an object giving the first of `keys` that is
-/// a string; `make` gets the entry's own field name (`field[i]`) and that string.
-fn each_named<T>(
-    field: &str,
-    v: &Value,
-    keys: &[&str],
-    want: &str,
-    missing: &str,
-    make: impl Fn(String, &str) -> Result<T, AppError>,
-) -> Result<Vec<T>, AppError> {
-    as_list(field, v)?
-        .iter()
-        .enumerate()
-        .map(|(i, x)| {
-            let field = format!("{field}[{i}]");
-            let raw = match x {
-                Value::String(s) => s.as_str(),
-                Value::Object(o) => keys
-                    .iter()
-                    .find_map(|k| o.get(*k).and_then(Value::as_str))
-                    .ok_or_else(|| AppError::invalid(&field, missing))?,
-                other => return Err(wrong_type(&field, want, other)),
-            };
-            make(field, raw)
-        })
-        .collect()
-}
-
-fn parse_users(field: &str, v: &Value) -> Result<Vec<UserSpec>, AppError> {
-    each_named(
-        field,
-        v,
-        &["id", "email", "description"],
-        "an object or a string",
-        "give the user's \"id\" or \"email\"",
-        |field, key| {
-            Ok(UserSpec {
-                key: key.to_string(),
-                field,
-            })
-        },
-    )
-}
-
-fn parse_emails(field: &str, v: &Value) -> Result<Vec<Email>, AppError> {
-    each_named(
-        field,
-        v,
-        &["email", "id", "description"],
-        "an email string or an object",
-        "give the address as \"email\"",
-        |field, raw| Email::parse(&field, raw),
-    )
-}
-
-/// Maps a ShareModel body to a patch against `current` (what a GET answers, or the create
-/// defaults); `state` is the share's current state.
-fn parse_model(body: &Body, current: &Body, state: Option<State>) -> Result<Parsed, AppError> {
-    let d = Diff { body, current };
-    let mut p = SharePatch::default();
-    if let Some(v) = d.changed("name") {
-        p.title = Some(
-            v.as_str()
-                .ok_or_else(|| wrong_type("name", "a string", v))?
-                .to_string(),
-        );
-    }
-    p.items = parse_items(&d)?;
-    if let Some(v) = d.changed("sharedPermissions") {
-        let list = match v {
-            Value::Array(list) => list.clone(),
-            single => vec![single.clone()],
-        };
-        if list.is_empty() {
-            return Err(AppError::invalid(
-                "sharedPermissions",
-                "give [View] or [View, Download]",
-            ));
-        }
-        let mut download = false;
-        for (i, x) in list.iter().enumerate() {
-            download |=
-                parse_lookup(&format!("sharedPermissions[{i}]"), x, PERMISSIONS)? == DOWNLOAD;
-        }
-        p.permission = Some(if download {
-            Permission::Download
-        } else {
-            Permission::View
-        });
-    }
-    if let Some(v) = d.changed("sharedType") {
-        p.access = Some(if parse_lookup("sharedType", v, TYPES)? == USER {
-            Access::Users
-        } else {
-            Access::Link
-        });
-    }
-    if let Some(v) = d.changed("sharedStatus") {
-        p.status = match parse_lookup("sharedStatus", v, STATUSES)? {
-            ACTIVE => Some(StatusChange::Restore),
-            INACTIVE => Some(StatusChange::Revoke),
-            EXPIRED => Some(StatusChange::ExpireNow),
-            _ if state == Some(State::Scheduled) => None,
-            _ => {
-                return Err(AppError::invalid(
-                    "sharedStatus",
-                    "Scheduled cannot be set: use Active, Inactive or Expired",
-                ))
-            }
-        };
-    }
-    // Expiry: expirationDate beats sharedDurationInHours beats sharedDuration.
-    let date = d
-        .changed("expirationDate")
-        .map(|v| {
-            let s = v
-                .as_str()
-                .ok_or_else(|| wrong_type("expirationDate", "a date string", v))?;
-            window::parse_instant("expirationDate", s, chrono_tz::Tz::UTC).map(TimeValue::Instant)
-        })
-        .transpose()?;
-    let hours = d
-        .changed("sharedDurationInHours")
-        .map(|v| {
-            v.as_i64()
-                .filter(|h| (1..=DURATION_HOURS_MAX).contains(h))
-                .map(|h| TimeValue::After(chrono::Duration::hours(h)))
-                .ok_or_else(|| {
-                    AppError::invalid(
-                        "sharedDurationInHours",
-                        format!("must be a whole number of hours, 1 to {DURATION_HOURS_MAX}"),
-                    )
-                })
-        })
-        .transpose()?;
-    let duration = d
-        .changed("sharedDuration")
-        .map(|v| parse_lookup("sharedDuration", v, DURATIONS))
-        .transpose()?;
-    let mut expiry_field = "expirationDate";
-    if let Some(t) = date {
-        p.expires_at = Some(Some(t));
-    } else if let Some(t) = hours {
-        p.expires_at = Some(Some(t));
-        expiry_field = "sharedDurationInHours";
-    } else if let Some(nn) = duration {
-        expiry_field = "sharedDuration";
-        if nn == NEVER {
-            p.expires_at = Some(None);
-        } else if let Some((_, h)) = DURATION_HOURS.iter().find(|(n, _)| *n == nn) {
-            p.expires_at = Some(Some(TimeValue::After(chrono::Duration::hours(*h))));
-        }
-    }
-    if let Some(v) = d.changed("nomadUsers") {
-        p.users = Some(parse_users("nomadUsers", v)?);
-    }
-    if let Some(v) = d.changed("externalUsers") {
-        p.recipients = Some(
-            parse_emails("externalUsers", v)?
-                .into_iter()
-                .map(RecipientSpec::new)
-                .collect(),
-        );
-    }
-    match body.get("password") {
-        None | Some(Value::Null) => {}
-        Some(Value::String(s)) if s.is_empty() => p.password = Some(None),
-        Some(Value::String(s)) => p.password = Some(Some(s.clone())),
-        Some(other) => return Err(wrong_type("password", "a string", other)),
-    }
-    if let Some(v) = d.changed("passwordProtected") {
-        match v {
-            Value::Bool(false) if p.password.is_none() => p.password = Some(None),
-            Value::Bool(false) => {}
-            Value::Bool(true) if matches!(p.password, Some(Some(_))) => {}
-            Value::Bool(true) => {
-                return Err(AppError::invalid(
-                    "passwordProtected",
-                    "send a `password` to protect the share",
-                ))
-            }
-            other => return Err(wrong_type("passwordProtected", "true or false", other)),
-        }
-    }
-    if let Some(v) = d.changed("maxDownloads") {
-        p.max_downloads = match v.as_i64() {
-            Some(0) => Some(None),
-            Some(n) => Some(Some(n)),
-            None => return Err(wrong_type("maxDownloads", "an integer", v)),
-        };
-    }
-    Ok(Parsed {
-        patch: p,
-        expiry_field,
-    })
-}
 
 /// The share service's fields in this dialect's words: the one table. Times are named by the
 /// field that set the expiry.
@@ -523,27 +44,12 @@ fn nomad_names(e: AppError, expiry_field: &str) -> AppError {
     e.name_fields(|f| field_name(f, expiry_field))
 }
 
-fn object(body: Option<Value>) -> Result<Body, AppError> {
-    match body {
-        None => Ok(Map::new()),
-        Some(Value::Object(m)) => Ok(m),
-        Some(other) => Err(wrong_type("body", "a JSON object", &other)),
-    }
-}
-
-fn model_map(share: &Share) -> Result<Body, AppError> {
-    match serde_json::to_value(ShareModel::from(share)).map_err(AppError::internal)? {
-        Value::Object(m) => Ok(m),
-        _ => Err(AppError::internal("a ShareModel is an object")),
-    }
-}
-
 fn answer(share: &Share) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok().json(ShareModel::from(share)))
 }
 
-async fn create(state: &AppState, p: &Principal, body: &Body) -> Result<Share, AppError> {
-    let parsed = parse_model(body, &defaults(), None)?;
+async fn create(state: &AppState, p: &Principal, body: &ShareBody) -> Result<Share, AppError> {
+    let parsed = diff(body, &Current::defaults())?;
     let mut patch = parsed.patch;
     if patch.items.is_none() {
         return Err(AppError::invalid(
@@ -559,50 +65,67 @@ async fn create(state: &AppState, p: &Principal, body: &Body) -> Result<Share, A
         .map_err(|e| nomad_names(e, parsed.expiry_field))
 }
 
+/// Diffs `body` against the share as it is inside the write transaction and writes the patch.
 async fn update(
     state: &AppState,
     p: &Principal,
     uuid: &str,
-    body: &Body,
+    body: ShareBody,
 ) -> Result<Share, AppError> {
-    let current = state.shares.get(p.org_id, uuid).await?;
-    let parsed = parse_model(body, &model_map(&current)?, Some(current.state))?;
+    // A non-empty password is always applied: hashed before the transaction.
+    let password = body
+        .password
+        .as_ref()
+        .value()
+        .filter(|s| !s.is_empty())
+        .cloned();
+    let expiry_field = Arc::new(OnceLock::new());
+    let seen = expiry_field.clone();
     state
         .shares
-        .update(p.org_id, uuid, parsed.patch)
+        .update_with(p.org_id, uuid, password, move |current| {
+            let parsed = diff(&body, &Current::of(current))?;
+            let _ = seen.set(parsed.expiry_field);
+            Ok(parsed.patch)
+        })
         .await
-        .map_err(|e| nomad_names(e, parsed.expiry_field))
+        .map_err(|e| nomad_names(e, expiry_field.get().copied().unwrap_or("expirationDate")))
 }
 
-/// A POST body's `id`: null or absent creates, a share's id updates it, anything else is 404.
-async fn create_or_update(state: &AppState, p: &Principal, body: &Body) -> Result<Share, AppError> {
-    match body.get("id") {
-        None | Some(Value::Null) => create(state, p, body).await,
-        Some(Value::String(id)) => update(state, p, id, body).await,
-        Some(other) => Err(wrong_type("id", "a share's id or null", other)),
+/// A POST body's `id`: null or absent creates, a share's id updates it (unknown: 404).
+async fn create_or_update(
+    state: &AppState,
+    p: &Principal,
+    body: ShareBody,
+) -> Result<Share, AppError> {
+    match body.id.clone() {
+        None => create(state, p, &body).await,
+        Some(Given::Value(id)) => update(state, p, &id, body).await,
+        Some(Given::Wrong(message)) => Err(AppError::invalid("id", message)),
     }
 }
 
-#[utoipa::path(post, path = "/api/asset/{assetId}/share", tag = "Nomad shares",
+/// Share an asset (create, or update the share whose id the body gives)
+#[utoipa::path(post, operation_id = "nomadShareAsset", path = "/api/asset/{assetId}/share", tag = "Nomad shares",
     params(("assetId" = String, Path, description = "the file or folder to share")),
-    request_body(content = ShareModel, description = "a ShareModel, every field optional; `id` null or absent creates, a share's `id` updates it"),
+    request_body(content = ShareBody, description = "a ShareModel, every field optional, `assetId` from the path; `id` null or absent creates, a share's `id` updates it"),
     responses((status = 200, body = ShareModel), (status = 400), (status = 404)),
     security(("bearer" = []), ("api_key" = []), ("filerobot_key" = [])))]
 pub async fn share_asset(
     req: HttpRequest,
     p: Principal,
     path: web::Path<String>,
-    body: OptionalJson<Value>,
+    body: OptionalJson<Object<ShareBody>>,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    let Some(body) = body.0 else {
+    let Some(Object(mut body)) = body.0 else {
         return Err(AppError::MalformedJson(
             "The body is empty; send a JSON object ({} shares the asset with the defaults).".into(),
         ));
     };
-    let mut body = object(Some(body))?;
-    body.insert("assetId".into(), Value::String(path.into_inner()));
-    let share = create_or_update(&state, &p, &body)
+    // The path's asset replaces any `assetId` in the body, unread.
+    body.asset_id = Patch::Value(Given::Value(AssetRef(Named::Text(path.into_inner()))));
+    let share = create_or_update(&state, &p, body)
         .await
         .map_err(|e| match e {
             // The asset comes from the path: one not in the org is a 404.
@@ -614,21 +137,23 @@ pub async fn share_asset(
     answer(&share)
 }
 
-#[utoipa::path(post, path = "/api/share", tag = "Nomad shares",
-    request_body(content = ShareModel, description = "`id` null creates (needs assetId or sharedContents); a share's `id` updates it as PUT; an unknown one is 404"),
+/// Create a share, or update the one whose id the body gives
+#[utoipa::path(post, operation_id = "nomadShare", path = "/api/share", tag = "Nomad shares",
+    request_body(content = ShareBody, description = "`id` null creates (needs assetId or sharedContents); a share's `id` updates it as PUT; an unknown one is 404"),
     responses((status = 200, body = ShareModel), (status = 400), (status = 404)),
     security(("bearer" = []), ("api_key" = []), ("filerobot_key" = [])))]
 pub async fn share(
     req: HttpRequest,
     p: Principal,
-    body: OptionalJson<Value>,
+    body: OptionalJson<Object<ShareBody>>,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    let share = create_or_update(&state, &p, &object(body.0)?).await?;
-    answer(&share)
+    let Object(body) = body.0.unwrap_or_default();
+    answer(&create_or_update(&state, &p, body).await?)
 }
 
-#[utoipa::path(get, path = "/api/share/{id}", tag = "Nomad shares",
+/// Get a share as a ShareModel
+#[utoipa::path(get, operation_id = "nomadGetShare", path = "/api/share/{id}", tag = "Nomad shares",
     params(("id" = String, Path)),
     responses((status = 200, body = ShareModel), (status = 404)),
     security(("bearer" = []), ("api_key" = []), ("filerobot_key" = [])))]
@@ -641,20 +166,21 @@ pub async fn get(
     answer(&state.shares.get(p.org_id, &path.into_inner()).await?)
 }
 
-#[utoipa::path(put, path = "/api/share/{id}", tag = "Nomad shares",
+/// Update a share: the fields that differ from what GET answers
+#[utoipa::path(put, operation_id = "nomadUpdateShare", path = "/api/share/{id}", tag = "Nomad shares",
     params(("id" = String, Path)),
-    request_body(content = ShareModel, description = "null, absent or equal to what GET answers = unchanged"),
+    request_body(content = ShareBody, description = "null, absent or equal to what GET answers = unchanged"),
     responses((status = 200, body = ShareModel), (status = 400), (status = 404)),
     security(("bearer" = []), ("api_key" = []), ("filerobot_key" = [])))]
 pub async fn put(
     req: HttpRequest,
     p: Principal,
     path: web::Path<String>,
-    body: OptionalJson<Value>,
+    body: OptionalJson<Object<ShareBody>>,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    let share = update(&state, &p, &path.into_inner(), &object(body.0)?).await?;
-    answer(&share)
+    let Object(body) = body.0.unwrap_or_default();
+    answer(&update(&state, &p, &path.into_inner(), body).await?)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -662,7 +188,8 @@ pub struct ShareDeleted {
     pub id: String,
 }
 
-#[utoipa::path(delete, path = "/api/share/{id}", tag = "Nomad shares",
+/// Delete a share: its link dies
+#[utoipa::path(delete, operation_id = "nomadDeleteShare", path = "/api/share/{id}", tag = "Nomad shares",
     params(("id" = String, Path)),
     responses((status = 200, body = ShareDeleted, description = "the link dies"), (status = 404)),
     security(("bearer" = []), ("api_key" = []), ("filerobot_key" = [])))]
@@ -676,7 +203,8 @@ pub async fn delete(
     Ok(HttpResponse::Ok().json(ShareDeleted { id }))
 }
 
-#[utoipa::path(post, path = "/api/share/expire/{id}", tag = "Nomad shares",
+/// Expire a share now
+#[utoipa::path(post, operation_id = "nomadExpireShare", path = "/api/share/expire/{id}", tag = "Nomad shares",
     params(("id" = String, Path)),
     responses((status = 200, body = ShareModel, description = "expires now"), (status = 404)),
     security(("bearer" = []), ("api_key" = []), ("filerobot_key" = [])))]
@@ -698,18 +226,6 @@ pub async fn expire(
     )
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
-pub struct NotificationBody {
-    /// Ignored: the path names the share.
-    pub share_id: Option<String>,
-    /// Users of the org: `{"id"}`, `{"email"}`, a lookup, or a uuid or email string.
-    pub nomad_users: Option<Vec<Value>>,
-    /// Emails, or objects with the email in `email`, `id` or `description`.
-    pub external_users: Option<Vec<Value>>,
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct Notified {
     pub id: String,
@@ -717,7 +233,8 @@ pub struct Notified {
     pub notified: Vec<String>,
 }
 
-#[utoipa::path(post, path = "/api/share/{id}/notification", tag = "Nomad shares",
+/// Mail a share's link to users and addresses
+#[utoipa::path(post, operation_id = "nomadNotifyShare", path = "/api/share/{id}/notification", tag = "Nomad shares",
     params(("id" = String, Path)), request_body = NotificationBody,
     responses((status = 200, body = Notified, description = "mails the link to those given, or to all users and recipients when both lists are empty"),
               (status = 400), (status = 404)),
@@ -726,17 +243,17 @@ pub async fn notify(
     req: HttpRequest,
     p: Principal,
     path: web::Path<String>,
-    body: OptionalJson<Value>,
+    body: OptionalJson<Object<NotificationBody>>,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    let body = object(body.0)?;
-    let users = match body.get("nomadUsers") {
-        None | Some(Value::Null) => vec![],
-        Some(v) => parse_users("nomadUsers", v)?,
+    let Object(body) = body.0.unwrap_or_default();
+    let users = match &body.nomad_users {
+        None => vec![],
+        Some(list) => users("nomadUsers", list)?,
     };
-    let emails = match body.get("externalUsers") {
-        None | Some(Value::Null) => vec![],
-        Some(v) => parse_emails("externalUsers", v)?,
+    let emails = match &body.external_users {
+        None => vec![],
+        Some(list) => emails("externalUsers", list)?,
     };
     let id = path.into_inner();
     let notified = state.shares.notify(p.org_id, &id, users, emails).await?;
@@ -744,29 +261,4 @@ pub async fn notify(
         id: crate::domain::assets::parse_id(&id).unwrap_or(id),
         notified,
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lookups_match_id_description_or_name() {
-        let id = lookup_id(22);
-        assert_eq!(id, "00000000-5b0c-4000-8000-000000000022");
-        for v in [
-            json!("Download"),
-            json!("download"),
-            json!(id),
-            json!({"id": id}),
-            json!({"description": "DOWNLOAD"}),
-            json!({"name": "Download"}),
-            json!({"id": "unknown", "description": "Download"}),
-        ] {
-            assert_eq!(parse_lookup("f", &v, PERMISSIONS).unwrap(), DOWNLOAD, "{v}");
-        }
-        for v in [json!("Edit"), json!({}), json!(3), json!(null)] {
-            assert!(parse_lookup("f", &v, PERMISSIONS).is_err(), "{v}");
-        }
-    }
 }
