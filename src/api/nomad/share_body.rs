@@ -1,4 +1,4 @@
-//! The Nomad share request bodies as serde reads them: `ShareBody` (a ShareModel, every field
+//! The Nomad share request bodies as serde reads them: `ShareModelBody` (a ShareModel, every field
 //! optional) and `NotificationBody`. No field holds a `serde_json::Value`.
 //!
 //! Each field keeps the form it was sent in, so the diff (share_diff.rs) can compare it with
@@ -31,7 +31,7 @@ pub fn hours_message() -> String {
 /// field as it is.
 #[derive(Deserialize, ToSchema, Debug, Clone, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct ShareBody {
+pub struct ShareModelBody {
     /// In `POST`: null or absent creates a share, a share's id updates that share. Ignored by
     /// `PUT` (the path names the share), whatever it is.
     #[serde(default, deserialize_with = "share_id")]

@@ -1,11 +1,11 @@
-//! A `ShareBody` as a `SharePatch`: each field is compared with what a GET answers *before* it
+//! A `ShareModelBody` as a `SharePatch`: each field is compared with what a GET answers *before* it
 //! is read. A value equal to it (JSON equality: a lookup object is equal only with exactly the
 //! keys `id` and `description`), null or absent changes nothing, so a whole GET answer sent
 //! back never fails. Pure: an update runs it on the writer thread against the share as it is.
 
 use super::share_body::{
     hours_message, AssetRef, EmailIn, Given, List, LookupIn, Member, Members, Named, Permissions,
-    ShareBody, UserIn, DURATION_HOURS_MAX,
+    ShareModelBody, UserIn, DURATION_HOURS_MAX,
 };
 use super::share_model::{
     find_lookup, lookup_choices, Current, Lookup, Table, ACTIVE, DOWNLOAD, DURATIONS,
@@ -168,7 +168,7 @@ fn asset_id(field: &str, a: &AssetRef) -> Result<String, AppError> {
 
 /// The items, when `assetId` or `sharedContents` differs: the given (else current) `assetId`
 /// followed by the given (else current) `sharedContents`.
-fn items(b: &ShareBody, c: &Current) -> Result<Option<Vec<ItemSpec>>, AppError> {
+fn items(b: &ShareModelBody, c: &Current) -> Result<Option<Vec<ItemSpec>>, AppError> {
     if changed(&b.asset_id, &c.asset_id).is_none()
         && changed(&b.shared_contents, &c.shared_contents).is_none()
     {
@@ -262,7 +262,7 @@ fn permission(v: &Permissions) -> Result<Permission, AppError> {
 }
 
 /// The body as a patch against `c` (what a GET answers, or the create defaults).
-pub fn diff(b: &ShareBody, c: &Current) -> Result<Parsed, AppError> {
+pub fn diff(b: &ShareModelBody, c: &Current) -> Result<Parsed, AppError> {
     let mut p = SharePatch::default();
     if let Some(name) = changed(&b.name, &c.name) {
         p.title = Some(name.clone());

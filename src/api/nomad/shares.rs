@@ -1,12 +1,12 @@
 //! `/api/share...` and `/api/asset/{id}/share`: Nomad's ShareModel over the one share service.
-//! DTO <-> domain only: a `ShareBody` becomes a `SharePatch` (share_diff.rs), a `Share` becomes
+//! DTO <-> domain only: a `ShareModelBody` becomes a `SharePatch` (share_diff.rs), a `Share` becomes
 //! a ShareModel (share_model.rs).
 //!
 //! Every write compares each field with what a GET answers *before* validating it: a value
 //! equal to it (or null, or absent) changes nothing, so a whole GET answer sent back never fails.
 //! An update reads, diffs and writes in one write transaction (`ShareService::update_with`).
 
-use super::share_body::{AssetRef, Given, Named, NotificationBody, ShareBody};
+use super::share_body::{AssetRef, Given, Named, NotificationBody, ShareModelBody};
 use super::share_diff::{diff, emails, users};
 use super::share_model::Current;
 pub use super::share_model::ShareModel;
@@ -48,7 +48,7 @@ fn answer(share: &Share) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok().json(ShareModel::from(share)))
 }
 
-async fn create(state: &AppState, p: &Principal, body: &ShareBody) -> Result<Share, AppError> {
+async fn create(state: &AppState, p: &Principal, body: &ShareModelBody) -> Result<Share, AppError> {
     let parsed = diff(body, &Current::defaults())?;
     let mut patch = parsed.patch;
     if patch.items.is_none() {
@@ -70,7 +70,7 @@ async fn update(
     state: &AppState,
     p: &Principal,
     uuid: &str,
-    body: ShareBody,
+    body: ShareModelBody,
 ) -> Result<Share, AppError> {
     // A non-empty password is always applied: hashed before the transaction.
     let password = body
@@ -96,7 +96,7 @@ async fn update(
 async fn create_or_update(
     state: &AppState,
     p: &Principal,
-    body: ShareBody,
+    body: ShareModelBody,
 ) -> Result<Share, AppError> {
     match body.id.clone() {
         None => create(state, p, &body).await,
@@ -108,14 +108,14 @@ async fn create_or_update(
 /// Share an asset (create, or update the share whose id the body gives)
 #[utoipa::path(post, operation_id = "nomadShareAsset", path = "/api/asset/{assetId}/share", tag = "Nomad shares",
     params(("assetId" = String, Path, description = "the file or folder to share")),
-    request_body(content = ShareBody, description = "a ShareModel, every field optional, `assetId` from the path; `id` null or absent creates, a share's `id` updates it"),
+    request_body(content = ShareModelBody, description = "a ShareModel, every field optional, `assetId` from the path; `id` null or absent creates, a share's `id` updates it"),
     responses((status = 200, body = ShareModel), (status = 400), (status = 404)),
     security(("bearer" = []), ("api_key" = []), ("filerobot_key" = [])))]
 pub async fn share_asset(
     req: HttpRequest,
     p: Principal,
     path: web::Path<String>,
-    body: OptionalJson<Object<ShareBody>>,
+    body: OptionalJson<Object<ShareModelBody>>,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     let Some(Object(mut body)) = body.0 else {
@@ -139,13 +139,13 @@ pub async fn share_asset(
 
 /// Create a share, or update the one whose id the body gives
 #[utoipa::path(post, operation_id = "nomadShare", path = "/api/share", tag = "Nomad shares",
-    request_body(content = ShareBody, description = "`id` null creates (needs assetId or sharedContents); a share's `id` updates it as PUT; an unknown one is 404"),
+    request_body(content = ShareModelBody, description = "`id` null creates (needs assetId or sharedContents); a share's `id` updates it as PUT; an unknown one is 404"),
     responses((status = 200, body = ShareModel), (status = 400), (status = 404)),
     security(("bearer" = []), ("api_key" = []), ("filerobot_key" = [])))]
 pub async fn share(
     req: HttpRequest,
     p: Principal,
-    body: OptionalJson<Object<ShareBody>>,
+    body: OptionalJson<Object<ShareModelBody>>,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     let Object(body) = body.0.unwrap_or_default();
@@ -169,14 +169,14 @@ pub async fn get(
 /// Update a share: the fields that differ from what GET answers
 #[utoipa::path(put, operation_id = "nomadUpdateShare", path = "/api/share/{id}", tag = "Nomad shares",
     params(("id" = String, Path)),
-    request_body(content = ShareBody, description = "null, absent or equal to what GET answers = unchanged"),
+    request_body(content = ShareModelBody, description = "null, absent or equal to what GET answers = unchanged"),
     responses((status = 200, body = ShareModel), (status = 400), (status = 404)),
     security(("bearer" = []), ("api_key" = []), ("filerobot_key" = [])))]
 pub async fn put(
     req: HttpRequest,
     p: Principal,
     path: web::Path<String>,
-    body: OptionalJson<Object<ShareBody>>,
+    body: OptionalJson<Object<ShareModelBody>>,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     let Object(body) = body.0.unwrap_or_default();
@@ -184,14 +184,14 @@ pub async fn put(
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct ShareDeleted {
+pub struct ShareIdAnswer {
     pub id: String,
 }
 
 /// Delete a share: its link dies
 #[utoipa::path(delete, operation_id = "nomadDeleteShare", path = "/api/share/{id}", tag = "Nomad shares",
     params(("id" = String, Path)),
-    responses((status = 200, body = ShareDeleted, description = "the link dies"), (status = 404)),
+    responses((status = 200, body = ShareIdAnswer, description = "the link dies"), (status = 404)),
     security(("bearer" = []), ("api_key" = []), ("filerobot_key" = [])))]
 pub async fn delete(
     req: HttpRequest,
@@ -200,7 +200,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     let id = state.shares.delete(p.org_id, &path.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(ShareDeleted { id }))
+    Ok(HttpResponse::Ok().json(ShareIdAnswer { id }))
 }
 
 /// Expire a share now

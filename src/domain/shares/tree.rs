@@ -121,7 +121,8 @@ fn folder_node(
     } else {
         vec![]
     };
-    let (folders, files) = level(c, subfolders, files, options)?;
+    let subfolders = subfolders.into_iter().map(|f| (f, options)).collect();
+    let (folders, files) = level(c, subfolders, files)?;
     Ok(TreeFolder {
         uuid: folder.uuid.clone(),
         name,
@@ -130,16 +131,16 @@ fn folder_node(
     })
 }
 
-/// Names one level and builds its sub-folders: folders first, then files, each by name.
+/// Names one level and builds its sub-folders (each with its options): folders first, then
+/// files, each by name.
 fn level(
     c: &Connection,
-    folders: Vec<FolderRow>,
+    folders: Vec<(FolderRow, FolderOptions)>,
     files: Vec<FileRow>,
-    options: FolderOptions,
 ) -> Result<(Vec<TreeFolder>, Vec<TreeFile>), AppError> {
     let mut entries: Vec<(String, i64, String, bool)> = folders
         .iter()
-        .map(|f| (f.name.clone(), f.created_at, f.uuid.clone(), true))
+        .map(|(f, _)| (f.name.clone(), f.created_at, f.uuid.clone(), true))
         .collect();
     entries.extend(
         files
@@ -148,9 +149,9 @@ fn level(
     );
     let mut names = disambiguate(&mut entries).into_iter();
     let mut out_folders = Vec::new();
-    for f in &folders {
+    for (f, options) in &folders {
         let name = names.next().unwrap_or_default();
-        out_folders.push(folder_node(c, f, name, options)?);
+        out_folders.push(folder_node(c, f, name, *options)?);
     }
     let mut out_files: Vec<TreeFile> = files
         .into_iter()
@@ -164,7 +165,8 @@ fn level(
     Ok((out_folders, out_files))
 }
 
-/// The share's tree as it is now, inside a read the caller holds.
+/// The share's tree as it is now, inside a read the caller holds. At the top level each folder
+/// item is an entry, filtered by its own options.
 pub(super) fn tree_in(c: &Connection, share: &Share) -> Result<Tree, AppError> {
     let files = q::item_files(c, share.row.id)?;
     let mut folders = Vec::new();
@@ -174,32 +176,8 @@ pub(super) fn tree_in(c: &Connection, share: &Share) -> Result<Tree, AppError> {
             folders.push((f, options));
         }
     }
-    // Top level: each folder item is an entry, named and filtered by its own options.
-    let mut entries: Vec<(String, i64, String, bool)> = folders
-        .iter()
-        .map(|(f, _)| (f.name.clone(), f.created_at, f.uuid.clone(), true))
-        .collect();
-    entries.extend(
-        files
-            .iter()
-            .map(|f| (f.name.clone(), f.created_at, f.uuid.clone(), false)),
-    );
-    let mut names = disambiguate(&mut entries).into_iter();
-    let mut tree = Tree::default();
-    for (f, options) in &folders {
-        let name = names.next().unwrap_or_default();
-        tree.folders.push(folder_node(c, f, name, *options)?);
-    }
-    tree.files = files
-        .into_iter()
-        .map(|file| TreeFile {
-            name: names.next().unwrap_or_default(),
-            file: file.into(),
-        })
-        .collect();
-    tree.folders.sort_by(|a, b| a.name.cmp(&b.name));
-    tree.files.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(tree)
+    let (folders, files) = level(c, folders, files)?;
+    Ok(Tree { folders, files })
 }
 
 /// Previewable inline: safe image, video, audio and PDF types (never SVG).

@@ -1,4 +1,4 @@
-//! The diff of a ShareBody against what a GET answers: lookups, JSON equality, items, errors.
+//! The diff of a ShareModelBody against what a GET answers: lookups, JSON equality, items, errors.
 
 use super::*;
 use crate::api::nomad::share_model::{lookup, lookup_id, SCHEDULED, VIEW};
@@ -6,8 +6,8 @@ use crate::api::parse_json;
 use crate::api::wire::Object;
 use serde_json::{json, Value};
 
-fn body(v: Value) -> Result<ShareBody, AppError> {
-    parse_json::<Object<ShareBody>>(v.to_string().as_bytes()).map(|Object(b)| b)
+fn body(v: Value) -> Result<ShareModelBody, AppError> {
+    parse_json::<Object<ShareModelBody>>(v.to_string().as_bytes()).map(|Object(b)| b)
 }
 
 /// The (field, message) of a 400.
@@ -144,7 +144,9 @@ fn the_get_answer_sent_back_changes_nothing() {
             .unwrap()
             .patch
     ));
-    assert!(unchanged(&diff(&ShareBody::default(), &c).unwrap().patch));
+    assert!(unchanged(
+        &diff(&ShareModelBody::default(), &c).unwrap().patch
+    ));
     // A user by email is another form: applied again.
     let p = diff(&body(json!({"nomadUsers": ["u@x.test"]})).unwrap(), &c).unwrap();
     assert_eq!(p.patch.users.map(|u| u.len()), Some(1));
