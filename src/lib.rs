@@ -16,9 +16,16 @@
 //!   mod.rs             credential extractor, JSON body extractors, query params, CORS
 //!   wire.rs            DTO building blocks: Patch<T>, Object<T>, wrong-kind messages
 //!   openapi.rs         /openapi.json
-//!   filerobot/         v4 assets and uploads, v5 shares, the sharebox reader
-//!   nomad/             account, assets, chunked upload, shares
-//! web/                 HTML adapters (askama): public share pages, the owner UI, guards
+//!   filerobot/         v4 assets (assets.rs) and uploads (upload.rs); v5 shares: handlers
+//!                      (shares.rs), the body DTO (share_body.rs) and its readers (kinds.rs);
+//!                      the sharebox reader and share link (reader.rs)
+//!   nomad/             account, assets, chunked upload; shares: handlers (shares.rs), the
+//!                      ShareModel (share_model.rs), the body DTO (share_body.rs) and its diff
+//!                      against what GET answers (share_diff.rs)
+//! web/                 HTML adapters (askama)
+//!   public.rs          /s/...: the share page, unlock, previews, Range downloads, the zip
+//!   owner/             /login, /app/...: session, library, share form, shares
+//!   guard.rs           security headers; CsrfForm and CsrfHeader, the owner writes' extractors
 //!
 //! domain/              decisions; no actix, no adapter, no AppState
 //!   shares/            ShareService: model, patch, service, open (the one gate), tree, cache

@@ -7,7 +7,7 @@ pub mod wire;
 
 use crate::domain::auth::{self, Principal};
 use crate::error::{AppError, Family};
-use crate::AppState;
+use crate::state::AppState;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};

@@ -7,7 +7,7 @@ use crate::db::outbox::{self as q, DueMail};
 use crate::db::ts;
 use crate::error::AppError;
 use crate::mail::compose;
-use crate::AppState;
+use crate::state::AppState;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 pub const FIRST_RETRY_SECS: i64 = 60;

@@ -8,8 +8,9 @@ use crate::domain::shares::{self, Denied, Opened, Tree, TreeFile, TreeFolder, Vi
 use crate::domain::types::pretty_size;
 use crate::domain::window::display_in;
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::web::page;
-use crate::{zip, AppState};
+use crate::zip;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;

@@ -8,7 +8,7 @@ use crate::domain::auth::Principal;
 use crate::domain::library::{File, Folder, Order, OrderField, Page};
 use crate::domain::types::{pretty_size, FolderPath, Name, Visibility};
 use crate::error::AppError;
-use crate::AppState;
+use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

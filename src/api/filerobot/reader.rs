@@ -7,7 +7,7 @@ use crate::domain::auth::{self, Credential};
 use crate::domain::shares::{self, Opened, Tree, TreeFile, TreeFolder, Visitor};
 use crate::domain::types::{extension_of, pretty_size};
 use crate::error::AppError;
-use crate::AppState;
+use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;

@@ -11,7 +11,7 @@ use crate::domain::auth::Principal;
 use crate::domain::library::File;
 use crate::domain::types::{Name, Visibility};
 use crate::error::AppError;
-use crate::AppState;
+use crate::state::AppState;
 use actix_multipart::{Field, Multipart};
 use actix_web::{web, HttpRequest, HttpResponse};
 use base64::Engine;

@@ -15,7 +15,7 @@ use crate::api::{state, OptionalJson};
 use crate::domain::auth::Principal;
 use crate::domain::shares::{Share, SharePatch, StatusChange};
 use crate::error::{AppError, Field};
-use crate::AppState;
+use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use std::sync::{Arc, OnceLock};

@@ -14,7 +14,7 @@ pub mod shares;
 
 use crate::domain::library::{Order, OrderField, Page};
 use crate::error::AppError;
-use crate::AppState;
+use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};

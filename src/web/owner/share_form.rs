@@ -10,9 +10,9 @@ use crate::domain::shares::{
 };
 use crate::domain::types::{pretty_size, Email, FolderPath, FolderVisibility};
 use crate::error::{AppError, Field};
+use crate::state::AppState;
 use crate::web::guard::{last, parse_form, CsrfForm};
 use crate::web::page;
-use crate::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
