@@ -169,6 +169,9 @@ pub enum AppError {
         "This form has expired or did not come from this site; reload the page and try again."
     )]
     CsrfFailed,
+    /// A dependency (the database, the disk) is down: 503, with a reason the operator can act on.
+    #[error("{0}")]
+    Unavailable(String),
     /// A bug or an I/O failure. The cause goes to the log, never to the client.
     #[error("internal error")]
     Internal(String),
@@ -230,6 +233,7 @@ impl AppError {
             UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
             RangeNotSatisfiable { .. } => "RANGE_NOT_SATISFIABLE",
             TooManyAttempts { .. } => "TOO_MANY_ATTEMPTS",
+            Unavailable(_) => "UNAVAILABLE",
             Internal(_) => "INTERNAL",
             LoginRequired { .. } => "LOGIN_REQUIRED",
             CsrfFailed => "FORBIDDEN",
@@ -261,6 +265,7 @@ impl AppError {
             UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -202,8 +202,10 @@ pub struct Health {
     status: &'static str,
 }
 
-/// Check that the server is up
-#[utoipa::path(get, operation_id = "health", path = "/healthz", tag = "Server", responses((status = 200, body = Health)))]
-pub async fn health() -> HttpResponse {
-    HttpResponse::Ok().json(Health { status: "ok" })
+/// Check that the server can read its database and write its data dir
+#[utoipa::path(get, operation_id = "health", path = "/healthz", tag = "Server",
+    responses((status = 200, body = Health), (status = 503, description = "UNAVAILABLE: the database or the data dir, named")))]
+pub async fn health(state: aw::Data<AppState>) -> Result<HttpResponse, AppError> {
+    state.check_health().await?;
+    Ok(HttpResponse::Ok().json(Health { status: "ok" }))
 }

@@ -29,6 +29,31 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// What `/healthz` checks: the database answers a read and the data dir takes a write.
+    /// Either failing is 503 `UNAVAILABLE` saying which; the cause goes to the log.
+    pub async fn check_health(&self) -> Result<(), AppError> {
+        if let Err(e) = self.db.read(crate::db::probe).await {
+            tracing::error!(error = ?e, "health: the database cannot be read");
+            return Err(AppError::Unavailable("The database cannot be read.".into()));
+        }
+        let probe = self
+            .config
+            .tmp_dir()
+            .join(format!(".healthz-{}", uuid::Uuid::new_v4().simple()));
+        let written = crate::db::blocking(move || {
+            std::fs::write(&probe, b"ok")?;
+            std::fs::remove_file(&probe)
+        })
+        .await?;
+        if let Err(e) = written {
+            tracing::error!(error = %e, "health: the data dir is not writable");
+            return Err(AppError::Unavailable(
+                "The data dir is not writable.".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Opens the data dir (creating its layout and schema) with the given clock.
     pub fn open(config: Config, clock: Clock) -> Result<AppState, AppError> {
         config.ensure_dirs()?;

@@ -1,4 +1,5 @@
-//! Security headers on every page, and the CSRF guards of the owner UI's writes.
+//! Security headers on every page (and `private, no-store` on every public share answer), and
+//! the CSRF guards of the owner UI's writes.
 //!
 //! A handler that changes something takes [`CsrfForm`] (a urlencoded form) or [`CsrfHeader`]
 //! (the multipart upload) instead of the session and its body: either answers 403
@@ -34,8 +35,17 @@ pub async fn security_headers(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let family = Family::of_path(req.path());
+    // Any answer under /s/ may be about a password-protected share, errors included (a 401 says
+    // the share exists and is locked): none belongs in a shared cache.
+    let public_share = req.path().starts_with("/s/");
     let mut res = next.call(req).await?.map_into_boxed_body();
     let headers = res.headers_mut();
+    if public_share {
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        );
+    }
     if family == Family::Html {
         for (name, value) in PAGE_HEADERS {
             headers.insert(name.clone(), HeaderValue::from_static(value));

@@ -215,10 +215,8 @@ pub struct Identifier(String);
 impl ShareBody {
     /// The write this body asks for; only an update (`update`) reads `status`.
     pub fn into_patch(self, update: bool) -> Result<SharePatch, AppError> {
-        let time = |t: Patch<String>| {
-            t.into_option()
-                .map(|v| v.filter(|s| !s.is_empty()).map(TimeValue::Raw))
-        };
+        // A blank date is the domain's to refuse: only null means none.
+        let time = |t: Patch<String>| t.into_option().map(|v| v.map(TimeValue::Raw));
         Ok(SharePatch {
             title: self.title,
             description: self

@@ -104,11 +104,11 @@ impl Share {
     }
 }
 
-/// The title lower-cased, each run of characters other than `a-z0-9` one `-`, trimmed, at most
-/// 80 characters, `share` if empty.
+/// The title transliterated to ASCII (`Отчёт` → `otchiot`), lower-cased, each run of characters
+/// other than `a-z0-9` one `-`, trimmed, at most 80 characters, `share` if empty.
 pub fn slug(title: &str) -> String {
     let mut out = String::new();
-    for c in title.to_lowercase().chars() {
+    for c in deunicode::deunicode(title).to_lowercase().chars() {
         if c.is_ascii_lowercase() || c.is_ascii_digit() {
             out.push(c);
         } else if !out.ends_with('-') {
@@ -264,7 +264,9 @@ mod tests {
             slug("My share link 08/17/2031 06:48 PM"),
             "my-share-link-08-17-2031-06-48-pm"
         );
-        assert_eq!(slug("  Ünïcode — Title!! "), "n-code-title");
+        assert_eq!(slug("  Ünïcode — Title!! "), "unicode-title");
+        assert_eq!(slug("Отчёт за квартал"), "otchiot-za-kvartal");
+        assert_eq!(slug("東京の写真"), "dong-jing-noxie-zhen");
         assert_eq!(slug("!!!"), "share");
         assert_eq!(slug(&"ab ".repeat(60)).len(), 80);
         assert!(!slug(&("a".repeat(79) + " b")).ends_with('-'));

@@ -284,22 +284,23 @@ pub(super) fn apply_fields(
 
 /// Zones first, since a wall time is read in its (new or current) zone; then the status.
 fn apply_times(row: &mut ShareRow, p: &SharePatch, now: DateTime<Utc>) -> Result<(), AppError> {
-    let zone_name = |z: &Option<String>| {
-        z.as_deref()
-            .map(str::trim)
-            .filter(|z| !z.is_empty())
-            .unwrap_or("UTC")
-            .to_string()
+    // Fail closed: only null (or absent) means "none"; a blank string is refused, never read as
+    // "no zone" or "no date".
+    let zone = |field: Field, z: &Option<String>| -> Result<String, AppError> {
+        match z.as_deref() {
+            None => Ok("UTC".into()),
+            Some(z) if z.trim().is_empty() => Err(AppError::invalid(
+                field,
+                "is blank: give an IANA time zone (like Europe/Sofia or UTC), or null for UTC",
+            )),
+            Some(z) => Ok(window::parse_zone(field, Some(z))?.name().to_string()),
+        }
     };
     if let Some(z) = &p.starts_tz {
-        row.starts_tz = window::parse_zone(Field::StartsTz, Some(&zone_name(z)))?
-            .name()
-            .to_string();
+        row.starts_tz = zone(Field::StartsTz, z)?;
     }
     if let Some(z) = &p.expires_tz {
-        row.expires_tz = window::parse_zone(Field::ExpiresTz, Some(&zone_name(z)))?
-            .name()
-            .to_string();
+        row.expires_tz = zone(Field::ExpiresTz, z)?;
     }
     let current_expiry = row.expires_at;
     let resolve = |field: Field, v: &Option<TimeValue>, zone: &str| -> Result<_, AppError> {
@@ -310,6 +311,12 @@ fn apply_times(row: &mut ShareRow, p: &SharePatch, now: DateTime<Utc>) -> Result
             Some(TimeValue::Extend(d)) => {
                 let from = current_expiry.filter(|e| *e > ts(now)).unwrap_or(ts(now));
                 Some(from + d.num_seconds())
+            }
+            Some(TimeValue::Raw(s)) if s.trim().is_empty() => {
+                return Err(AppError::invalid(
+                    field,
+                    "is blank: give a date and time (ISO 8601), or null for none",
+                ))
             }
             Some(TimeValue::Raw(s)) => {
                 let zone = window::parse_zone(field.clone(), Some(zone))?;
