@@ -190,9 +190,23 @@ const ATTR: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'|')
     .remove(b'~');
 
+/// `<kind>; filename="<ascii>"; filename*=UTF-8''<name>` (RFC 6266). The quoted ASCII form comes
+/// first for the clients that read only it (`curl -OJ`, `wget --content-disposition`, old
+/// browsers): non-ASCII and control characters become `_`, `"` and `\` are escaped.
 pub fn content_disposition(kind: &str, name: &str) -> String {
+    let mut ascii = String::with_capacity(name.len());
+    for c in name.chars() {
+        match c {
+            '"' | '\\' => {
+                ascii.push('\\');
+                ascii.push(c);
+            }
+            c if c.is_ascii() && !c.is_ascii_control() => ascii.push(c),
+            _ => ascii.push('_'),
+        }
+    }
     format!(
-        "{kind}; filename*=UTF-8''{}",
+        "{kind}; filename=\"{ascii}\"; filename*=UTF-8''{}",
         utf8_percent_encode(name, ATTR)
     )
 }
@@ -521,11 +535,16 @@ mod tests {
     fn dispositions_are_rfc6266() {
         assert_eq!(
             content_disposition("attachment", "a b.txt"),
-            "attachment; filename*=UTF-8''a%20b.txt"
+            "attachment; filename=\"a b.txt\"; filename*=UTF-8''a%20b.txt"
         );
         assert_eq!(
             content_disposition("attachment", "résumé \"x\";.pdf"),
-            "attachment; filename*=UTF-8''r%C3%A9sum%C3%A9%20%22x%22%3B.pdf"
+            "attachment; filename=\"r_sum_ \\\"x\\\";.pdf\"; \
+             filename*=UTF-8''r%C3%A9sum%C3%A9%20%22x%22%3B.pdf"
+        );
+        assert_eq!(
+            content_disposition("inline", "a\\b\tc 日本.txt"),
+            "inline; filename=\"a\\\\b_c __.txt\"; filename*=UTF-8''a%5Cb%09c%20%E6%97%A5%E6%9C%AC.txt"
         );
     }
 
