@@ -1,5 +1,6 @@
-//! Issue 15: what download managers, link checkers and visitors get. Content-Disposition's
-//! ASCII fallback, through the real app.
+//! Issue 15: what download managers, link checkers and visitors get, through the real app:
+//! Content-Disposition's ASCII fallback; Last-Modified and If-Range, so a download resumed
+//! across a content replace never splices two contents.
 
 // Cargo.toml's [lints] deny these in the server's code; in a test, a panic is how a failure
 // is reported.
@@ -7,7 +8,10 @@
 
 #[path = "support/common.rs"]
 mod common;
+#[path = "support/nomad.rs"]
+mod nomad;
 
+use chrono::{DateTime, Duration, Utc};
 use common::*;
 use serde_json::{json, Value};
 
@@ -89,4 +93,189 @@ async fn content_disposition_has_an_ascii_fallback_first() {
         r.header("content-disposition"),
         Some("attachment; filename=\"spring-pack.zip\"; filename*=UTF-8''spring-pack.zip")
     );
+}
+
+/// Deterministic bytes that differ per position and per seed.
+fn bytes(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) ^ (i >> 8) as u8)
+        .collect()
+}
+
+/// An HTTP date (IMF-fixdate), as `Last-Modified` and `If-Range` write it.
+fn http_date(t: DateTime<Utc>) -> String {
+    t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+/// Replaces the content of the file `id` through Nomad's chunked upload (`existingAssetId`,
+/// 1 KiB parts); returns the asset model.
+async fn replace_content(app: &TestApp, id: &str, content: &[u8]) -> Value {
+    let s = nomad::start_upload(
+        app,
+        &json!({"existingAssetId": id, "contentLength": content.len(), "chunkSize": 1024}),
+    )
+    .await;
+    assert_eq!(s["assetId"], id);
+    let parts = s["parts"].as_array().unwrap();
+    assert!(parts.len() > 1, "a chunked upload");
+    for p in parts {
+        let (a, b) = (
+            p["startingPosition"].as_u64().unwrap() as usize,
+            p["endingPosition"].as_u64().unwrap() as usize,
+        );
+        let r = nomad::put_part(app, p["url"].as_str().unwrap(), &content[a..=b]).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    let path = format!("/api/asset/upload/{}/complete", s["id"].as_str().unwrap());
+    nomad::ok_json(app, "POST", &path, None).await
+}
+
+/// `GET path` with these headers (and the org's key, which public routes ignore).
+async fn get_h(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> Resp {
+    let mut req = request("GET", path).insert_header(("X-Filerobot-Key", app.key.clone()));
+    for (k, v) in headers {
+        req = req.insert_header((k.to_string(), v.to_string()));
+    }
+    app.call(req).await
+}
+
+#[actix_web::test]
+async fn if_range_never_splices_a_replaced_content() {
+    let app = TestApp::new().await;
+    let (old, new) = (bytes(3000, 1), bytes(2600, 2));
+    let asset = nomad::upload_chunked(&app, "clip.png", None, &old, 1024).await;
+    let id = asset["id"].as_str().unwrap().to_string();
+    let share = create_share(
+        &app,
+        &json!({"title": "Clip", "items": [{"type": "file_uuid", "identifiers": [id]}]}),
+    )
+    .await;
+    let base = base_of(&share);
+    // The three routes that take Range: the v4 download, the public file and its preview.
+    let routes = [
+        format!("/{ORG}/v4/get/{id}/download"),
+        format!("{base}/files/{id}"),
+        format!("{base}/files/{id}/preview"),
+    ];
+    let written = app.clock.now();
+    let old_etag = format!("\"{}\"", sha256_hex(&old));
+
+    // In the second of the write, no date is sent: a second write in that second would share it.
+    let r = get_h(&app, &routes[0], &[]).await;
+    assert_eq!(r.header("last-modified"), None);
+    let r = get_h(
+        &app,
+        &routes[0],
+        &[("range", "bytes=1000-"), ("if-range", &http_date(written))],
+    )
+    .await;
+    assert_eq!(
+        (r.status.as_u16(), r.body.len()),
+        (200, 3000),
+        "no date matches yet"
+    );
+
+    app.clock.advance(Duration::seconds(30));
+    let old_date = http_date(written);
+    for route in &routes {
+        let r = get_h(&app, route, &[]).await;
+        assert_eq!(r.status, 200, "{route}");
+        assert_eq!(r.header("etag"), Some(old_etag.as_str()), "{route}");
+        assert_eq!(
+            r.header("last-modified"),
+            Some(old_date.as_str()),
+            "{route}"
+        );
+        // A matching validator resumes: 206 and the rest.
+        for validator in [old_etag.as_str(), old_date.as_str()] {
+            let r = get_h(
+                &app,
+                route,
+                &[("range", "bytes=1000-"), ("if-range", validator)],
+            )
+            .await;
+            assert_eq!(r.status, 206, "{route} {validator}");
+            assert_eq!(r.header("content-range"), Some("bytes 1000-2999/3000"));
+            assert_eq!(r.body.as_ref(), &old[1000..], "{route} {validator}");
+        }
+        // A weak tag, another tag, another date or junk: the whole content.
+        for validator in [
+            format!("W/{old_etag}"),
+            format!("\"{}\"", sha256_hex(b"other")),
+            http_date(written - Duration::seconds(1)),
+            "yesterday".into(),
+        ] {
+            let r = get_h(
+                &app,
+                route,
+                &[("range", "bytes=1000-"), ("if-range", &validator)],
+            )
+            .await;
+            assert_eq!(r.status, 200, "{route} {validator}");
+            assert_eq!(r.body.as_ref(), old.as_slice(), "{route} {validator}");
+        }
+    }
+
+    // The content is replaced under the same id, through Nomad's chunked upload.
+    let replaced = replace_content(&app, &id, &new).await;
+    assert_eq!(replaced["id"], id.as_str());
+    let new_etag = format!("\"{}\"", sha256_hex(&new));
+    app.clock.advance(Duration::seconds(1));
+    let new_date = http_date(written + Duration::seconds(30));
+    for route in &routes {
+        // Resumed from the old content, with either validator: 200 and the new bytes, whole.
+        for validator in [old_etag.as_str(), old_date.as_str()] {
+            let r = get_h(
+                &app,
+                route,
+                &[("range", "bytes=1000-"), ("if-range", validator)],
+            )
+            .await;
+            assert_eq!(r.status, 200, "{route} {validator}");
+            assert_eq!(r.header("content-range"), None, "{route}");
+            assert_eq!(r.size, Some(2600), "{route}");
+            assert_eq!(r.body.as_ref(), new.as_slice(), "{route} {validator}");
+            assert_eq!(r.header("etag"), Some(new_etag.as_str()), "{route}");
+            assert_eq!(
+                r.header("last-modified"),
+                Some(new_date.as_str()),
+                "{route}"
+            );
+        }
+        // The new validators resume the new content.
+        for validator in [new_etag.as_str(), new_date.as_str()] {
+            let r = get_h(
+                &app,
+                route,
+                &[("range", "bytes=1000-"), ("if-range", validator)],
+            )
+            .await;
+            assert_eq!(r.status, 206, "{route} {validator}");
+            assert_eq!(r.body.as_ref(), &new[1000..], "{route} {validator}");
+        }
+    }
+
+    // The ETag moves exactly with the content: the same bytes again keep it (the date moves).
+    app.clock.advance(Duration::seconds(5));
+    replace_content(&app, &id, &new).await;
+    app.clock.advance(Duration::seconds(1));
+    let r = get_h(
+        &app,
+        &routes[0],
+        &[("range", "bytes=1000-"), ("if-range", &new_etag)],
+    )
+    .await;
+    assert_eq!(r.status, 206);
+    assert_eq!(r.header("etag"), Some(new_etag.as_str()));
+    assert_eq!(
+        r.header("last-modified"),
+        Some(http_date(written + Duration::seconds(36)).as_str())
+    );
+    let r = get_h(
+        &app,
+        &routes[0],
+        &[("range", "bytes=1000-"), ("if-range", &new_date)],
+    )
+    .await;
+    assert_eq!(r.status, 200, "the date names the write, not the bytes");
 }

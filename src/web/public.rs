@@ -392,6 +392,8 @@ async fn serve_file(
             name: &f.name,
             mime: &f.file.mime,
             inline: preview,
+            modified: f.file.modified_at,
+            now: state.clock.now(),
         },
         on_complete,
     )
