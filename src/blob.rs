@@ -4,9 +4,9 @@
 //! ever held in memory.
 
 use crate::error::AppError;
-use actix_web::body::SizedStream;
+use actix_web::body::{BoxBody, MessageBody, SizedStream};
 use actix_web::http::header::{self, HttpDate};
-use actix_web::http::StatusCode;
+use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -305,6 +305,8 @@ pub async fn serve(
         },
         None => (0, d.size),
     };
+    // A HEAD's body is never sent (`web::head`); only an empty file would count at once, here.
+    let on_complete = on_complete.filter(|_| req.method() != Method::HEAD);
     let complete_at_end = start + len == d.size;
     let file = tokio::fs::File::open(&d.path).await?.into_std().await;
     let stream = file_stream(file, start, len);
@@ -418,6 +420,44 @@ where
         }
         chunk
     })
+}
+
+/// `res` with `done` run once its whole body has gone to the connection: a view counts when its
+/// page went out, so a HEAD (whose body is never sent) or a connection dropped early counts
+/// nothing. For bodies that have bytes: actix never polls an empty one.
+pub fn on_sent(res: HttpResponse, done: Box<dyn FnOnce() + 'static>) -> HttpResponse {
+    res.map_body(|_, body| {
+        BoxBody::new(OnSent {
+            body,
+            done: Some(done),
+        })
+    })
+}
+
+struct OnSent {
+    body: BoxBody,
+    done: Option<Box<dyn FnOnce() + 'static>>,
+}
+
+impl MessageBody for OnSent {
+    type Error = Box<dyn std::error::Error>;
+
+    fn size(&self) -> actix_web::body::BodySize {
+        self.body.size()
+    }
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Bytes, Self::Error>>> {
+        let next = std::task::ready!(std::pin::Pin::new(&mut self.body).poll_next(cx));
+        if next.is_none() {
+            if let Some(done) = self.done.take() {
+                done();
+            }
+        }
+        std::task::Poll::Ready(next)
+    }
 }
 
 /// Streams a zip laid out by `zip::layout`: made bytes as they are, files read in `CHUNK`s.

@@ -273,9 +273,12 @@ pub async fn share_page(
         zip: (can_download && tree_has_files(&tree)).then(|| format!("{base}/zip")),
         count: files.len() + folders.len(),
     };
-    let res = page(&pg)?;
+    let mut res = page(&pg)?;
     if folder_uuid.is_none() {
-        state.shares.count_view(&opened, &v.user_agent);
+        // Counted once the page went out: never for a HEAD.
+        let ua = v.user_agent.clone();
+        let count: Box<dyn FnOnce()> = Box::new(move || state.shares.count_view(&opened, &ua));
+        res = blob::on_sent(res, count);
     }
     Ok(private(res))
 }
