@@ -1,6 +1,7 @@
 //! Issue 15: what download managers, link checkers and visitors get, through the real app:
 //! Content-Disposition's ASCII fallback; Last-Modified and If-Range, so a download resumed
-//! across a content replace never splices two contents.
+//! across a content replace never splices two contents; the downloads a limited share has
+//! left, and plain pages for a link that no longer works.
 
 // Cargo.toml's [lints] deny these in the server's code; in a test, a panic is how a failure
 // is reported.
@@ -278,4 +279,116 @@ async fn if_range_never_splices_a_replaced_content() {
     )
     .await;
     assert_eq!(r.status, 200, "the date names the write, not the bytes");
+}
+
+/// A public page's answer: status and text, with the page's security and cache headers checked.
+async fn public_page(app: &TestApp, path: &str) -> (u16, String) {
+    let r = app.call(request("GET", path)).await;
+    assert_eq!(r.content_type(), "text/html; charset=utf-8", "{path}");
+    assert_eq!(
+        r.header("cache-control"),
+        Some("private, no-store"),
+        "{path}"
+    );
+    assert_eq!(r.header("x-frame-options"), Some("DENY"), "{path}");
+    assert!(r.header("content-security-policy").is_some(), "{path}");
+    (r.status.as_u16(), r.text())
+}
+
+const PLAIN: &str = "This link no longer works. Ask the person who sent it.";
+
+/// The plain page of a link that no longer works: its words, and no error code.
+fn assert_plain(what: &str, (status, html): &(u16, String), want: u16, headline: &str) {
+    assert_eq!(*status, want, "{what}: {html}");
+    assert!(html.contains(PLAIN), "{what}: {html}");
+    assert!(html.contains(headline), "{what}: {html}");
+    assert!(!html.contains(&format!("Error {want}")), "{what}: {html}");
+}
+
+#[actix_web::test]
+async fn limited_shares_say_what_is_left_and_dead_links_speak_plainly() {
+    let app = TestApp::new().await;
+    let a = app.upload_one("/", "a.txt", b"a").await;
+    let b = app.upload_one("/", "b.txt", b"b").await;
+    let limited = share_of(&app, &[&a, &b], json!({"max_downloads": 3})).await;
+    let base = base_of(&limited);
+    let (status, html) = public_page(&app, &base).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("3 of 3 downloads left"), "{html}");
+    let file = format!("{base}/files/{}", uuid(&a));
+    assert_eq!(app.call(request("GET", &file)).await.status, 200);
+    assert!(public_page(&app, &base)
+        .await
+        .1
+        .contains("2 of 3 downloads left"));
+    assert_eq!(
+        app.call(request("GET", &format!("{base}/zip")))
+            .await
+            .status,
+        200
+    );
+    assert!(public_page(&app, &base)
+        .await
+        .1
+        .contains("1 of 3 downloads left"));
+    // No limit, or nothing to download: nothing to say.
+    let free = share_of(&app, &[&a], json!({})).await;
+    assert!(!public_page(&app, &base_of(&free))
+        .await
+        .1
+        .contains("downloads left"));
+    let view = share_of(
+        &app,
+        &[&a],
+        json!({"permissions": "READ", "max_downloads": 3}),
+    )
+    .await;
+    assert!(!public_page(&app, &base_of(&view))
+        .await
+        .1
+        .contains("downloads left"));
+
+    // Out of downloads: the page and every route say so plainly, with no error code.
+    assert_eq!(app.call(request("GET", &file)).await.status, 200);
+    let limit = "This share has reached its download limit.";
+    for path in [base.clone(), file.clone(), format!("{base}/zip")] {
+        assert_plain(&path, &public_page(&app, &path).await, 410, limit);
+    }
+
+    // Expired.
+    let expiring = share_of(&app, &[&a], json!({"expires_at": "2030-01-16T12:00:00Z"})).await;
+    app.clock.advance(Duration::days(2));
+    let ebase = base_of(&expiring);
+    for path in [ebase.clone(), format!("{ebase}/files/{}", uuid(&a))] {
+        assert_plain(
+            &path,
+            &public_page(&app, &path).await,
+            410,
+            "This share has expired.",
+        );
+    }
+
+    // Revoked: the same page as a link that never was, so neither tells anything.
+    let r = app
+        .call(json_body(
+            app.fr(
+                "PUT",
+                &format!("/v5/shares/{}", free["uuid"].as_str().unwrap()),
+            ),
+            &json!({"status": "revoked"}),
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let fbase = base_of(&free);
+    let revoked = public_page(&app, &fbase).await;
+    assert_plain("revoked", &revoked, 404, "This share is not available.");
+    let unknown = public_page(&app, "/s/nosuchshare0000000000/x").await;
+    assert_eq!(unknown, revoked);
+    let file = format!("{fbase}/files/{}", uuid(&a));
+    assert_plain(
+        "revoked file",
+        &public_page(&app, &file).await,
+        404,
+        "not available",
+    );
 }
