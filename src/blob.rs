@@ -1,13 +1,15 @@
 //! File contents on disk. Uploads stream into `tmp/` while SHA-256, CRC-32 and size are
 //! computed, then move to `blobs/<id>` under a server-made id: no client name ever becomes a
-//! path. Downloads stream from disk with Range and ETag; no file is ever held in memory.
+//! path. Downloads stream from disk with Range, If-Range, ETag and Last-Modified; no file is
+//! ever held in memory.
 
 use crate::error::AppError;
-use actix_web::body::SizedStream;
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::http::StatusCode;
+use actix_web::body::{BoxBody, MessageBody, SizedStream};
+use actix_web::http::header::{self, HttpDate};
+use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse};
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
@@ -155,6 +157,10 @@ pub struct Download<'a> {
     pub mime: &'a str,
     /// `inline` for safe previews; downloads are attachments.
     pub inline: bool,
+    /// When the content was last written (the file's `modified_at`).
+    pub modified: DateTime<Utc>,
+    /// The clock's now (see `last_modified`).
+    pub now: DateTime<Utc>,
 }
 
 /// Types a browser would run or render as a page: always sent as octet-stream.
@@ -190,9 +196,23 @@ const ATTR: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'|')
     .remove(b'~');
 
+/// `<kind>; filename="<ascii>"; filename*=UTF-8''<name>` (RFC 6266). The quoted ASCII form comes
+/// first for the clients that read only it (`curl -OJ`, `wget --content-disposition`, old
+/// browsers): non-ASCII and control characters become `_`, `"` and `\` are escaped.
 pub fn content_disposition(kind: &str, name: &str) -> String {
+    let mut ascii = String::with_capacity(name.len());
+    for c in name.chars() {
+        match c {
+            '"' | '\\' => {
+                ascii.push('\\');
+                ascii.push(c);
+            }
+            c if c.is_ascii() && !c.is_ascii_control() => ascii.push(c),
+            _ => ascii.push('_'),
+        }
+    }
     format!(
-        "{kind}; filename*=UTF-8''{}",
+        "{kind}; filename=\"{ascii}\"; filename*=UTF-8''{}",
         utf8_percent_encode(name, ATTR)
     )
 }
@@ -206,15 +226,44 @@ fn etag_matches(req: &HttpRequest, etag: &str) -> bool {
         .any(|t| t == "*" || t == etag)
 }
 
-/// Serves a file from disk: ETag/304, one range → 206, several → 200 whole, unsatisfiable →
-/// 416. The body streams in `CHUNK`s; `on_complete` runs once the last byte of the file has been
-/// handed to the connection (a whole file, or a range that ends at the last byte).
+/// `Last-Modified`, in whole seconds as HTTP dates go. Two contents written within one second
+/// would share a date, so it is sent only once the second of the last write is over: whoever got
+/// a date then got the current content, and any later write falls in a later second. That makes
+/// the date a strong validator (RFC 9110 8.8.2.2), safe for `If-Range`.
+fn last_modified(d: &Download<'_>) -> Option<std::time::SystemTime> {
+    let secs = u64::try_from(d.modified.timestamp()).ok()?;
+    (d.now.timestamp() > d.modified.timestamp())
+        .then(|| std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+}
+
+/// Whether a `Range` may be honoured (RFC 9110 13.1.5): no `If-Range`, or one naming the current
+/// content, by its strong ETag or exactly its `Last-Modified`. Anything else (another or a weak
+/// tag, another date, a date while none is sent, junk) asks for the whole content.
+fn if_range_holds(req: &HttpRequest, etag: &str, modified: Option<std::time::SystemTime>) -> bool {
+    let Some(value) = req.headers().get(header::IF_RANGE) else {
+        return true;
+    };
+    let value = value.to_str().unwrap_or("").trim();
+    if value.starts_with('"') {
+        return value == etag;
+    }
+    match (value.parse::<HttpDate>(), modified) {
+        (Ok(date), Some(m)) => std::time::SystemTime::from(date) == m,
+        _ => false,
+    }
+}
+
+/// Serves a file from disk: ETag/304, one range → 206 (unless `If-Range` names other content),
+/// several → 200 whole, unsatisfiable → 416. The body streams in `CHUNK`s; `on_complete` runs
+/// once the last byte of the file has been handed to the connection (a whole file, or a range
+/// that ends at the last byte).
 pub async fn serve(
     req: &HttpRequest,
     d: Download<'_>,
     on_complete: Option<Box<dyn FnOnce() + 'static>>,
 ) -> Result<HttpResponse, AppError> {
     let etag = format!("\"{}\"", d.sha256);
+    let modified = last_modified(&d);
     let mime = if is_risky_type(d.mime) {
         "application/octet-stream"
     } else {
@@ -226,7 +275,12 @@ pub async fn serve(
         .insert_header((header::ETAG, etag.clone()))
         .insert_header((header::ACCEPT_RANGES, "bytes"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((header::CONTENT_DISPOSITION, disposition));
+        .insert_header((header::CONTENT_DISPOSITION, disposition))
+        // A 304 carries it too (RFC 9110 15.4.5).
+        .insert_header((header::CACHE_CONTROL, "private, no-cache"));
+    if let Some(m) = modified {
+        builder.insert_header((header::LAST_MODIFIED, HttpDate::from(m)));
+    }
     if etag_matches(req, &etag) {
         return Ok(builder.status(StatusCode::NOT_MODIFIED).finish());
     }
@@ -234,6 +288,7 @@ pub async fn serve(
         .headers()
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
+        .filter(|_| if_range_holds(req, &etag, modified))
     {
         Some(range) => match actix_files::HttpRange::parse(range, d.size) {
             Ok(ranges) if ranges.len() == 1 => {
@@ -250,6 +305,8 @@ pub async fn serve(
         },
         None => (0, d.size),
     };
+    // A HEAD's body is never sent (`web::head`); only an empty file would count at once, here.
+    let on_complete = on_complete.filter(|_| req.method() != Method::HEAD);
     let complete_at_end = start + len == d.size;
     let file = tokio::fs::File::open(&d.path).await?.into_std().await;
     let stream = file_stream(file, start, len);
@@ -258,14 +315,9 @@ pub async fn serve(
         len,
         if complete_at_end { on_complete } else { None },
     );
-    let mut res = builder
+    Ok(builder
         .content_type(mime)
-        .body(SizedStream::new(len, stream));
-    res.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-cache"),
-    );
-    Ok(res)
+        .body(SizedStream::new(len, stream)))
 }
 
 /// Idle `CHUNK` buffers kept for the next read. Without reuse, every chunk was a fresh 1 MiB
@@ -368,6 +420,44 @@ where
         }
         chunk
     })
+}
+
+/// `res` with `done` run once its whole body has gone to the connection: a view counts when its
+/// page went out, so a HEAD (whose body is never sent) or a connection dropped early counts
+/// nothing. For bodies that have bytes: actix never polls an empty one.
+pub fn on_sent(res: HttpResponse, done: Box<dyn FnOnce() + 'static>) -> HttpResponse {
+    res.map_body(|_, body| {
+        BoxBody::new(OnSent {
+            body,
+            done: Some(done),
+        })
+    })
+}
+
+struct OnSent {
+    body: BoxBody,
+    done: Option<Box<dyn FnOnce() + 'static>>,
+}
+
+impl MessageBody for OnSent {
+    type Error = Box<dyn std::error::Error>;
+
+    fn size(&self) -> actix_web::body::BodySize {
+        self.body.size()
+    }
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Bytes, Self::Error>>> {
+        let next = std::task::ready!(std::pin::Pin::new(&mut self.body).poll_next(cx));
+        if next.is_none() {
+            if let Some(done) = self.done.take() {
+                done();
+            }
+        }
+        std::task::Poll::Ready(next)
+    }
 }
 
 /// Streams a zip laid out by `zip::layout`: made bytes as they are, files read in `CHUNK`s.
@@ -521,11 +611,16 @@ mod tests {
     fn dispositions_are_rfc6266() {
         assert_eq!(
             content_disposition("attachment", "a b.txt"),
-            "attachment; filename*=UTF-8''a%20b.txt"
+            "attachment; filename=\"a b.txt\"; filename*=UTF-8''a%20b.txt"
         );
         assert_eq!(
             content_disposition("attachment", "résumé \"x\";.pdf"),
-            "attachment; filename*=UTF-8''r%C3%A9sum%C3%A9%20%22x%22%3B.pdf"
+            "attachment; filename=\"r_sum_ \\\"x\\\";.pdf\"; \
+             filename*=UTF-8''r%C3%A9sum%C3%A9%20%22x%22%3B.pdf"
+        );
+        assert_eq!(
+            content_disposition("inline", "a\\b\tc 日本.txt"),
+            "inline; filename=\"a\\\\b_c __.txt\"; filename*=UTF-8''a%5Cb%09c%20%E6%97%A5%E6%9C%AC.txt"
         );
     }
 

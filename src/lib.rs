@@ -26,6 +26,7 @@
 //!   public.rs          /s/...: the share page, unlock, previews, Range downloads, the zip
 //!   owner/             /login, /app/...: session, library, share form, shares
 //!   guard.rs           security headers; CsrfForm and CsrfHeader, the owner writes' extractors
+//!   head.rs            HEAD: GET's answer with its body dropped unsent
 //!
 //! domain/              decisions; no actix, no adapter, no AppState
 //!   shares/            ShareService: model, patch, service, open (the one gate), tree, cache
@@ -71,16 +72,29 @@ use serde::Serialize;
 pub use state::AppState;
 
 /// Registers resources, one per path with all its methods (so a wrong method is a 405), and
-/// returns `(method, path)` for each route: the list the OpenAPI test checks.
+/// returns `(method, path)` for each route: the list the OpenAPI test checks. Every `get` answers
+/// HEAD too, through the same handler (same checks, status and headers); `web::head` drops the
+/// body unsent. HEAD is not listed: it is GET without a body.
 macro_rules! routes {
     ($cfg:expr; $( $path:literal => { $( $method:ident : $handler:expr ),+ $(,)? } )* ) => {{
         let mut seen: Vec<(&'static str, &'static str)> = Vec::new();
         $(
-            $cfg.service(aw::resource($path) $( .route(aw::$method().to($handler)) )+ );
+            $cfg.service(aw::resource($path) $( .route(method_route!($method).to($handler)) )+ );
             $( seen.push((stringify!($method), $path)); )+
         )*
         seen
     }};
+}
+
+/// The route of one method; GET's takes HEAD too.
+macro_rules! method_route {
+    (get) => {
+        aw::route()
+            .guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
+    };
+    ($method:ident) => {
+        aw::$method()
+    };
 }
 
 fn register(cfg: &mut aw::ServiceConfig) -> Vec<(&'static str, &'static str)> {
@@ -189,6 +203,7 @@ pub fn app(
         .wrap(from_fn(error::render_errors))
         .wrap(from_fn(web::security_headers))
         .wrap(from_fn(api::cors))
+        .wrap(from_fn(web::head::without_body))
         .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
 }
 

@@ -787,7 +787,7 @@ async fn download_headers_ranges_and_etag() {
     assert_eq!(r.body.as_ref(), bytes.as_slice());
     assert_eq!(
         r.header("content-disposition"),
-        Some("attachment; filename*=UTF-8''data%20r%C3%A9sum%C3%A9.bin")
+        Some("attachment; filename=\"data r_sum_.bin\"; filename*=UTF-8''data%20r%C3%A9sum%C3%A9.bin")
     );
     assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(r.header("accept-ranges"), Some("bytes"));

@@ -298,7 +298,7 @@ async fn downloads_previews_and_permissions() {
     assert_eq!(r.size, Some(1000));
     assert_eq!(
         r.header("content-disposition"),
-        Some("attachment; filename*=UTF-8''data.bin")
+        Some("attachment; filename=\"data.bin\"; filename*=UTF-8''data.bin")
     );
     assert_eq!(r.header("accept-ranges"), Some("bytes"));
     assert_eq!(
@@ -316,7 +316,7 @@ async fn downloads_previews_and_permissions() {
     assert_eq!(r.content_type(), "image/png");
     assert_eq!(
         r.header("content-disposition"),
-        Some("inline; filename*=UTF-8''pic.png")
+        Some("inline; filename=\"pic.png\"; filename*=UTF-8''pic.png")
     );
     // HTML and SVG: never inline, never as themselves.
     for f in [&html, &svg] {
@@ -685,7 +685,7 @@ async fn zip_reads_back_with_standard_readers() {
     );
     assert_eq!(
         r.header("content-disposition"),
-        Some("attachment; filename*=UTF-8''zip-me.zip")
+        Some("attachment; filename=\"zip-me.zip\"; filename*=UTF-8''zip-me.zip")
     );
     let path = app.dir.path().join("out.zip");
     std::fs::write(&path, &r.body).unwrap();

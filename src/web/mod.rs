@@ -1,6 +1,7 @@
 //! HTML adapters: pages and the assets they use.
 
 pub mod guard;
+pub mod head;
 pub mod owner;
 pub mod public;
 

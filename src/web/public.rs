@@ -89,6 +89,30 @@ fn locked_page(
     Ok(res)
 }
 
+#[derive(Template)]
+#[template(path = "public/gone.html")]
+struct Gone {
+    headline: &'static str,
+}
+
+/// A share that cannot open any more (unknown, deleted, revoked: 404; expired or out of
+/// downloads: 410), said plainly to whoever holds the link, without an error code. An unknown
+/// share and a revoked one answer the same page.
+fn gone_page(d: &Denied) -> Result<Option<HttpResponse>, AppError> {
+    let (status, headline) = match d {
+        Denied::NotFound => (StatusCode::NOT_FOUND, "This share is not available."),
+        Denied::Expired => (StatusCode::GONE, "This share has expired."),
+        Denied::Exhausted => (
+            StatusCode::GONE,
+            "This share has reached its download limit.",
+        ),
+        _ => return Ok(None),
+    };
+    let mut res = page(&Gone { headline })?;
+    *res.status_mut() = status;
+    Ok(Some(res))
+}
+
 struct FolderLink {
     name: String,
     href: String,
@@ -109,6 +133,8 @@ struct SharePage {
     title: String,
     description: String,
     validity: Vec<String>,
+    /// `2 of 5 downloads left` on a share with a download limit.
+    downloads_left: Option<String>,
     crumbs: Vec<FolderLink>,
     here: Option<String>,
     folders: Vec<FolderLink>,
@@ -160,6 +186,19 @@ fn validity(o: &Opened) -> Vec<String> {
     out
 }
 
+/// What a visitor may still download of a limited share: every file and the zip count one each.
+fn downloads_left(o: &Opened) -> Option<String> {
+    let max = o.share.max_downloads?;
+    if !o.share.permission.can_download() {
+        return None;
+    }
+    let left = (max - o.share.downloads).max(0);
+    Some(format!(
+        "{left} of {max} download{} left",
+        if max == 1 { "" } else { "s" }
+    ))
+}
+
 /// The path of folders from the top of the tree to `uuid`.
 fn trail<'a>(folders: &'a [TreeFolder], uuid: &str) -> Option<Vec<&'a TreeFolder>> {
     for f in folders {
@@ -189,7 +228,10 @@ async fn open_or_answer(
         Err(Denied::PasswordRequired) if page_route => {
             Ok(Err(locked_page(puid, None, StatusCode::OK)?))
         }
-        Err(d) => Err(d.into()),
+        Err(d) => match gone_page(&d)? {
+            Some(res) => Ok(Err(res)),
+            None => Err(d.into()),
+        },
     }
 }
 
@@ -257,6 +299,7 @@ pub async fn share_page(
         title: opened.share.title.clone(),
         description: opened.share.description.clone(),
         validity: validity(&opened),
+        downloads_left: downloads_left(&opened),
         crumbs,
         here,
         folders: folders
@@ -273,9 +316,12 @@ pub async fn share_page(
         zip: (can_download && tree_has_files(&tree)).then(|| format!("{base}/zip")),
         count: files.len() + folders.len(),
     };
-    let res = page(&pg)?;
+    let mut res = page(&pg)?;
     if folder_uuid.is_none() {
-        state.shares.count_view(&opened, &v.user_agent);
+        // Counted once the page went out: never for a HEAD.
+        let ua = v.user_agent.clone();
+        let count: Box<dyn FnOnce()> = Box::new(move || state.shares.count_view(&opened, &ua));
+        res = blob::on_sent(res, count);
     }
     Ok(private(res))
 }
@@ -327,7 +373,12 @@ pub async fn unlock(
                 .insert(header::RETRY_AFTER, HeaderValue::from(wait));
             return Ok(private(res));
         }
-        Err(d) => return Err(d.into()),
+        Err(d) => {
+            return match gone_page(&d)? {
+                Some(res) => Ok(private(res)),
+                None => Err(d.into()),
+            }
+        }
     };
     let mut res = HttpResponse::SeeOther();
     res.insert_header((header::LOCATION, base(&puid, &opened.share.slug)));
@@ -392,6 +443,8 @@ async fn serve_file(
             name: &f.name,
             mime: &f.file.mime,
             inline: preview,
+            modified: f.file.modified_at,
+            now: state.clock.now(),
         },
         on_complete,
     )

@@ -561,6 +561,8 @@ pub async fn download(
             name: &file.name,
             mime: &file.mime,
             inline: false,
+            modified: file.modified_at,
+            now: state.clock.now(),
         },
         None,
     )

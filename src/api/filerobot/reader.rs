@@ -214,8 +214,11 @@ async fn read_share(
         .shares
         .open_with_tree(&puid, Some(&token), &visitor)
         .await?;
-    state.shares.count_view(&opened, &visitor.user_agent);
-    success(answer(&opened, &tree))
+    let res = success(answer(&opened, &tree))?;
+    // Counted once the answer went out: never for a HEAD.
+    let ua = visitor.user_agent;
+    let count: Box<dyn FnOnce()> = Box::new(move || state.shares.count_view(&opened, &ua));
+    Ok(crate::blob::on_sent(res, count))
 }
 
 /// Redirect a Filerobot share link to the share's public page
