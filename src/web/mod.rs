@@ -6,6 +6,7 @@ pub mod public;
 
 pub use guard::security_headers;
 
+use crate::domain::auth::WebUser;
 use crate::error::AppError;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -33,16 +34,12 @@ pub fn page(t: &impl Template) -> Result<HttpResponse, AppError> {
         .body(html))
 }
 
-#[derive(Template)]
-#[template(path = "index.html")]
-struct Index {
-    version: &'static str,
-}
-
-pub async fn index() -> Result<HttpResponse, AppError> {
-    page(&Index {
-        version: env!("CARGO_PKG_VERSION"),
-    })
+/// `/`: a signed-in owner goes to the library, anyone else to the sign-in page.
+pub async fn index(user: Option<WebUser>) -> HttpResponse {
+    let to = if user.is_some() { "/app" } else { "/login" };
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish()
 }
 
 /// static/ is compiled in, so the one binary needs no files beside it.
