@@ -8,11 +8,11 @@ use crate::domain::auth::WebUser;
 use crate::domain::shares::{
     Access, ItemKind, ItemSpec, Permission, RecipientSpec, Share, SharePatch, TimeValue, UserSpec,
 };
-use crate::domain::types::{pretty_size, Email, FolderPath, FolderVisibility};
+use crate::domain::types::{Email, FolderPath, FolderVisibility};
 use crate::error::{AppError, Field};
 use crate::state::AppState;
 use crate::web::guard::{last, parse_form, CsrfForm};
-use crate::web::page;
+use crate::web::{page, size_label};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -137,7 +137,7 @@ async fn library_picks(
             checked: v.items.contains(&value),
             recursive: false,
             visibility: String::new(),
-            label: format!("{path} ({})", pretty_size(f.size as u64)),
+            label: format!("{path} ({})", size_label(f.size as u64)),
             folder: false,
             uuid: f.uuid,
             value,
