@@ -24,7 +24,7 @@
 //!                      against what GET answers (share_diff.rs)
 //! web/                 HTML adapters (askama)
 //!   public.rs          /s/...: the share page, unlock, previews, Range downloads, the zip
-//!   owner/             /login, /app/...: session, library, share form, shares
+//!   owner/             /login, /app/...: session, library, files, share form, shares
 //!   guard.rs           security headers; CsrfForm and CsrfHeader, the owner writes' extractors
 //!
 //! domain/              decisions; no actix, no adapter, no AppState
@@ -99,6 +99,8 @@ fn register(cfg: &mut aw::ServiceConfig) -> Vec<(&'static str, &'static str)> {
         "/app/shares/{uuid}" => { post: web::owner::share_form::update_share }
         "/app/shares/{uuid}/edit" => { get: web::owner::share_form::edit_share }
         "/app/shares/{uuid}/activity" => { get: web::owner::shares::share_activity }
+        "/app/files/{uuid}" => { get: web::owner::files::download }
+        "/app/files/{uuid}/preview" => { get: web::owner::files::preview }
         "/app/{kind}/{uuid}/rename" => { post: web::owner::library::rename }
         "/app/{kind}/{uuid}/delete" => { get: web::owner::library::confirm_delete, post: web::owner::library::delete }
         "/app/shares/{uuid}/{action}" => { post: web::owner::shares::share_action }

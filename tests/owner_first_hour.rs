@@ -10,6 +10,7 @@
 mod common;
 
 use common::*;
+use serde_json::Value;
 
 async fn admin(app: &TestApp) -> Session {
     let (r, s) = sign_in(app, ADMIN_EMAIL, ADMIN_PASSWORD, "/app").await;
@@ -106,4 +107,125 @@ async fn sizes_in_the_ui_say_kib_and_mib_and_the_api_keeps_its_pretty() {
 
     let form = get_as(&app, &s, "/app/shares/new").await.text();
     assert!(form.contains("/notes.txt (1.5 KiB)"), "{form}");
+}
+
+#[actix_web::test]
+async fn owners_open_preview_and_download_their_own_files() {
+    let app = TestApp::new().await;
+    let s = admin(&app).await;
+    let body: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+    let png = app.upload_one("/", "photo.png", &body).await;
+    let html_file = app
+        .upload_one("/", "page.html", b"<script>alert(1)</script>")
+        .await;
+    let svg = app.upload_one("/", "logo.svg", b"<svg/>").await;
+    let id = |v: &Value| v["uuid"].as_str().unwrap().to_string();
+    let (pu, hu, su) = (id(&png), id(&html_file), id(&svg));
+
+    // The library links each file to its download, and a safe type to its preview.
+    let lib = get_as(&app, &s, "/app").await.text();
+    assert!(lib.contains(&format!("href=\"/app/files/{pu}\"")), "{lib}");
+    assert!(
+        lib.contains(&format!("href=\"/app/files/{pu}/preview\"")),
+        "{lib}"
+    );
+    assert!(!lib.contains(&format!("/app/files/{hu}/preview")), "{lib}");
+
+    // Download: the whole file as an attachment, with ETag and Range like the v4 download.
+    let r = get_as(&app, &s, &format!("/app/files/{pu}")).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body.as_ref(), &body[..]);
+    assert!(r
+        .header("content-disposition")
+        .unwrap()
+        .starts_with("attachment"));
+    assert_eq!(r.header("accept-ranges"), Some("bytes"));
+    let etag = r.header("etag").unwrap().to_string();
+    let v4 = app
+        .call(app.fr("GET", &format!("/v4/get/{pu}/download")))
+        .await;
+    assert_eq!(v4.header("etag"), Some(etag.as_str()));
+    let ranged = |path: String, range: &'static str| {
+        request("GET", &path)
+            .insert_header(("cookie", s.cookie.clone()))
+            .insert_header(("range", range))
+    };
+    let r = app
+        .call(ranged(format!("/app/files/{pu}"), "bytes=10-19"))
+        .await;
+    assert_eq!(r.status, 206);
+    assert_eq!(r.body.as_ref(), &body[10..20]);
+    assert_eq!(r.header("content-range"), Some("bytes 10-19/1000"));
+    let r = app
+        .call(ranged(format!("/app/files/{pu}"), "bytes=5000-"))
+        .await;
+    assert_eq!(r.status, 416);
+    let r = app
+        .call(
+            request("GET", &format!("/app/files/{pu}"))
+                .insert_header(("cookie", s.cookie.clone()))
+                .insert_header(("if-none-match", etag.clone())),
+        )
+        .await;
+    assert_eq!(r.status, 304);
+
+    // Preview: inline for a safe type, with Range too; never for HTML or SVG.
+    let r = get_as(&app, &s, &format!("/app/files/{pu}/preview")).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.content_type(), "image/png");
+    assert!(r
+        .header("content-disposition")
+        .unwrap()
+        .starts_with("inline"));
+    let r = app
+        .call(ranged(format!("/app/files/{pu}/preview"), "bytes=0-3"))
+        .await;
+    assert_eq!(r.status, 206);
+    assert_eq!(r.body.as_ref(), &body[..4]);
+    for u in [&hu, &su] {
+        let r = get_as(&app, &s, &format!("/app/files/{u}/preview")).await;
+        assert_eq!(r.status, 404, "{}", r.text());
+        // Downloading them is fine: as an attachment, never as a page.
+        let r = get_as(&app, &s, &format!("/app/files/{u}")).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.content_type(), "application/octet-stream");
+        assert!(r
+            .header("content-disposition")
+            .unwrap()
+            .starts_with("attachment"));
+    }
+
+    // No session: to the sign-in page. Another org's file, or no file at all: 404.
+    let r = app.call(request("GET", &format!("/app/files/{pu}"))).await;
+    assert_eq!(r.status, 303);
+    let back = r.header("location").unwrap();
+    assert_eq!(
+        percent_encoding::percent_decode_str(back)
+            .decode_utf8()
+            .unwrap(),
+        format!("/login?next=/app/files/{pu}")
+    );
+    let theirs = app
+        .call(
+            request("POST", &format!("/{OTHER_ORG}/v4/upload"))
+                .insert_header(("X-Filerobot-Key", app.other_key.clone()))
+                .insert_header((
+                    "content-type",
+                    format!("multipart/form-data; boundary={BOUNDARY}"),
+                ))
+                .set_payload(multipart(&[("file", Some("theirs.png"), None, b"x")])),
+        )
+        .await;
+    assert_eq!(theirs.status, 200, "{}", theirs.text());
+    let tu = theirs.json()["file"]["uuid"].as_str().unwrap().to_string();
+    for path in [
+        format!("/app/files/{tu}"),
+        format!("/app/files/{tu}/preview"),
+        "/app/files/not-a-uuid".to_string(),
+        "/app/files/00000000-0000-4000-8000-000000000000/preview".to_string(),
+    ] {
+        let r = get_as(&app, &s, &path).await;
+        assert_eq!(r.status, 404, "{path}: {}", r.text());
+        assert_ne!(r.body.as_ref(), b"x", "{path}");
+    }
 }

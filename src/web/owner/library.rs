@@ -26,6 +26,8 @@ struct Folder {
 
 struct FileRowView {
     uuid: String,
+    /// Its type is one the browser may show inline (`/app/files/{uuid}/preview`).
+    previewable: bool,
     name: String,
     size: String,
     mime: String,
@@ -113,6 +115,7 @@ pub async fn library(
             .iter()
             .map(|f| FileRowView {
                 uuid: f.uuid.clone(),
+                previewable: crate::domain::shares::previewable(&f.mime),
                 name: f.name.clone(),
                 size: size_label(f.size as u64),
                 mime: f.mime.clone(),
