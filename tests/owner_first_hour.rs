@@ -33,6 +33,18 @@ async fn ui_upload(app: &TestApp, s: &Session, name: &str, bytes: &[u8]) -> Resp
     .await
 }
 
+/// The text of the element with this id (up to its closing tag), or "" when there is none.
+fn element_text(html: &str, id: &str) -> String {
+    let marker = format!("id=\"{id}\"");
+    let Some(start) = html.find(&marker) else {
+        return String::new();
+    };
+    let rest = &html[start..];
+    let open = rest.find('>').map_or(0, |i| i + 1);
+    let end = rest[open..].find('<').map_or(rest.len(), |i| open + i);
+    rest[open..end].to_string()
+}
+
 #[actix_web::test]
 async fn the_front_door_leads_to_the_login_or_the_library() {
     let app = TestApp::new().await;
@@ -228,4 +240,105 @@ async fn owners_open_preview_and_download_their_own_files() {
         assert_eq!(r.status, 404, "{path}: {}", r.text());
         assert_ne!(r.body.as_ref(), b"x", "{path}");
     }
+}
+
+#[actix_web::test]
+async fn the_share_form_shows_every_error_at_once_in_its_own_words() {
+    let app = TestApp::new().await;
+    let s = admin(&app).await;
+    app.upload_one("/", "deck.pdf", b"%PDF-deck").await;
+    let fields = [
+        ("csrf_token", s.csrf.as_str()),
+        ("title", "Board deck"),
+        // No item ticked.
+        ("starts_tz", "UTC"),
+        ("expires_at", "2020-01-01T10:00"),
+        ("expires_tz", "Europe/Sofia"),
+        ("permissions", "READ+DOWNLOAD"),
+        ("max_downloads", "0"),
+        ("access", "link"),
+        ("recipients", "a@x.test\nnot an email"),
+        ("message", "Please review"),
+    ];
+    let r = post_form(&app, Some(&s), "/app/shares", &fields).await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    let html = r.text();
+    let errors: Vec<(&str, String)> = ["items", "expires_at", "max_downloads", "recipients"]
+        .into_iter()
+        .map(|f| (f, element_text(&html, &format!("error-{f}"))))
+        .collect();
+    for (field, text) in &errors {
+        assert!(!text.is_empty(), "no error beside {field}: {html}");
+    }
+    assert_eq!(errors[0].1, "Pick at least one file or folder.");
+    assert_eq!(errors[1].1, "The expiry must be in the future.");
+    assert_eq!(
+        errors[2].1,
+        "A whole number from 1 to 1000000, or empty for no limit."
+    );
+    assert!(
+        errors[3]
+            .1
+            .contains("&#39;not an email&#39; is not an email address"),
+        "{}",
+        errors[3].1
+    );
+    assert!(!html.contains("null"), "API wording on the page: {html}");
+    // The values stay as typed.
+    assert!(html.contains("value=\"Board deck\"") && html.contains("a@x.test\nnot an email"));
+    assert_eq!(share_count(&app).await, 0);
+    assert_eq!(outbox_total(&app), 0);
+
+    // A title too long and a password too long are found in the same pass.
+    let long_title = "t".repeat(201);
+    let long_password = "p".repeat(201);
+    let fields = [
+        ("csrf_token", s.csrf.as_str()),
+        ("title", long_title.as_str()),
+        ("password", long_password.as_str()),
+        ("expires_at", "soon"),
+        ("expires_tz", "UTC"),
+    ];
+    let html = post_form(&app, Some(&s), "/app/shares", &fields)
+        .await
+        .text();
+    for field in ["title", "password", "items", "expires_at"] {
+        assert!(
+            !element_text(&html, &format!("error-{field}")).is_empty(),
+            "no error beside {field}: {html}"
+        );
+    }
+    assert!(
+        !html.contains("ISO 8601"),
+        "the date error is in the form's words: {html}"
+    );
+    assert!(
+        !html.contains(&long_password),
+        "the password is never echoed"
+    );
+    assert_eq!(share_count(&app).await, 0);
+}
+
+#[actix_web::test]
+async fn a_services_error_beside_its_field_in_the_forms_words() {
+    let app = TestApp::new().await;
+    let s = admin(&app).await;
+    let f = app.upload_one("/", "deck.pdf", b"%PDF-deck").await;
+    let item = format!("file:{}", f["uuid"].as_str().unwrap());
+    // Only the service knows who the org's users are.
+    let fields = [
+        ("csrf_token", s.csrf.as_str()),
+        ("title", "Staff deck"),
+        ("item", item.as_str()),
+        ("access", "users"),
+        ("users", "nobody@x.test"),
+    ];
+    let r = post_form(&app, Some(&s), "/app/shares", &fields).await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    let html = r.text();
+    assert!(
+        element_text(&html, "error-users").contains("nobody@x.test"),
+        "{html}"
+    );
+    assert_eq!(share_count(&app).await, 0);
 }
