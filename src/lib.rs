@@ -98,7 +98,7 @@ fn register(cfg: &mut aw::ServiceConfig) -> Vec<(&'static str, &'static str)> {
         "/app/shares/new" => { get: web::owner::share_form::new_share }
         "/app/shares/{uuid}" => { post: web::owner::share_form::update_share }
         "/app/shares/{uuid}/edit" => { get: web::owner::share_form::edit_share }
-        "/app/shares/{uuid}/activity" => { get: web::owner::shares::share_activity }
+        "/app/shares/{uuid}/activity" => { get: web::owner::activity::share_activity }
         "/app/files/{uuid}" => { get: web::owner::files::download }
         "/app/files/{uuid}/preview" => { get: web::owner::files::preview }
         "/app/{kind}/{uuid}/rename" => { post: web::owner::library::rename }

@@ -10,7 +10,7 @@
 mod common;
 
 use common::*;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 async fn admin(app: &TestApp) -> Session {
     let (r, s) = sign_in(app, ADMIN_EMAIL, ADMIN_PASSWORD, "/app").await;
@@ -341,4 +341,80 @@ async fn a_services_error_beside_its_field_in_the_forms_words() {
         "{html}"
     );
     assert_eq!(share_count(&app).await, 0);
+}
+
+#[actix_web::test]
+async fn the_activity_page_speaks_plain_words() {
+    let app = TestApp::new().await;
+    let s = admin(&app).await;
+    let f = app.upload_one("/", "board deck.pdf", b"%PDF-deck").await;
+    let fu = f["uuid"].as_str().unwrap();
+    let share = create_share(
+        &app,
+        &json!({"title": "Deck", "auth": {"pass": "open sesame"},
+            "expires_at": "2031-01-01T00:00:00Z", "expires_tz": "Europe/Sofia",
+            "items": [{"type": "file_uuid", "identifiers": [fu]}]}),
+    )
+    .await;
+    let (uuid, puid) = (
+        share["uuid"].as_str().unwrap(),
+        share["puid"].as_str().unwrap(),
+    );
+    let page = share["share_uri"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://sharebox.test")
+        .to_string();
+    let firefox =
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0";
+    let chrome = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 \
+                  (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
+    let unlock = |password: &str, ua: &str| {
+        request("POST", &format!("/s/{puid}/unlock"))
+            .insert_header(("user-agent", ua.to_string()))
+            .insert_header(("content-type", "application/x-www-form-urlencoded"))
+            .set_payload(format!("password={}", password.replace(' ', "+")))
+    };
+    assert_eq!(app.call(unlock("wrong", firefox)).await.status, 401);
+    let r = app.call(unlock("open sesame", chrome)).await;
+    assert_eq!(r.status, 303);
+    let cookie = cookie_pair(set_cookie(&r, "sb_unlock").unwrap());
+    let visit = |path: String| {
+        request("GET", &path)
+            .insert_header(("cookie", cookie.clone()))
+            .insert_header(("user-agent", chrome))
+    };
+    assert_eq!(app.call(visit(page.clone())).await.status, 200);
+    let r = app.call(visit(format!("{page}/files/{fu}"))).await;
+    assert_eq!(r.body.as_ref(), b"%PDF-deck");
+    assert_eq!(app.call(visit(format!("{page}/zip"))).await.status, 200);
+
+    let r = get_as(&app, &s, &format!("/app/shares/{uuid}/activity")).await;
+    assert_eq!(r.status, 200);
+    let html = r.text();
+    for plain in [
+        "Wrong password",
+        "Opened the share",
+        "Downloaded",
+        "board deck.pdf",
+        "all files (zip)",
+        "Firefox on Windows 10",
+        "Chrome on macOS",
+        // The test clock's noon UTC, in the share's zone.
+        "15 Jan 2030, 14:00 Europe/Sofia",
+    ] {
+        assert!(html.contains(plain), "no {plain:?} in {html}");
+    }
+    for raw in ["unlock_failed", "Mozilla/5.0", fu, " UTC<"] {
+        assert!(!html.contains(raw), "{raw:?} on the page: {html}");
+    }
+
+    // A file deleted since is named as gone, not by its id.
+    let r = app.call(app.fr("DELETE", &format!("/v4/files/{fu}"))).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let html = get_as(&app, &s, &format!("/app/shares/{uuid}/activity"))
+        .await
+        .text();
+    assert!(html.contains("a deleted file"), "{html}");
+    assert!(!html.contains(fu), "{html}");
 }
