@@ -219,6 +219,9 @@ pub async fn serve(settings: Settings) -> Result<(), AppError> {
         println!("  API key:  {}", b.api_key);
         println!("These secrets are shown only now: keep them somewhere safe.");
     }
+    // Every start, before the line that gives the URL (which the first start's secrets
+    // precede too), says where a person begins.
+    println!("Sign in at {base_url}/login");
     println!(
         "Sharebox {} listening on {base_url}",
         env!("CARGO_PKG_VERSION")

@@ -24,7 +24,7 @@
 //!                      against what GET answers (share_diff.rs)
 //! web/                 HTML adapters (askama)
 //!   public.rs          /s/...: the share page, unlock, previews, Range downloads, the zip
-//!   owner/             /login, /app/...: session, library, share form, shares
+//!   owner/             /login, /app/...: session, library, files, share form, shares
 //!   guard.rs           security headers; CsrfForm and CsrfHeader, the owner writes' extractors
 //!   head.rs            HEAD: GET's answer with its body dropped unsent
 //!
@@ -112,7 +112,9 @@ fn register(cfg: &mut aw::ServiceConfig) -> Vec<(&'static str, &'static str)> {
         "/app/shares/new" => { get: web::owner::share_form::new_share }
         "/app/shares/{uuid}" => { post: web::owner::share_form::update_share }
         "/app/shares/{uuid}/edit" => { get: web::owner::share_form::edit_share }
-        "/app/shares/{uuid}/activity" => { get: web::owner::shares::share_activity }
+        "/app/shares/{uuid}/activity" => { get: web::owner::activity::share_activity }
+        "/app/files/{uuid}" => { get: web::owner::files::download }
+        "/app/files/{uuid}/preview" => { get: web::owner::files::preview }
         "/app/{kind}/{uuid}/rename" => { post: web::owner::library::rename }
         "/app/{kind}/{uuid}/delete" => { get: web::owner::library::confirm_delete, post: web::owner::library::delete }
         "/app/shares/{uuid}/{action}" => { post: web::owner::shares::share_action }

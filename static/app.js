@@ -3,13 +3,47 @@
 (function () {
   "use strict";
 
-  // Uploads: one XHR per file so each gets its own progress bar.
+  // A size as the pages write it (web::size_label): bytes, then 1024-based KiB, MiB, GiB, TiB.
+  var sizeLabel = function (bytes) {
+    if (bytes === 1) { return "1 byte"; }
+    if (bytes < 1024) { return bytes + " bytes"; }
+    var units = ["KiB", "MiB", "GiB", "TiB"];
+    var unit = 0;
+    var div = 1024;
+    var tenths = function (d) { return Math.round((bytes / d) * 10) / 10; };
+    while (unit + 1 < units.length && tenths(div) >= 1024) { unit += 1; div *= 1024; }
+    return String(tenths(div)) + " " + units[unit];
+  };
+
+  // Uploads: one XHR per file so each gets its own progress bar. A file over the server's limit
+  // is refused here, before a byte is sent; a refusal from the server is shown as it says it.
+  // The library reloads to list the new files only when every upload of the batch worked, so
+  // no message is reloaded away.
   var form = document.getElementById("upload");
   if (form && window.XMLHttpRequest && window.FormData) {
     var input = document.getElementById("files");
     var list = document.getElementById("progress");
     var upload = function (files) {
       var pending = files.length;
+      var failed = 0;
+      var maxBytes = Number(form.dataset.maxBytes);
+      var maxLabel = form.dataset.maxLabel || sizeLabel(maxBytes);
+      var finish = function (ok, li, pct, msg) {
+        li.className = ok ? "done" : "failed";
+        if (!ok) { failed += 1; pct.textContent = msg; pct.setAttribute("role", "alert"); }
+        pending -= 1;
+        if (pending > 0) { return; }
+        if (failed === 0) {
+          setTimeout(function () { window.location.reload(); }, 400);
+        } else if (failed < files.length) {
+          var note = document.createElement("li");
+          var again = document.createElement("a");
+          again.href = window.location.href;
+          again.textContent = "Show the files that were uploaded";
+          note.appendChild(again);
+          list.appendChild(note);
+        }
+      };
       Array.prototype.forEach.call(files, function (file) {
         var li = document.createElement("li");
         var name = document.createElement("span");
@@ -25,6 +59,11 @@
         li.appendChild(bar);
         li.appendChild(pct);
         list.appendChild(li);
+        if (maxBytes > 0 && file.size > maxBytes) {
+          finish(false, li, pct, "Not sent: this file is " + sizeLabel(file.size) +
+            ", over the limit of " + maxLabel + " per file.");
+          return;
+        }
         var xhr = new XMLHttpRequest();
         xhr.open("POST", "/app/upload?folder_uuid=" + encodeURIComponent(form.dataset.folder));
         xhr.setRequestHeader("X-CSRF-Token", form.dataset.csrf);
@@ -39,17 +78,16 @@
           if (xhr.status === 200) {
             bar.value = 100;
             pct.textContent = "100%";
-            li.className = "done";
+            finish(true, li, pct, "");
           } else {
-            li.className = "failed";
-            var msg = "failed";
+            var msg = "The upload failed (" + xhr.status + ").";
             try { msg = JSON.parse(xhr.responseText).msg || msg; } catch (e) { /* not JSON */ }
-            pct.textContent = msg;
+            finish(false, li, pct, msg);
           }
-          pending -= 1;
-          if (pending === 0) { setTimeout(function () { window.location.reload(); }, 400); }
         };
-        xhr.onerror = function () { li.className = "failed"; pct.textContent = "network error"; };
+        xhr.onerror = function () {
+          finish(false, li, pct, "The upload was cut off: check the connection and try again.");
+        };
         var data = new FormData();
         data.append("file", file, file.name);
         xhr.send(data);

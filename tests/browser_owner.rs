@@ -30,8 +30,8 @@ mod browser;
 
 use binary::Server;
 use browser::{
-    assert_no_horizontal_scroll, connect, entry_names, png, save_screenshot, Chromedriver, Laps,
-    WAIT,
+    assert_no_horizontal_scroll, connect, entry_names, path_of, png, save_screenshot, wait_for_js,
+    Chromedriver, Laps, WAIT,
 };
 
 const SHARE_PASSWORD: &str = "plovdiv at dusk";
@@ -95,32 +95,6 @@ fn admin(srv: &Server) -> (String, String) {
 
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
-}
-
-/// The path (and query) of the page the browser is on.
-async fn path_of(c: &Client) -> String {
-    let url = c.current_url().await.expect("current url");
-    match url.query() {
-        Some(q) => format!("{}?{q}", url.path()),
-        None => url.path().to_string(),
-    }
-}
-
-/// Polls `script` (which returns a JSON value) until `ok` accepts it; panics after [`WAIT`].
-/// Errors while a page is being replaced count as "not yet".
-async fn wait_for_js(c: &Client, what: &str, script: &str, ok: impl Fn(&Value) -> bool) -> Value {
-    let t0 = Instant::now();
-    let mut last = Value::Null;
-    while t0.elapsed() < WAIT {
-        if let Ok(v) = c.execute(script, vec![]).await {
-            if ok(&v) {
-                return v;
-            }
-            last = v;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("{what}: still not there after {WAIT:?}; last: {last}");
 }
 
 /// Visible elements that stick out of the right edge of the `.card` they are in (those inside a

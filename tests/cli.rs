@@ -235,3 +235,28 @@ fn version_and_bad_arguments() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn every_start_says_where_to_sign_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    for first in [true, false] {
+        let srv = if first {
+            Server::start(&data, &[])
+        } else {
+            Server::restart(&data, &[])
+        };
+        let want = format!("Sign in at {}/login", srv.url);
+        assert!(
+            srv.banner.iter().any(|l| l.trim() == want),
+            "first start {first}: no {want:?} in {:#?}",
+            srv.banner
+        );
+        // And the page is there.
+        let page = ureq::get(&format!("{}/login", srv.url))
+            .call()
+            .expect("GET /login");
+        assert_eq!(page.status(), 200);
+        srv.stop();
+    }
+}

@@ -396,6 +396,15 @@ pub fn file_id_of(c: &Connection, org_id: i64, uuid: &str) -> Result<Option<i64>
     )
 }
 
+/// The name of a file of the org (no path, no blob): labels on the activity page.
+pub fn file_name_of(c: &Connection, org_id: i64, uuid: &str) -> Result<Option<String>, AppError> {
+    Ok(
+        c.prepare_cached("SELECT name FROM files WHERE org_id = ?1 AND uuid = ?2")?
+            .query_row(params![org_id, uuid], |r| r.get(0))
+            .optional()?,
+    )
+}
+
 /// The row id of a folder of the org.
 pub fn folder_id_of(c: &Connection, org_id: i64, uuid: &str) -> Result<Option<i64>, AppError> {
     Ok(

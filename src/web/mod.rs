@@ -7,6 +7,7 @@ pub mod public;
 
 pub use guard::security_headers;
 
+use crate::domain::auth::WebUser;
 use crate::error::AppError;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -34,16 +35,37 @@ pub fn page(t: &impl Template) -> Result<HttpResponse, AppError> {
         .body(html))
 }
 
-#[derive(Template)]
-#[template(path = "index.html")]
-struct Index {
-    version: &'static str,
+/// `/`: a signed-in owner goes to the library, anyone else to the sign-in page.
+pub async fn index(user: Option<WebUser>) -> HttpResponse {
+    let to = if user.is_some() { "/app" } else { "/login" };
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish()
 }
 
-pub async fn index() -> Result<HttpResponse, AppError> {
-    page(&Index {
-        version: env!("CARGO_PKG_VERSION"),
-    })
+/// A size as the pages write it: bytes below 1 KiB, else 1024-based KiB, MiB, GiB or TiB with at
+/// most one decimal (`1.5 KiB`, `10 GiB`), so a MiB is written MiB. The API's `size.pretty`
+/// keeps its own contract (`domain::types::pretty_size`, `1.50 KB`).
+pub fn size_label(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    match bytes {
+        1 => return "1 byte".into(),
+        0..1024 => return format!("{bytes} bytes"),
+        _ => {}
+    }
+    let tenths = |div: f64| (bytes as f64 / div * 10.0).round() / 10.0;
+    let (mut unit, mut div) = (0, 1024.0);
+    // The next unit when rounding would write 1024 of this one.
+    while unit + 1 < UNITS.len() && tenths(div) >= 1024.0 {
+        unit += 1;
+        div *= 1024.0;
+    }
+    let value = tenths(div);
+    if value.fract() == 0.0 {
+        format!("{value:.0} {}", UNITS[unit])
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }
 
 /// static/ is compiled in, so the one binary needs no files beside it.
@@ -69,4 +91,29 @@ pub async fn static_file(name: web::Path<String>) -> Result<HttpResponse, AppErr
         .content_type(*mime)
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(*body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::size_label;
+
+    #[test]
+    fn sizes_say_what_they_are() {
+        for (bytes, label) in [
+            (0, "0 bytes"),
+            (1, "1 byte"),
+            (1023, "1023 bytes"),
+            (1024, "1 KiB"),
+            (1536, "1.5 KiB"),
+            (67_450, "65.9 KiB"),
+            (1_048_575, "1 MiB"),
+            (1_048_576, "1 MiB"),
+            (5 * 1_048_576 + 104_858, "5.1 MiB"),
+            (10 * (1 << 30), "10 GiB"),
+            (3 * (1 << 40), "3 TiB"),
+            (1 << 60, "1048576 TiB"),
+        ] {
+            assert_eq!(size_label(bytes), label, "{bytes}");
+        }
+    }
 }

@@ -175,6 +175,37 @@ pub async fn save_screenshot(c: &Client, name: &str) -> PathBuf {
     path
 }
 
+/// The path (and query) of the page the browser is on.
+pub async fn path_of(c: &Client) -> String {
+    let url = c.current_url().await.expect("current url");
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    }
+}
+
+/// Polls `script` (which returns a JSON value) until `ok` accepts it; panics after [`WAIT`].
+/// Errors while a page is being replaced count as "not yet".
+pub async fn wait_for_js(
+    c: &Client,
+    what: &str,
+    script: &str,
+    ok: impl Fn(&Value) -> bool,
+) -> Value {
+    let t0 = Instant::now();
+    let mut last = Value::Null;
+    while t0.elapsed() < WAIT {
+        if let Ok(v) = c.execute(script, vec![]).await {
+            if ok(&v) {
+                return v;
+            }
+            last = v;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("{what}: still not there after {WAIT:?}; last: {last}");
+}
+
 /// Texts of every `.entry .name` element on the page.
 pub async fn entry_names(c: &Client) -> Vec<String> {
     let mut names = Vec::new();

@@ -16,6 +16,7 @@ use crate::domain::library::{models, File, Folder, Order, Page};
 use crate::domain::types::{FolderPath, Name, Visibility};
 use crate::error::AppError;
 use r2d2_sqlite::rusqlite::Connection;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Folders, files and uploads of the library.
@@ -271,6 +272,26 @@ impl AssetService {
             .read(move |c| file_by_uuid(c, org_id, &uuid))
             .await
             .map(Into::into)
+    }
+
+    /// The current names of the org's files among `uuids` (one indexed lookup each); a file
+    /// deleted since, or not the org's, is left out.
+    pub async fn file_names(
+        &self,
+        org_id: i64,
+        uuids: Vec<String>,
+    ) -> Result<HashMap<String, String>, AppError> {
+        self.db
+            .read(move |c| {
+                let mut names = HashMap::new();
+                for uuid in uuids {
+                    if let Some(name) = q::file_name_of(c, org_id, &uuid)? {
+                        names.insert(uuid, name);
+                    }
+                }
+                Ok(names)
+            })
+            .await
     }
 
     /// Renames a file and/or sets its visibility; a taken name → 409.

@@ -4,10 +4,10 @@ use super::{back_to, day, see_other, state, ALL, BY_NAME};
 use crate::api::Params;
 use crate::domain::assets::FolderRef;
 use crate::domain::auth::WebUser;
-use crate::domain::types::{pretty_size, FolderPath, Name};
-use crate::error::AppError;
+use crate::domain::types::{FolderPath, Name};
+use crate::error::{AppError, Family};
 use crate::web::guard::{last, CsrfForm, CsrfHeader};
-use crate::web::page;
+use crate::web::{page, size_label};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -26,6 +26,8 @@ struct Folder {
 
 struct FileRowView {
     uuid: String,
+    /// Its type is one the browser may show inline (`/app/files/{uuid}/preview`).
+    previewable: bool,
     name: String,
     size: String,
     mime: String,
@@ -44,6 +46,9 @@ struct Library {
     folders: Vec<Folder>,
     files: Vec<FileRowView>,
     notice: Option<String>,
+    /// The upload limit in bytes (for the script's own check) and as the page writes it.
+    max_bytes: u64,
+    max_label: String,
 }
 
 pub async fn library(
@@ -110,14 +115,17 @@ pub async fn library(
             .iter()
             .map(|f| FileRowView {
                 uuid: f.uuid.clone(),
+                previewable: crate::domain::shares::previewable(&f.mime),
                 name: f.name.clone(),
-                size: pretty_size(f.size as u64),
+                size: size_label(f.size as u64),
                 mime: f.mime.clone(),
                 visibility: f.visibility.clone(),
                 date: day(f.modified_at),
             })
             .collect(),
         notice: params.get("notice").map(str::to_string),
+        max_bytes: state.config.max_upload_bytes,
+        max_label: size_label(state.config.max_upload_bytes),
     };
     page(&pg)
 }
@@ -272,7 +280,9 @@ pub async fn delete(
 }
 
 /// `POST /app/upload?folder_uuid=`: the v4 upload's rules and answer, for the session's org;
-/// a plain form post (no script, the token in the query) goes back to the folder.
+/// a plain form post (no script, the token in the query) goes back to the folder. The script
+/// gets the v4 envelope for a refusal too (a file over the limit, a bad name), so the page can
+/// show the server's own message; a plain post gets the error page.
 pub async fn upload(
     req: HttpRequest,
     post: CsrfHeader,
@@ -281,16 +291,27 @@ pub async fn upload(
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     let CsrfHeader { user, via_header } = post;
-    let folder = match params.get("folder_uuid").filter(|f| !f.is_empty()) {
-        Some(u) => FolderRef::Uuid(u.to_string()),
-        None => FolderRef::Path(FolderPath::parse("folder", "/")?),
+    let stored = async {
+        let folder = match params.get("folder_uuid").filter(|f| !f.is_empty()) {
+            Some(u) => FolderRef::Uuid(u.to_string()),
+            None => FolderRef::Path(FolderPath::parse("folder", "/")?),
+        };
+        let (files, visibility) =
+            crate::api::filerobot::upload::receive_upload(&req, &state, payload).await?;
+        state
+            .assets
+            .store_upload(user.org_id, folder, files, visibility)
+            .await
+    }
+    .await;
+    let stored = match stored {
+        Ok(stored) => stored,
+        // A 5xx stays an error, so it is logged and says nothing internal.
+        Err(e) if via_header && !e.status(Family::Filerobot).is_server_error() => {
+            return Ok(e.render(Family::Filerobot, req.path()));
+        }
+        Err(e) => return Err(e),
     };
-    let (files, visibility) =
-        crate::api::filerobot::upload::receive_upload(&req, &state, payload).await?;
-    let stored = state
-        .assets
-        .store_upload(user.org_id, folder, files, visibility)
-        .await?;
     if !via_header {
         let back = stored
             .first()

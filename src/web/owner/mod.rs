@@ -4,9 +4,15 @@
 //!
 //! - `session`: the `WebUser` extractor, sign in and out (with the login form's own CSRF).
 //! - `library`: the library page, folders, upload, rename, delete with its confirmation.
+//! - `files`: the owner's own files, downloaded or previewed from the library.
 //! - `share_form`: the new and edit share form, its DTO and its mapping to a `SharePatch`.
-//! - `shares`: the shares list, its one-click actions and a share's activity.
+//! - `form_errors`: a form's field errors, all at once, each beside its field, in its words.
+//! - `shares`: the shares list and its one-click actions.
+//! - `activity`: a share's activity in plain words.
 
+pub mod activity;
+pub mod files;
+pub mod form_errors;
 pub mod library;
 pub mod session;
 pub mod share_form;

@@ -2,17 +2,20 @@
 //! one mapping to the share service's `SharePatch`, and `form_field` puts each field error
 //! beside its field.
 
+use super::form_errors::FormErrors;
 use super::{see_other, state, ALL, BY_NAME};
 use crate::domain::assets::FolderRef;
 use crate::domain::auth::WebUser;
 use crate::domain::shares::{
     Access, ItemKind, ItemSpec, Permission, RecipientSpec, Share, SharePatch, TimeValue, UserSpec,
+    MAX_DOWNLOADS_MAX, RECIPIENTS_MAX, SHARE_PASSWORD_MAX, TEXT_MAX, TITLE_MAX,
 };
-use crate::domain::types::{pretty_size, Email, FolderPath, FolderVisibility};
+use crate::domain::types::{Email, FolderPath, FolderVisibility};
+use crate::domain::window;
 use crate::error::{AppError, Field};
 use crate::state::AppState;
 use crate::web::guard::{last, parse_form, CsrfForm};
-use crate::web::page;
+use crate::web::{page, size_label};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -71,28 +74,6 @@ impl ShareFormPage {
     }
 }
 
-/// Which form field an error belongs beside: the share service's fields in the form's words
-/// (the one table), and an entry of a list (`items[2]`) beside its list.
-fn form_field(field: &Field) -> String {
-    let name = match field {
-        Field::Named(path) => return path.split(['[', '.']).next().unwrap_or(path).to_string(),
-        Field::Title => "title",
-        Field::Description => "description",
-        Field::Items => "items",
-        Field::StartsAt => "starts_at",
-        Field::ExpiresAt => "expires_at",
-        Field::StartsTz => "starts_tz",
-        Field::ExpiresTz => "expires_tz",
-        Field::Password => "password",
-        Field::MaxDownloads => "max_downloads",
-        Field::Users => "users",
-        Field::Recipients => "recipients",
-        Field::Message => "message",
-        Field::Status => "status",
-    };
-    name.to_string()
-}
-
 async fn library_picks(
     state: &AppState,
     org_id: i64,
@@ -137,7 +118,7 @@ async fn library_picks(
             checked: v.items.contains(&value),
             recursive: false,
             visibility: String::new(),
-            label: format!("{path} ({})", pretty_size(f.size as u64)),
+            label: format!("{path} ({})", size_label(f.size as u64)),
             folder: false,
             uuid: f.uuid,
             value,
@@ -152,8 +133,9 @@ async fn share_form_page(
     user: &WebUser,
     v: ShareValues,
     editing: Option<&Share>,
-    errors: HashMap<String, String>,
+    errors: FormErrors,
 ) -> Result<HttpResponse, AppError> {
+    let errors = errors.into_map();
     let picks = library_picks(state, user.org_id, &v).await?;
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -269,55 +251,68 @@ impl ShareForm {
         }
     }
 
-    /// The form as a patch for the share service, parsed with the domain's parsers; field
-    /// errors name the form's fields (`items[0]`, `max_downloads`, `recipients[1]`).
-    fn patch(&self, editing: bool) -> Result<SharePatch, AppError> {
-        let mut items = Vec::new();
-        for (i, it) in self.item.iter().enumerate() {
-            let field = format!("items[{i}]");
-            let (kind, uuid) = match it.split_once(':') {
-                Some(("file", u)) => (ItemKind::File, u),
-                Some(("folder", u)) => (ItemKind::Folder, u),
-                _ => {
-                    return Err(AppError::invalid(
-                        field,
-                        "pick files or folders from the library",
-                    ))
-                }
-            };
-            let vis = self.visibility(uuid);
-            let visibility = if vis.is_empty() {
-                FolderVisibility::All
-            } else {
-                FolderVisibility::parse(field.as_str(), vis)?
-            };
-            items.push(ItemSpec {
-                kind,
-                id: uuid.to_string(),
-                field,
-                recursive: self.recursive.iter().any(|r| r == uuid),
-                visibility,
-            });
+    /// The form as a patch for the share service, parsed with the domain's parsers. Every
+    /// field is read before anything is refused, so the page shows all of its errors at once,
+    /// each beside its field, in the form's words. Dates are wall times in their zones; an
+    /// expiry must be ahead of `now` and of the start (the service checks again).
+    fn patch(&self, editing: bool, now: DateTime<Utc>) -> Result<SharePatch, FormErrors> {
+        let mut errors = FormErrors::default();
+        let title = self.title.trim();
+        match title.chars().count() {
+            0 => errors.add("title", "Give the share a title."),
+            n if n > TITLE_MAX => errors.add(
+                "title",
+                format!("A title has at most {TITLE_MAX} characters; this one has {n}."),
+            ),
+            _ => {}
         }
-        let time = |raw: &str| -> Option<TimeValue> {
-            (!raw.trim().is_empty()).then(|| TimeValue::Raw(raw.trim().to_string()))
-        };
-        let zone = |raw: &str| -> Option<String> {
-            (!raw.trim().is_empty()).then(|| raw.trim().to_string())
-        };
+        for (field, text) in [
+            ("description", &self.description),
+            ("message", &self.message),
+        ] {
+            let n = text.chars().count();
+            if n > TEXT_MAX {
+                errors.add(
+                    field,
+                    format!("At most {TEXT_MAX} characters; this has {n}."),
+                );
+            }
+        }
+        let items = self.items(&mut errors);
+        let (starts_at, expires_at) = self.times(&mut errors, now);
         let max = self.max_downloads.trim();
-        let max_downloads = if max.is_empty() {
-            None
-        } else {
-            Some(max.parse::<i64>().map_err(|_| {
-                AppError::invalid("max_downloads", "a whole number, or empty for no limit")
-            })?)
+        let max_downloads = match max.parse::<i64>() {
+            _ if max.is_empty() => None,
+            Ok(n) if (1..=MAX_DOWNLOADS_MAX).contains(&n) => Some(n),
+            _ => {
+                errors.add(
+                    "max_downloads",
+                    format!("A whole number from 1 to {MAX_DOWNLOADS_MAX}, or empty for no limit."),
+                );
+                None
+            }
         };
-        let recipients = lines(&self.recipients)
+        let password = self.password.as_str();
+        if password.chars().count() > SHARE_PASSWORD_MAX {
+            errors.add(
+                "password",
+                format!("A password has at most {SHARE_PASSWORD_MAX} characters."),
+            );
+        }
+        let listed = lines(&self.recipients);
+        if listed.len() > RECIPIENTS_MAX {
+            errors.add(
+                "recipients",
+                format!("At most {RECIPIENTS_MAX} recipients."),
+            );
+        }
+        let recipients: Vec<RecipientSpec> = listed
             .iter()
             .enumerate()
-            .map(|(i, e)| Email::parse(&format!("recipients[{i}]"), e).map(RecipientSpec::new))
-            .collect::<Result<Vec<_>, _>>()?;
+            .filter_map(|(i, e)| {
+                errors.take(Email::parse(&format!("recipients[{i}]"), e).map(RecipientSpec::new))
+            })
+            .collect();
         let users = lines(&self.users)
             .into_iter()
             .enumerate()
@@ -326,17 +321,21 @@ impl ShareForm {
                 field: format!("users[{i}]"),
             })
             .collect();
-        let password = self.password.as_str();
+        if !errors.is_empty() {
+            return Err(errors);
+        }
         let keep = editing && self.keep_password == "1";
+        let zone = |raw: &str| -> Option<String> {
+            (!raw.trim().is_empty()).then(|| raw.trim().to_string())
+        };
         Ok(SharePatch {
-            title: Some(self.title.clone()),
+            title: Some(title.to_string()),
             description: Some(self.description.clone()),
             items: Some(items),
-            // Zones first: the service reads wall times in them.
             starts_tz: Some(zone(&self.starts_tz)),
             expires_tz: Some(zone(&self.expires_tz)),
-            starts_at: Some(time(&self.starts_at)),
-            expires_at: Some(time(&self.expires_at)),
+            starts_at: Some(starts_at.map(TimeValue::Instant)),
+            expires_at: Some(expires_at.map(TimeValue::Instant)),
             password: if keep && password.is_empty() {
                 None
             } else {
@@ -359,6 +358,84 @@ impl ShareForm {
             ..Default::default()
         })
     }
+
+    /// The ticked items (`file:<uuid>`, `folder:<uuid>` with its options); errors beside `items`.
+    fn items(&self, errors: &mut FormErrors) -> Vec<ItemSpec> {
+        if self.item.is_empty() {
+            errors.add("items", "Pick at least one file or folder.");
+        }
+        let mut items = Vec::new();
+        for (i, it) in self.item.iter().enumerate() {
+            let field = format!("items[{i}]");
+            let (kind, uuid) = match it.split_once(':') {
+                Some(("file", u)) => (ItemKind::File, u),
+                Some(("folder", u)) => (ItemKind::Folder, u),
+                _ => {
+                    errors.add("items", "Pick files or folders from the library.");
+                    continue;
+                }
+            };
+            let vis = self.visibility(uuid);
+            let visibility = if vis.is_empty() {
+                Some(FolderVisibility::All)
+            } else {
+                errors.take(FolderVisibility::parse(field.as_str(), vis))
+            };
+            if let Some(visibility) = visibility {
+                items.push(ItemSpec {
+                    kind,
+                    id: uuid.to_string(),
+                    field,
+                    recursive: self.recursive.iter().any(|r| r == uuid),
+                    visibility,
+                });
+            }
+        }
+        items
+    }
+
+    /// The start and the expiry as instants: each a wall time in its zone (empty: none).
+    fn times(
+        &self,
+        errors: &mut FormErrors,
+        now: DateTime<Utc>,
+    ) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+        let mut at = |field: &str, tz_field: &str, raw: &str, tz: &str| {
+            let zone = errors.take(window::parse_zone(Field::Named(tz_field.into()), Some(tz)))?;
+            let raw = raw.trim();
+            if raw.is_empty() {
+                return None;
+            }
+            match window::parse_instant(Field::Named(field.into()), raw, zone) {
+                Ok(t) => Some(t),
+                Err(AppError::InvalidField { message, .. })
+                    if message.contains("is not a date and time") =>
+                {
+                    errors.add(
+                        field,
+                        format!("'{raw}' is not a date and time (like 2031-08-18 18:29)."),
+                    );
+                    None
+                }
+                Err(e) => errors.take(Err(e)),
+            }
+        };
+        let starts = at("starts_at", "starts_tz", &self.starts_at, &self.starts_tz);
+        let expires = at(
+            "expires_at",
+            "expires_tz",
+            &self.expires_at,
+            &self.expires_tz,
+        );
+        if let Some(e) = expires {
+            if e <= now {
+                errors.add("expires_at", "The expiry must be in the future.");
+            } else if starts.is_some_and(|s| e <= s) {
+                errors.add("expires_at", "The expiry must be after the start.");
+            }
+        }
+        (starts, expires)
+    }
 }
 
 fn lines(text: &str) -> Vec<String> {
@@ -367,15 +444,6 @@ fn lines(text: &str) -> Vec<String> {
         .filter(|l| !l.is_empty())
         .map(str::to_string)
         .collect()
-}
-
-fn errors_of(e: &AppError) -> Option<HashMap<String, String>> {
-    match e {
-        AppError::InvalidField { field, message } => {
-            Some(HashMap::from([(form_field(field), message.clone())]))
-        }
-        _ => None,
-    }
 }
 
 /// `GET /app/shares/new?item=file:<uuid>&item=folder:<uuid>`: what the library preselects.
@@ -394,7 +462,7 @@ pub async fn new_share(req: HttpRequest, user: WebUser) -> Result<HttpResponse, 
         access: "link".into(),
         ..Default::default()
     };
-    share_form_page(&state, &user, v, None, HashMap::new()).await
+    share_form_page(&state, &user, v, None, FormErrors::default()).await
 }
 
 pub async fn create_share(
@@ -403,19 +471,19 @@ pub async fn create_share(
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     let CsrfForm { user, form } = post;
-    let result = match form.patch(false) {
-        Ok(p) => {
-            state
-                .shares
-                .create(user.org_id, Some(user.user_id), p)
-                .await
-        }
-        Err(e) => Err(e),
+    let again = |errors: FormErrors| share_form_page(&state, &user, form.values(), None, errors);
+    let patch = match form.patch(false, state.clock.now()) {
+        Ok(p) => p,
+        Err(errors) => return again(errors).await,
     };
-    match result {
+    match state
+        .shares
+        .create(user.org_id, Some(user.user_id), patch)
+        .await
+    {
         Ok(s) => Ok(see_other(&format!("/app/shares?created={}", s.uuid))),
-        Err(e) => match errors_of(&e) {
-            Some(errors) => share_form_page(&state, &user, form.values(), None, errors).await,
+        Err(e) => match FormErrors::of_service(&e) {
+            Some(errors) => again(errors).await,
             None => Err(e),
         },
     }
@@ -493,7 +561,14 @@ pub async fn edit_share(
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     let s = state.shares.get(user.org_id, &path).await?;
-    share_form_page(&state, &user, values_of(&s), Some(&s), HashMap::new()).await
+    share_form_page(
+        &state,
+        &user,
+        values_of(&s),
+        Some(&s),
+        FormErrors::default(),
+    )
+    .await
 }
 
 pub async fn update_share(
@@ -504,16 +579,16 @@ pub async fn update_share(
     let state = state(&req)?;
     let CsrfForm { user, form } = post;
     let current = state.shares.get(user.org_id, &path).await?;
-    let result = match form.patch(true) {
-        Ok(p) => state.shares.update(user.org_id, &path, p).await,
-        Err(e) => Err(e),
+    let again =
+        |errors: FormErrors| share_form_page(&state, &user, form.values(), Some(&current), errors);
+    let patch = match form.patch(true, state.clock.now()) {
+        Ok(p) => p,
+        Err(errors) => return again(errors).await,
     };
-    match result {
+    match state.shares.update(user.org_id, &path, patch).await {
         Ok(_) => Ok(see_other("/app/shares")),
-        Err(e) => match errors_of(&e) {
-            Some(errors) => {
-                share_form_page(&state, &user, form.values(), Some(&current), errors).await
-            }
+        Err(e) => match FormErrors::of_service(&e) {
+            Some(errors) => again(errors).await,
             None => Err(e),
         },
     }
@@ -534,7 +609,8 @@ mod tests {
         assert_eq!(form.visibility("b"), "org");
         assert_eq!(form.visibility("a"), "");
         assert_eq!(form.description, "");
-        let patch = form.patch(false).unwrap();
+        let now = chrono::Utc::now();
+        let patch = form.patch(false, now).unwrap();
         let items = patch.items.unwrap();
         assert!(items[1].recursive && items[1].visibility == FolderVisibility::Org);
         assert_eq!(patch.max_downloads, Some(Some(3)));
@@ -544,9 +620,9 @@ mod tests {
         );
 
         let bad: ShareForm = parse_form(b"item=folder%3Ab&visibility_b=EVERYONE").unwrap();
-        match bad.patch(false) {
-            Err(AppError::InvalidField { field, .. }) => assert_eq!(form_field(&field), "items"),
-            other => panic!("{:?}", other.err()),
+        match bad.patch(false, now) {
+            Err(errors) => assert!(errors.into_map().contains_key("items")),
+            Ok(p) => panic!("{p:?}"),
         }
     }
 }

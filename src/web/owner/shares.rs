@@ -1,6 +1,6 @@
-//! The shares list, its one-click actions, and a share's activity.
+//! The shares list and its one-click actions.
 
-use super::{day, see_other, state};
+use super::{see_other, state};
 use crate::api::Params;
 use crate::domain::auth::WebUser;
 use crate::domain::library::Page;
@@ -148,50 +148,5 @@ pub async fn list_shares(
         email: user.email.clone(),
         csrf: user.csrf.clone(),
         shares: cards,
-    })
-}
-
-#[derive(Template)]
-#[template(path = "app/activity.html")]
-struct ActivityPage {
-    email: String,
-    csrf: String,
-    title: String,
-    rows: Vec<(String, String, String, String)>,
-}
-
-pub async fn share_activity(
-    req: HttpRequest,
-    user: WebUser,
-    path: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    let state = state(&req)?;
-    let s = state.shares.get(user.org_id, &path).await?;
-    let (rows, _) = state
-        .shares
-        .activity(
-            user.org_id,
-            &path,
-            Page {
-                limit: 500,
-                offset: 0,
-            },
-        )
-        .await?;
-    page(&ActivityPage {
-        email: user.email.clone(),
-        csrf: user.csrf.clone(),
-        title: s.title.clone(),
-        rows: rows
-            .into_iter()
-            .map(|a| {
-                (
-                    day(a.at),
-                    a.kind,
-                    a.file_uuid.unwrap_or_default(),
-                    a.user_agent,
-                )
-            })
-            .collect(),
     })
 }

@@ -1,0 +1,56 @@
+//! The owner's own files, opened from the library: the download and a preview of a safe type,
+//! for the session's org only, served by `blob::serve` like the v4 download (ETag, 304, Range,
+//! 416). A preview follows the public share's rule: only `shares::previewable` types, so HTML
+//! and SVG are never served inline (the download of any type is an attachment).
+
+use super::state;
+use crate::blob::{self, Download};
+use crate::domain::auth::WebUser;
+use crate::domain::shares::previewable;
+use crate::error::AppError;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+/// `GET /app/files/{uuid}`: the file as an attachment.
+pub async fn download(
+    req: HttpRequest,
+    user: WebUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    serve(req, user, path.into_inner(), false).await
+}
+
+/// `GET /app/files/{uuid}/preview`: the file inline, when its type is safe to show; else 404.
+pub async fn preview(
+    req: HttpRequest,
+    user: WebUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    serve(req, user, path.into_inner(), true).await
+}
+
+async fn serve(
+    req: HttpRequest,
+    user: WebUser,
+    uuid: String,
+    preview: bool,
+) -> Result<HttpResponse, AppError> {
+    let state = state(&req)?;
+    // Another org's file is as unknown as no file at all.
+    let file = state.assets.get_file(user.org_id, uuid).await?;
+    if preview && !previewable(&file.mime) {
+        return Err(AppError::not_found("A preview of this file"));
+    }
+    blob::serve(
+        &req,
+        Download {
+            path: state.blobs.path(&file.blob_id),
+            size: file.size as u64,
+            sha256: &file.sha256,
+            name: &file.name,
+            mime: &file.mime,
+            inline: preview,
+        },
+        None,
+    )
+    .await
+}
