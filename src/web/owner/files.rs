@@ -49,6 +49,8 @@ async fn serve(
             name: &file.name,
             mime: &file.mime,
             inline: preview,
+            modified: file.modified_at,
+            now: state.clock.now(),
         },
         None,
     )
