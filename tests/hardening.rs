@@ -165,3 +165,22 @@ async fn healthz_checks_the_database_and_the_data_dir() {
         .unwrap();
     assert_eq!(app.call(request("GET", "/healthz")).await.status, 200);
 }
+
+/// The public share page writes sizes as the owner UI does: a KiB is written KiB.
+#[tokio::test]
+async fn public_pages_write_kib_not_kb() {
+    let app = TestApp::new().await;
+    let f = app.upload_one("/", "half.bin", &[7u8; 1536]).await;
+    assert_eq!(f["size"]["pretty"], "1.50 KB", "the API keeps its contract");
+    let share = create_share(
+        &app,
+        &json!({"title": "Sizes", "items": [{"type": "file_uuid", "identifiers": [f["uuid"]]}]}),
+    )
+    .await;
+    let puid = share["puid"].as_str().unwrap();
+    let r = app.call(request("GET", &format!("/s/{puid}/sizes"))).await;
+    assert_eq!(r.status, 200);
+    let html = r.text();
+    assert!(html.contains("1.5 KiB"), "{html}");
+    assert!(!html.contains("1.50 KB"), "{html}");
+}

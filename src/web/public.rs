@@ -5,11 +5,11 @@ use crate::api::{peer_addr, Params};
 use crate::blob::{self, Download};
 use crate::domain::auth::WebUser;
 use crate::domain::shares::{self, Denied, Opened, Tree, TreeFile, TreeFolder, Visitor};
-use crate::domain::types::pretty_size;
 use crate::domain::window::display_in;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::page;
+use crate::web::size_label;
 use crate::zip;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header::{self, HeaderValue};
@@ -166,7 +166,7 @@ fn file_view(base: &str, f: &TreeFile, can_download: bool) -> FileView {
     let previewable = shares::previewable(&f.file.mime);
     FileView {
         name: f.name.clone(),
-        size: pretty_size(f.file.size as u64),
+        size: size_label(f.file.size as u64),
         icon,
         kind: if previewable { kind } else { "other" },
         preview: previewable.then(|| format!("{href}/preview")),
