@@ -40,12 +40,14 @@
 //!
 //! db/                  SQLite: the read pool, the one writer thread, every query; rows
 //! blob.rs              file contents on disk: stream in with SHA-256 and CRC-32, serve Range
+//! backup.rs            `sharebox backup` (consistent beside a running server) and `verify`
 //! zip.rs               the STORED zip layout
 //! mail/                compose (askama) and the outbox worker (SMTP or .eml files)
 //! malloc.rs            glibc malloc settings
 //! ```
 
 pub mod api;
+pub mod backup;
 pub mod blob;
 pub mod cli;
 pub mod clock;

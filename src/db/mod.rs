@@ -10,6 +10,7 @@
 //! All SQL lives in this module's files.
 
 pub mod assets;
+pub mod backup;
 pub mod orgs;
 pub mod outbox;
 pub mod shares;
