@@ -120,7 +120,16 @@ fn prepare_dest(dest: &Path) -> Result<(), AppError> {
             }
             Ok(())
         }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(fs::create_dir_all(dest)?),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            fs::create_dir_all(dest)?;
+            // It holds the unlock key and the hashed credentials: the owner's eyes only.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                fs::set_permissions(dest, fs::Permissions::from_mode(0o700))?;
+            }
+            Ok(())
+        }
         Err(e) => Err(AppError::internal(format!("{}: {e}", dest.display()))),
     }
 }
@@ -410,6 +419,107 @@ mod tests {
         let (n, sha) = hash_with(&mut data.as_slice(), &mut buf).unwrap();
         assert_eq!(n, data.len() as u64);
         assert_eq!(sha, hex::encode(Sha256::digest(&data)));
+    }
+
+    /// A data dir with a database naming `named` blobs (files written) and `rowless` files in
+    /// blobs/ that no row names.
+    fn data_dir(root: &Path, named: &[(&str, &[u8])], rowless: &[&str]) -> PathBuf {
+        let data = root.join("data");
+        std::fs::create_dir_all(data.join(BLOBS)).unwrap();
+        let db = crate::db::Db::open(&data.join(DB_FILE)).unwrap();
+        for (id, bytes) in named {
+            std::fs::write(data.join(BLOBS).join(id), bytes).unwrap();
+            let (id, size, sha) = (
+                id.to_string(),
+                bytes.len() as i64,
+                hex::encode(Sha256::digest(bytes)),
+            );
+            db.write_sync(move |tx| crate::db::assets::insert_blob(tx, &id, size, &sha, 0))
+                .unwrap();
+        }
+        for id in rowless {
+            std::fs::write(data.join(BLOBS).join(id), b"in flight").unwrap();
+        }
+        std::fs::write(data.join(UNLOCK_KEY), [1u8; 32]).unwrap();
+        data
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// The backup holds exactly the blobs its database names; files without a row stay out.
+    #[test]
+    fn a_backup_holds_exactly_the_named_blobs() {
+        let root = tempfile::tempdir().unwrap();
+        let data = data_dir(
+            root.path(),
+            &[("aa11", b"one"), ("bb22", b"two")],
+            &["cc33"],
+        );
+        let dest = root.path().join("b");
+        let m = backup(&data, &dest, Utc::now()).unwrap();
+        assert_eq!(names(&dest.join(BLOBS)), ["aa11", "bb22"]);
+        assert_eq!((m.blobs_linked, m.blobs_copied), (2, 0));
+        assert_eq!((m.counts.blobs, m.counts.bytes), (2, 6));
+        assert_eq!(
+            names(&dest),
+            [BLOBS, MANIFEST, DB_FILE, UNLOCK_KEY].map(String::from)
+        );
+        let v = verify(&dest).unwrap();
+        assert!(v.ok() && v.orphans.is_empty(), "{}", v.render());
+        // The live data dir: the row-less file is an orphan, not a failure.
+        let v = verify(&data).unwrap();
+        assert!(v.ok(), "{}", v.render());
+        assert_eq!(v.orphans, ["cc33"]);
+    }
+
+    /// A blob the copy names but that is nowhere on disk (deleted between the database copy
+    /// and its link) fails the backup, which then leaves DIR as it found it.
+    #[test]
+    fn a_named_blob_gone_from_disk_fails_and_cleans_up() {
+        let root = tempfile::tempdir().unwrap();
+        let data = data_dir(root.path(), &[("aa11", b"one"), ("dd44", b"gone")], &[]);
+        std::fs::remove_file(data.join(BLOBS).join("dd44")).unwrap();
+        let dest = root.path().join("b");
+        std::fs::create_dir(&dest).unwrap();
+        match backup(&data, &dest, Utc::now()) {
+            Err(AppError::Internal(why)) => assert!(why.contains("blob dd44 was deleted"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(names(&dest).is_empty(), "{:?}", names(&dest));
+        let v = verify(&data).unwrap();
+        assert!(!v.ok());
+        assert_eq!(v.missing, ["dd44"]);
+    }
+
+    /// Across filesystems (tmpfs here) hard links fail with EXDEV: the blobs are copied.
+    #[test]
+    fn across_filesystems_blobs_are_copied() {
+        let shm = Path::new("/dev/shm");
+        let root = tempfile::tempdir().unwrap();
+        let data = data_dir(root.path(), &[("aa11", b"one"), ("bb22", b"two")], &[]);
+        let other = match tempfile::tempdir_in(shm) {
+            Ok(d) => d,
+            Err(_) => return, // no tmpfs here: nothing to test
+        };
+        use std::os::unix::fs::MetadataExt;
+        if std::fs::metadata(shm).unwrap().dev() == std::fs::metadata(&data).unwrap().dev() {
+            return;
+        }
+        let dest = other.path().join("b");
+        let m = backup(&data, &dest, Utc::now()).unwrap();
+        assert_eq!((m.blobs_linked, m.blobs_copied), (0, 2));
+        assert_eq!(
+            std::fs::read(dest.join(BLOBS).join("bb22")).unwrap(),
+            b"two"
+        );
+        assert!(verify(&dest).unwrap().ok());
     }
 
     #[test]
