@@ -248,3 +248,12 @@ ALTER TABLE share_items_v5 RENAME TO share_items;
 CREATE INDEX share_items_share ON share_items(share_id, position);
 CREATE INDEX share_items_file ON share_items(file_id);
 CREATE INDEX share_items_folder ON share_items(folder_id);
+
+-- version: 6
+-- Accounts: a user can be disabled (no sign-in; sessions, tokens and the keys they made end at
+-- once); an API key records who made it (null: the CLI) and a short prefix to tell it by.
+ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE api_keys ADD COLUMN created_by INTEGER REFERENCES users(id) ON DELETE SET NULL;
+ALTER TABLE api_keys ADD COLUMN prefix TEXT;
+CREATE INDEX api_keys_org ON api_keys(org_id);
+CREATE INDEX api_keys_created_by ON api_keys(created_by);

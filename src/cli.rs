@@ -3,8 +3,8 @@
 
 use crate::clock::Clock;
 use crate::config::{normalize_base_url, Config, DEFAULT_MAX_UPLOAD_BYTES};
-use crate::domain::auth;
 use crate::domain::types::{Email, NewPassword, OrgToken};
+use crate::domain::{accounts, auth};
 use crate::error::AppError;
 use crate::{app, AppState};
 use clap::{Args, Parser, Subcommand};
@@ -111,6 +111,30 @@ pub enum UserCommand {
         #[arg(long)]
         admin: bool,
     },
+    /// List users (of one org, or all); prints JSON.
+    List {
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Set a user's password, read from stdin (or asked for on a terminal); every session and
+    /// token of theirs ends.
+    Passwd {
+        #[arg(long)]
+        email: String,
+        /// The new password on the command line: visible to others in `ps`; prefer stdin.
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Disable a user: no sign-in; their sessions, tokens and the keys they made end at once.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Enable a disabled user again (revoked keys stay revoked).
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -121,6 +145,18 @@ pub enum KeyCommand {
         org: String,
         #[arg(long, default_value = "cli")]
         name: String,
+    },
+    /// List an org's API keys (never the keys themselves); prints JSON.
+    List {
+        #[arg(long)]
+        org: String,
+    },
+    /// Revoke an org's API key by the id `key list` shows: its next request fails.
+    Revoke {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        id: i64,
     },
 }
 
@@ -219,7 +255,59 @@ pub fn run_admin(settings: &Settings, command: &Command) -> Result<String, AppEr
                 "Created API key '{name}' for org '{org}'. It is shown only now:\n{key}"
             ))
         }
+        Command::User(UserCommand::List { org }) => {
+            Ok(pretty(&accounts::list_users(db, org.as_deref())?))
+        }
+        Command::User(UserCommand::Passwd { email, password }) => {
+            let email = Email::parse("email", email)?;
+            let password = NewPassword::parse("password", &new_password(password.as_deref())?)?;
+            accounts::set_password(db, &email, &password)?;
+            Ok(format!(
+                "Set the password of {email}; every session and token of theirs has ended."
+            ))
+        }
+        Command::User(UserCommand::Disable { email }) => {
+            let email = Email::parse("email", email)?;
+            let keys = accounts::set_disabled(db, &email, true)?;
+            Ok(format!(
+                "Disabled {email}: their sessions and tokens have ended, {keys} key(s) they made are revoked."
+            ))
+        }
+        Command::User(UserCommand::Enable { email }) => {
+            let email = Email::parse("email", email)?;
+            accounts::set_disabled(db, &email, false)?;
+            Ok(format!("Enabled {email}."))
+        }
+        Command::Key(KeyCommand::List { org }) => Ok(pretty(&accounts::list_keys(db, org)?)),
+        Command::Key(KeyCommand::Revoke { org, id }) => {
+            accounts::revoke_key(db, org, *id)?;
+            Ok(format!("Revoked key {id} of '{org}'."))
+        }
     }
+}
+
+/// A new password: from `--password` (with a warning: others see it in `ps`), else asked for
+/// on a terminal, else the first line of stdin.
+fn new_password(given: Option<&str>) -> Result<String, AppError> {
+    use std::io::{BufRead, IsTerminal};
+    if let Some(p) = given {
+        eprintln!(
+            "warning: --password is visible to other users of this machine (ps, shell history); \
+             pipe the password on stdin instead"
+        );
+        return Ok(p.to_string());
+    }
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("New password: ")?;
+        let again = rpassword::prompt_password("Again: ")?;
+        if first != again {
+            return Err(AppError::invalid("password", "the two passwords differ"));
+        }
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_string())
 }
 
 fn pretty<T: serde::Serialize>(made: &T) -> String {

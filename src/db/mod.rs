@@ -9,6 +9,7 @@
 //! back before the commit that holds its changes.
 //! All SQL lives in this module's files.
 
+pub mod accounts;
 pub mod assets;
 pub mod backup;
 pub mod orgs;

@@ -57,9 +57,11 @@ pub struct UserRow {
     pub email: String,
     pub password_hash: String,
     pub is_admin: bool,
+    pub disabled: bool,
 }
 
-const USER_COLS: &str = "u.id, u.uuid, u.org_id, o.token, u.email, u.password_hash, u.is_admin";
+const USER_COLS: &str =
+    "u.id, u.uuid, u.org_id, o.token, u.email, u.password_hash, u.is_admin, u.disabled";
 
 fn user_row(r: &Row) -> rusqlite::Result<UserRow> {
     user_row_at(r, 0)
@@ -75,6 +77,7 @@ fn user_row_at(r: &Row, at: usize) -> rusqlite::Result<UserRow> {
         email: r.get(at + 4)?,
         password_hash: r.get(at + 5)?,
         is_admin: r.get(at + 6)?,
+        disabled: r.get(at + 7)?,
     })
 }
 
@@ -106,16 +109,20 @@ pub fn insert_user(
     Ok(c.last_insert_rowid())
 }
 
+/// A new API key: its hash, a short prefix to tell it by, and who made it (None: the CLI).
 pub fn insert_key(
     c: &Connection,
     org_id: i64,
     name: &str,
     key_hash: &str,
+    prefix: &str,
+    created_by: Option<i64>,
     now: i64,
 ) -> Result<(), AppError> {
     c.execute(
-        "INSERT INTO api_keys (org_id, name, key_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![org_id, name, key_hash, now],
+        "INSERT INTO api_keys (org_id, name, key_hash, prefix, created_by, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![org_id, name, key_hash, prefix, created_by, now],
     )?;
     Ok(())
 }

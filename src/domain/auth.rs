@@ -209,8 +209,9 @@ impl AuthService {
             verify_password(stored.as_deref().unwrap_or(&DUMMY_HASH), &password)
         })
         .await?;
+        // A disabled user signs in no more than a wrong password does, and learns nothing more.
         let user = match (user, ok) {
-            (Some(u), true) => u,
+            (Some(u), true) if !u.disabled => u,
             _ => {
                 throttle::fail(&self.db, keys, now).await?;
                 return Err(AppError::InvalidCredentials);
@@ -434,7 +435,7 @@ fn ensure_email_free(c: &r2d2_sqlite::rusqlite::Connection, email: &Email) -> Re
     Ok(())
 }
 
-fn org_by_token(
+pub(crate) fn org_by_token(
     c: &r2d2_sqlite::rusqlite::Connection,
     token: &str,
 ) -> Result<orgs::OrgRow, AppError> {
@@ -469,14 +470,28 @@ pub fn create_user(
     })
 }
 
+/// The start of a key that tells it apart in lists (`sbk_` and 8 characters): 48 bits, far
+/// too few to guess the key from.
+pub fn key_prefix(key: &str) -> String {
+    key.chars().take(12).collect()
+}
+
 /// Creates an API key for an org and returns it: the only time it is ever seen.
 pub fn create_key(db: &Db, org: &str, name: &str, now: DateTime<Utc>) -> Result<String, AppError> {
     let key = new_secret("sbk_");
     let hash = hash_secret(&key);
-    let (org, name) = (org.to_string(), name.to_string());
+    let (org, name, key_shown) = (org.to_string(), name.to_string(), key.clone());
     db.write_sync(move |tx| {
         let org = org_by_token(tx, &org)?;
-        orgs::insert_key(tx, org.id, &name, &hash, db::ts(now))
+        orgs::insert_key(
+            tx,
+            org.id,
+            &name,
+            &hash,
+            &key_prefix(&key_shown),
+            None,
+            db::ts(now),
+        )
     })?;
     Ok(key)
 }

@@ -1,6 +1,7 @@
 //! The domain ring: decisions. Adapters call its services; it calls storage. Nothing here knows
 //! HTTP: no actix, no adapter, no `AppState`.
 
+pub mod accounts;
 pub mod assets;
 pub mod auth;
 pub mod counters;
