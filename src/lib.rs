@@ -206,7 +206,11 @@ pub fn app(
         .wrap(from_fn(web::security_headers))
         .wrap(from_fn(api::cors))
         .wrap(from_fn(web::head::without_body))
-        .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+        // `%a` would log the proxy: the client address is the one throttles see.
+        .wrap(
+            Logger::new("%{client}xi \"%r\" %s %b %Dms")
+                .custom_request_replace("client", |req| api::client_addr(req.request())),
+        )
 }
 
 async fn not_found() -> Result<HttpResponse, AppError> {

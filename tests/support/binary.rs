@@ -26,6 +26,7 @@ const SETTINGS_ENV: &[&str] = &[
     "SHAREBOX_MAX_UPLOAD_BYTES",
     "SHAREBOX_SMTP_URL",
     "SHAREBOX_MAIL_FROM",
+    "SHAREBOX_TRUSTED_PROXIES",
 ];
 
 /// `sharebox` with none of its settings taken from the caller's environment.
