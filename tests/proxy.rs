@@ -347,9 +347,10 @@ fn failed_unlock_hashes(srv: &Server, uuid: &str) -> Vec<String> {
 #[test]
 fn visitors_behind_a_real_nginx_are_told_apart() {
     let dir = tempfile::tempdir().unwrap();
-    let srv = Server::start(
+    let srv = Server::start_logging(
         &dir.path().join("data"),
         &["--trusted-proxies", "127.0.0.2"],
+        "info",
     );
     let base = format!("{}/{}", srv.url, srv.org);
     let folder = json(
@@ -443,6 +444,26 @@ fn visitors_behind_a_real_nginx_are_told_apart() {
     }
     // The visitors behind nginx are not the direct client either.
     assert_eq!(unlock_from(b, to, &puid, "open sesame", &[]), 303);
+
+    // The request log names the visitor, never the proxy or a made-up address: 14 requests
+    // from .3, 3 from .4, 13 straight from 127.0.0.1.
+    let unlock_line = format!("\"POST /s/{puid}/unlock HTTP/1.1\"");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let log = loop {
+        let log = srv.stderr();
+        let n = log.lines().filter(|l| l.contains(&unlock_line)).count();
+        if n >= 30 || Instant::now() > deadline {
+            break log;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let from = |ip: &str| {
+        let field = format!(" {ip} {unlock_line}");
+        log.lines().filter(|l| l.contains(&field)).count()
+    };
+    assert_eq!(from("127.0.0.3"), 14, "{log}");
+    assert_eq!(from("127.0.0.4"), 3, "{log}");
+    assert_eq!(from("127.0.0.1"), 13, "{log}");
     drop(nginx);
     srv.stop();
 }
