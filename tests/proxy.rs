@@ -467,3 +467,33 @@ fn visitors_behind_a_real_nginx_are_told_apart() {
     drop(nginx);
     srv.stop();
 }
+
+/// An entry of `--trusted-proxies` (or `SHAREBOX_TRUSTED_PROXIES`) that does not parse stops the
+/// start, naming it: a typo must not silently trust nobody, or everybody.
+#[test]
+fn an_unreadable_trusted_proxy_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = binary::command()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .args(["--trusted-proxies", "127.0.0.2,proxy.internal"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("'proxy.internal' is not an IP address"),
+        "{err}"
+    );
+    let out = binary::command()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .env("SHAREBOX_TRUSTED_PROXIES", "10.0.0.0/33")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("prefix length must be 0 to 32"), "{err}");
+    assert!(!data.join("sharebox.db").exists());
+}

@@ -24,13 +24,13 @@ impl Cidr {
         };
         let net: IpAddr = ip
             .parse()
-            .map_err(|_| format!("'{raw}' is not an IP address or CIDR (like 10.0.0.0/8)"))?;
+            .map_err(|_| format!("'{s}' is not an IP address or CIDR (like 10.0.0.0/8)"))?;
         let max = if net.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             None => max,
             Some(p) => match p.parse::<u8>() {
                 Ok(n) if n <= max => n,
-                _ => return Err(format!("'{raw}': the prefix length must be 0 to {max}")),
+                _ => return Err(format!("'{s}': the prefix length must be 0 to {max}")),
             },
         };
         Ok(Cidr { net, prefix })
