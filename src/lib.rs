@@ -14,6 +14,8 @@
 //!
 //! api/                 adapters for the JSON dialects: DTO <-> domain only
 //!   mod.rs             credential extractor, JSON body extractors, query params, CORS
+//!   client.rs          the client address and https behind --trusted-proxies (the one reader
+//!                      of Forwarded / X-Forwarded-*): throttles, activity, the request log
 //!   wire.rs            DTO building blocks: Patch<T>, Object<T>, wrong-kind messages
 //!   openapi.rs         /openapi.json
 //!   filerobot/         v4 assets (assets.rs) and uploads (upload.rs); v5 shares: handlers

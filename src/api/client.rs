@@ -118,8 +118,8 @@ pub fn resolve(
         };
     }
     // `Forwarded` wins when both arrive; the right-most hop that is no trusted proxy is the
-    // client. An unreadable entry (an obfuscated `_id`, `unknown`, garbage) stops the walk: what
-    // is left of it cannot be told apart from a spoof, so the peer is the address.
+    // client. An unreadable entry (an obfuscated `_id`, `unknown`, garbage) stops the walk:
+    // nothing left of it can be believed, so the last trusted hop read (or the peer) is it.
     let hops = match forwarded {
         Some(f) => forwarded_for(f),
         None => x_forwarded_for.map(|x| x.split(',').map(parse_node).collect()),
