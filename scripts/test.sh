@@ -16,6 +16,13 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
     apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
+# nginx for the proxy test (tests/proxy.rs), from Debian: the test fails without it.
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq nginx >/dev/null
+fi
+
 cargo fmt --all -- --check
 # Lints (Cargo.toml's [lints] and clippy's defaults) on src/ and the tests, warnings as errors.
 cargo clippy --all-targets --locked -- -D warnings

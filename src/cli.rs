@@ -1,6 +1,7 @@
 //! The command line: every setting is a flag and an env variable; subcommands call the same
 //! services the server uses, so they work with or without a server on the same data dir.
 
+use crate::api::client::TrustedProxies;
 use crate::clock::Clock;
 use crate::config::{normalize_base_url, Config, DEFAULT_MAX_UPLOAD_BYTES};
 use crate::domain::types::{Email, NewPassword, OrgToken};
@@ -59,6 +60,11 @@ pub struct Settings {
     /// The largest file any upload route accepts, in bytes.
     #[arg(long, env = "SHAREBOX_MAX_UPLOAD_BYTES", default_value_t = DEFAULT_MAX_UPLOAD_BYTES, global = true)]
     pub max_upload_bytes: u64,
+    /// Reverse proxies (IPs and CIDRs, comma-separated) whose Forwarded / X-Forwarded-For /
+    /// X-Forwarded-Proto headers are believed [default: none].
+    #[arg(long, env = "SHAREBOX_TRUSTED_PROXIES", default_value = "", hide_default_value = true,
+          value_parser = TrustedProxies::parse, global = true)]
+    pub trusted_proxies: TrustedProxies,
 }
 
 #[derive(Subcommand, Debug)]
@@ -174,6 +180,7 @@ impl Settings {
             smtp_url: self.smtp_url.clone(),
             mail_from: self.mail_from.clone(),
             max_upload_bytes: self.max_upload_bytes,
+            trusted_proxies: self.trusted_proxies.clone(),
         }
     }
 }

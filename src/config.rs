@@ -1,5 +1,6 @@
 //! Settings, built once from the CLI (flags or env) and carried in `AppState`.
 
+use crate::api::client::TrustedProxies;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -15,6 +16,8 @@ pub struct Config {
     pub smtp_url: Option<String>,
     pub mail_from: String,
     pub max_upload_bytes: u64,
+    /// Peers whose `Forwarded` / `X-Forwarded-*` headers are believed (none by default).
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Config {
@@ -28,6 +31,7 @@ impl Config {
             smtp_url: None,
             mail_from: "sharebox@localhost".into(),
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 

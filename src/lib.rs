@@ -14,6 +14,8 @@
 //!
 //! api/                 adapters for the JSON dialects: DTO <-> domain only
 //!   mod.rs             credential extractor, JSON body extractors, query params, CORS
+//!   client.rs          the client address and https behind --trusted-proxies (the one reader
+//!                      of Forwarded / X-Forwarded-*): throttles, activity, the request log
 //!   wire.rs            DTO building blocks: Patch<T>, Object<T>, wrong-kind messages
 //!   openapi.rs         /openapi.json
 //!   filerobot/         v4 assets (assets.rs) and uploads (upload.rs); v5 shares: handlers
@@ -208,7 +210,11 @@ pub fn app(
         .wrap(from_fn(web::security_headers))
         .wrap(from_fn(api::cors))
         .wrap(from_fn(web::head::without_body))
-        .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+        // `%a` would log the proxy: the client address is the one throttles see.
+        .wrap(
+            Logger::new("%{client}xi \"%r\" %s %b %Dms")
+                .custom_request_replace("client", |req| api::client_addr(req.request())),
+        )
 }
 
 async fn not_found() -> Result<HttpResponse, AppError> {

@@ -1,5 +1,6 @@
 //! API adapters: extractors shared by both dialects (Principal, JSON bodies), CORS.
 
+pub mod client;
 pub mod filerobot;
 pub mod nomad;
 pub mod openapi;
@@ -42,13 +43,7 @@ pub fn user_agent(req: &HttpRequest) -> String {
     header_str(req, "user-agent").unwrap_or("").to_string()
 }
 
-/// The TCP peer's address: what throttles and activity hashes key on (`X-Forwarded-For` is
-/// not trusted).
-pub fn peer_addr(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
-}
+pub use client::client_addr;
 
 fn header_str<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())

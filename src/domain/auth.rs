@@ -186,8 +186,8 @@ impl AuthService {
         Ok(org.is_some_and(|o| o.token == token))
     }
 
-    /// Checks an email and password, throttled per email and per address: the one counter that
-    /// API and web login share.
+    /// Checks an email and password, throttled per (email, client address) and per client
+    /// address, never per email alone: the one counter that API and web login share.
     async fn check_credentials(
         &self,
         username: &str,
@@ -195,7 +195,10 @@ impl AuthService {
         addr: &str,
     ) -> Result<orgs::UserRow, AppError> {
         let now = self.clock.now();
-        let keys = vec![throttle::email_key(username), throttle::addr_key(addr)];
+        let keys = vec![
+            throttle::email_addr_key(username, addr),
+            throttle::addr_key(addr),
+        ];
         let _turn = argon2_turn().await?;
         throttle::check(&self.db, keys.clone(), now).await?;
         let email = username.trim().to_string();

@@ -1,4 +1,4 @@
-//! Security headers on every page (and `private, no-store` on every public share answer), and
+//! Security headers on every page (HSTS on every answer over https) (and `private, no-store` on every public share answer), and
 //! the CSRF guards of the owner UI's writes.
 //!
 //! A handler that changes something takes [`CsrfForm`] (a urlencoded form) or [`CsrfHeader`]
@@ -19,6 +19,10 @@ use serde::de::{DeserializeOwned, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::future::Future;
 
+/// Sent on every answer when the request came as https (an https base URL, or https through a
+/// trusted proxy): a year, this host only.
+const HSTS: &str = "max-age=31536000";
+
 const PAGE_HEADERS: &[(HeaderName, &str)] = &[
     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
     (header::X_FRAME_OPTIONS, "DENY"),
@@ -38,8 +42,15 @@ pub async fn security_headers(
     // Any answer under /s/ may be about a password-protected share, errors included (a 401 says
     // the share exists and is locked): none belongs in a shared cache.
     let public_share = req.path().starts_with("/s/");
+    let https = crate::api::client::is_https(req.request());
     let mut res = next.call(req).await?.map_into_boxed_body();
     let headers = res.headers_mut();
+    if https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
+    }
     if public_share {
         headers.insert(
             header::CACHE_CONTROL,

@@ -1,7 +1,7 @@
 //! The public share: `/s/{puid}/{slug}` page, password gate, downloads, previews and the zip.
 //! Every route calls `shares::open` on every request; nothing here decides access itself.
 
-use crate::api::{peer_addr, Params};
+use crate::api::{client_addr, Params};
 use crate::blob::{self, Download};
 use crate::domain::auth::WebUser;
 use crate::domain::shares::{self, Denied, Opened, Tree, TreeFile, TreeFolder, Visitor};
@@ -39,7 +39,7 @@ fn visitor(
             .or_else(|| req.cookie(UNLOCK_COOKIE).map(|c| c.value().to_string())),
         // A signed-in owner-UI user: `users` shares let their listed users in.
         user_id: user.map(|u| u.user_id),
-        addr: peer_addr(req),
+        addr: client_addr(req),
         user_agent: crate::api::user_agent(req),
     }
 }
@@ -387,7 +387,7 @@ pub async fn unlock(
             .path(format!("/s/{puid}"))
             .http_only(true)
             .same_site(SameSite::Lax)
-            .secure(state.config.base_url.starts_with("https://"))
+            .secure(crate::api::client::is_https(&req))
             .max_age(actix_web::cookie::time::Duration::seconds(
                 crate::domain::unlock::UNLOCK_SECS,
             ))

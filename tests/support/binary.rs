@@ -26,6 +26,7 @@ const SETTINGS_ENV: &[&str] = &[
     "SHAREBOX_MAX_UPLOAD_BYTES",
     "SHAREBOX_SMTP_URL",
     "SHAREBOX_MAIL_FROM",
+    "SHAREBOX_TRUSTED_PROXIES",
 ];
 
 /// `sharebox` with none of its settings taken from the caller's environment.
@@ -108,7 +109,12 @@ impl Server {
     /// `sharebox serve --listen 127.0.0.1:0 --data-dir <data> <extra...>` with `RUST_LOG=warn`.
     /// `data` must not exist yet or be empty: the first-start banner gives the key.
     pub fn start(data: &Path, extra: &[&str]) -> Server {
-        let mut srv = Self::spawn(data, extra);
+        Self::start_logging(data, extra, "warn")
+    }
+
+    /// `start` with `RUST_LOG=<rust_log>` (`info` logs every request).
+    pub fn start_logging(data: &Path, extra: &[&str], rust_log: &str) -> Server {
+        let mut srv = Self::spawn(data, extra, rust_log);
         srv.key = srv
             .value("API key:")
             .unwrap_or_else(|| panic!("no `API key:` line in {:#?}", srv.banner));
@@ -121,10 +127,10 @@ impl Server {
     /// A later start on a data dir that has been started before. That banner prints no
     /// secrets, so `key` and `org` are empty.
     pub fn restart(data: &Path, extra: &[&str]) -> Server {
-        Self::spawn(data, extra)
+        Self::spawn(data, extra, "warn")
     }
 
-    fn spawn(data: &Path, extra: &[&str]) -> Server {
+    fn spawn(data: &Path, extra: &[&str], rust_log: &str) -> Server {
         let log = data.with_file_name(format!(
             "{}.server.log",
             data.file_name().and_then(|n| n.to_str()).unwrap_or("data")
@@ -139,7 +145,7 @@ impl Server {
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data)
             .args(extra)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", rust_log)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log_file))

@@ -145,7 +145,12 @@ impl TestApp {
 
     /// `req` from `PEER` through the app, its answer not read yet.
     async fn send(&self, req: TestRequest) -> ServiceResponse<BoxBody> {
-        let peer: SocketAddr = PEER.parse().unwrap();
+        self.send_from(PEER, req).await
+    }
+
+    /// `req` from the TCP peer `peer` (`ip:port`), its answer not read yet.
+    async fn send_from(&self, peer: &str, req: TestRequest) -> ServiceResponse<BoxBody> {
+        let peer: SocketAddr = peer.parse().unwrap();
         self.srv
             .call(req.peer_addr(peer).to_request())
             .await
@@ -153,7 +158,12 @@ impl TestApp {
     }
 
     pub async fn call(&self, req: TestRequest) -> Resp {
-        let res = self.send(req).await;
+        self.call_from(PEER, req).await
+    }
+
+    /// `call` from another TCP peer than `PEER` (`ip:port`).
+    pub async fn call_from(&self, peer: &str, req: TestRequest) -> Resp {
+        let res = self.send_from(peer, req).await;
         let status = res.status();
         let headers = res.headers().clone();
         let size = match actix_web::body::MessageBody::size(res.response().body()) {
@@ -188,7 +198,13 @@ impl TestApp {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Resp {
-        self.call(
+        self.login_from(PEER, email, password).await
+    }
+
+    /// `login` from the TCP peer `peer` (`ip:port`).
+    pub async fn login_from(&self, peer: &str, email: &str, password: &str) -> Resp {
+        self.call_from(
+            peer,
             request("POST", "/api/account/login")
                 .insert_header(("content-type", "application/json"))
                 .set_payload(

@@ -2,7 +2,7 @@
 //! (`GET /{company}/{token}/{puid}`): anonymous reads that go through `shares::open`.
 
 use super::success;
-use crate::api::{peer_addr, state, user_agent, Params};
+use crate::api::{client_addr, state, user_agent, Params};
 use crate::domain::auth::{self, Credential};
 use crate::domain::shares::{self, Opened, Tree, TreeFile, TreeFolder, Visitor};
 use crate::domain::types::{extension_of, pretty_size};
@@ -207,7 +207,7 @@ async fn read_share(
         passwords: password_candidates(params.get("password")),
         unlock_token: params.get("access").map(str::to_string),
         user_id: bearer_user(&state, &req).await,
-        addr: peer_addr(&req),
+        addr: client_addr(&req),
         user_agent: user_agent(&req),
     };
     let (opened, tree) = state

@@ -1,6 +1,6 @@
 //! `/api/account/...`: the only login route, token refresh, logout.
 
-use crate::api::{peer_addr, state, Json};
+use crate::api::{client_addr, state, Json};
 use crate::domain::auth::{Principal, ACCESS_TOKEN_SECS};
 use crate::error::AppError;
 use actix_web::{HttpRequest, HttpResponse};
@@ -45,7 +45,7 @@ pub async fn login(req: HttpRequest, body: Json<LoginBody>) -> Result<HttpRespon
     let password = required(&body.password, "password")?;
     let grant = state
         .auth
-        .login(username, password, &peer_addr(&req))
+        .login(username, password, &client_addr(&req))
         .await?;
     Ok(HttpResponse::Ok().json(LoginAnswer {
         token: grant.access_token,

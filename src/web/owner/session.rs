@@ -1,10 +1,10 @@
 //! Signing in and out, and the session as an extractor.
 
 use super::{see_other, state};
-use crate::api::{peer_addr, Params};
+use crate::api::client::is_https;
+use crate::api::{client_addr, Params};
 use crate::domain::auth::{self, WebUser};
 use crate::error::AppError;
-use crate::state::AppState;
 use crate::web::guard::{form_body, last, parse_form, CsrfForm};
 use crate::web::page;
 use actix_web::cookie::{Cookie, SameSite};
@@ -18,10 +18,6 @@ use serde::Deserialize;
 
 pub const SESSION_COOKIE: &str = "sb_session";
 const LOGIN_CSRF_COOKIE: &str = "sb_login_csrf";
-
-fn secure(state: &AppState) -> bool {
-    state.config.base_url.starts_with("https://")
-}
 
 impl FromRequest for WebUser {
     type Error = AppError;
@@ -72,7 +68,7 @@ fn login_page(
     email: &str,
     error: Option<&str>,
     status: StatusCode,
-    state: &AppState,
+    req: &HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let mut res = page(&LoginPage {
         csrf,
@@ -86,23 +82,15 @@ fn login_page(
         .path("/login")
         .http_only(true)
         .same_site(SameSite::Lax)
-        .secure(secure(state))
+        .secure(is_https(req))
         .finish();
     res.add_cookie(&cookie).map_err(AppError::internal)?;
     Ok(res)
 }
 
 pub async fn login_form(req: HttpRequest, params: Params) -> Result<HttpResponse, AppError> {
-    let state = state(&req)?;
     let next = safe_next(params.get("next").unwrap_or("/app"));
-    login_page(
-        &auth::new_secret(""),
-        &next,
-        "",
-        None,
-        StatusCode::OK,
-        &state,
-    )
+    login_page(&auth::new_secret(""), &next, "", None, StatusCode::OK, &req)
 }
 
 /// The sign-in form. It comes before any session, so its CSRF token is checked here against
@@ -143,7 +131,7 @@ pub async fn login(req: HttpRequest, form: LoginForm) -> Result<HttpResponse, Ap
     let email = form.email.as_str();
     match state
         .auth
-        .web_login(email, &form.password, &peer_addr(&req))
+        .web_login(email, &form.password, &client_addr(&req))
         .await
     {
         Ok(sid) => {
@@ -152,7 +140,7 @@ pub async fn login(req: HttpRequest, form: LoginForm) -> Result<HttpResponse, Ap
                 .path("/")
                 .http_only(true)
                 .same_site(SameSite::Lax)
-                .secure(secure(&state))
+                .secure(is_https(&req))
                 .max_age(actix_web::cookie::time::Duration::seconds(
                     auth::WEB_SESSION_SECS,
                 ))
@@ -166,7 +154,7 @@ pub async fn login(req: HttpRequest, form: LoginForm) -> Result<HttpResponse, Ap
             email,
             Some("The email or password is wrong."),
             StatusCode::UNAUTHORIZED,
-            &state,
+            &req,
         ),
         Err(AppError::TooManyAttempts { retry_after }) => {
             let msg = format!(
@@ -179,7 +167,7 @@ pub async fn login(req: HttpRequest, form: LoginForm) -> Result<HttpResponse, Ap
                 email,
                 Some(&msg),
                 StatusCode::TOO_MANY_REQUESTS,
-                &state,
+                &req,
             )?;
             res.headers_mut()
                 .insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after));
@@ -198,6 +186,7 @@ pub async fn logout(req: HttpRequest, post: CsrfForm) -> Result<HttpResponse, Ap
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
+        .secure(is_https(&req))
         .finish();
     gone.make_removal();
     res.add_cookie(&gone).map_err(AppError::internal)?;
