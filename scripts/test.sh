@@ -16,11 +16,18 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
     apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
-# nginx for the proxy test (tests/proxy.rs), from Debian: the test fails without it.
+# nginx for the proxy and deploy tests (tests/proxy.rs, tests/deploy.rs), openssl for the deploy
+# test's throwaway certificate, and util-linux's `script` (a terminal for tests/logs.rs), from
+# Debian: the tests fail without them.
 if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq nginx >/dev/null
+fi
+if ! command -v openssl >/dev/null || ! command -v script >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq openssl bsdutils >/dev/null
 fi
 
 cargo fmt --all -- --check

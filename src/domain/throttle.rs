@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 pub const LIMIT: usize = 10;
 /// Login failures from one address across all emails.
-pub const ADDR_LIMIT: usize = 10;
+pub const ADDR_LIMIT: usize = 50;
 pub const WINDOW_SECS: i64 = 15 * 60;
 
 /// A throttle key and how many failures in the window close it.
