@@ -257,3 +257,10 @@ ALTER TABLE api_keys ADD COLUMN created_by INTEGER REFERENCES users(id) ON DELET
 ALTER TABLE api_keys ADD COLUMN prefix TEXT;
 CREATE INDEX api_keys_org ON api_keys(org_id);
 CREATE INDEX api_keys_created_by ON api_keys(created_by);
+
+-- version: 7
+-- When a key last authenticated (null: never since this was kept). Recorded at most once a
+-- minute per key, so a busy key does not cost a write on every request.
+ALTER TABLE api_keys ADD COLUMN last_used_at INTEGER;
+-- Keys unused for long are the ones to revoke: found by org and last use without a scan.
+CREATE INDEX api_keys_last_used ON api_keys(org_id, last_used_at);

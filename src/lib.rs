@@ -115,6 +115,13 @@ fn register(cfg: &mut aw::ServiceConfig) -> Vec<(&'static str, &'static str)> {
         "/app/shares/{uuid}" => { post: web::owner::share_form::update_share }
         "/app/shares/{uuid}/edit" => { get: web::owner::share_form::edit_share }
         "/app/shares/{uuid}/activity" => { get: web::owner::activity::share_activity }
+        "/app/account" => { get: web::owner::account::account }
+        "/app/account/password" => { post: web::owner::account::change_password }
+        "/app/account/keys" => { post: web::owner::account::create_key }
+        "/app/account/keys/{id}/revoke" => { post: web::owner::account::revoke_key }
+        "/app/admin/users" => { get: web::owner::admin::users }
+        "/app/admin/users/{uuid}/{action}" => { post: web::owner::admin::user_action }
+        "/app/admin/keys/{id}/revoke" => { post: web::owner::admin::revoke_key }
         "/app/files/{uuid}" => { get: web::owner::files::download }
         "/app/files/{uuid}/preview" => { get: web::owner::files::preview }
         "/app/{kind}/{uuid}/rename" => { post: web::owner::library::rename }

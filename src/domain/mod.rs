@@ -2,6 +2,7 @@
 //! HTTP: no actix, no adapter, no `AppState`.
 
 pub mod accounts;
+pub mod admin;
 pub mod assets;
 pub mod auth;
 pub mod counters;
