@@ -208,3 +208,132 @@ async fn the_last_admin_stays_and_an_admin_revokes_any_key() {
     assert_eq!(r.status, 400, "{}", r.text());
     assert_eq!(get_as(&app, &other, "/app/admin/users").await.status, 200);
 }
+
+/// Every set-password token in the mails written so far (`.eml` files: no SMTP in tests).
+fn link_tokens(app: &TestApp) -> Vec<String> {
+    use base64::Engine;
+    let dir = app.state.config.outbox_dir();
+    let mut out = Vec::new();
+    for file in TestApp::files_under(&dir) {
+        let raw = std::fs::read_to_string(&file).unwrap();
+        let text = if raw.contains("Content-Transfer-Encoding: base64") {
+            let body = raw.split("\r\n\r\n").nth(1).unwrap_or_default();
+            let compact: String = body.split_whitespace().collect();
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(compact)
+                .unwrap();
+            String::from_utf8(bytes).unwrap()
+        } else {
+            raw.replace("=\r\n", "")
+                .replace("=\n", "")
+                .replace("=3D", "=")
+        };
+        let marker = "http://sharebox.test/password/";
+        for part in text.split(marker).skip(1) {
+            let token: String = part
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                .collect();
+            out.push(token);
+        }
+    }
+    out
+}
+
+/// Delivers the mail owed and returns the one new token.
+async fn next_token(app: &TestApp, seen: &[String]) -> String {
+    assert_eq!(
+        sharebox::mail::worker::deliver_due(&app.state)
+            .await
+            .unwrap(),
+        1
+    );
+    let fresh: Vec<String> = link_tokens(app)
+        .into_iter()
+        .filter(|t| !seen.contains(t))
+        .collect();
+    assert_eq!(fresh.len(), 1, "{fresh:?}");
+    assert!(
+        fresh[0].starts_with("sbp_") && fresh[0].len() > 40,
+        "{fresh:?}"
+    );
+    fresh[0].clone()
+}
+
+#[actix_web::test]
+async fn a_new_user_sets_a_password_by_a_mailed_link_once_within_24_hours() {
+    let app = TestApp::new().await;
+    let s = admin(&app).await;
+    let new = "newcomer@acme.test";
+    let before = outbox_total(&app);
+    let r = post_form(
+        &app,
+        Some(&s),
+        "/app/admin/users",
+        &[("csrf_token", &s.csrf), ("email", new)],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(
+        outbox_total(&app),
+        before + 1,
+        "the mail is queued with the user"
+    );
+    let page = get_as(&app, &s, "/app/admin/users").await.text();
+    assert!(page.contains(new) && page.contains("member"), "{page}");
+    // The same email again: refused beside the form.
+    let r = post_form(
+        &app,
+        Some(&s),
+        "/app/admin/users",
+        &[("csrf_token", &s.csrf), ("email", new)],
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("exists already"));
+
+    let token = next_token(&app, &[]).await;
+    // The database keeps only the token's SHA-256.
+    let stored: String = app
+        .state
+        .db
+        .read_sync(|c| Ok(c.query_row("SELECT token_hash FROM password_links", [], |r| r.get(0))?))
+        .unwrap();
+    assert_eq!(stored, sha256_hex(token.as_bytes()));
+    // No password yet: nothing signs in.
+    let (_, none) = sign_in(&app, new, "a password of theirs", "/app").await;
+    assert!(none.is_none());
+
+    let path = format!("/password/{token}");
+    let form = app.call(request("GET", &path)).await;
+    assert_eq!(form.status, 200, "{}", form.text());
+    assert!(form.text().contains(new));
+    let r = post_form(&app, None, &path, &[("password", "short")]).await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    let r = post_form(&app, None, &path, &[("password", "a password of theirs")]).await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let (_, signed) = sign_in(&app, new, "a password of theirs", "/app").await;
+    assert!(signed.is_some(), "the new password signs in");
+    // Single use.
+    let r = post_form(&app, None, &path, &[("password", "another password here")]).await;
+    assert_eq!(r.status, 404, "{}", r.text());
+    assert_eq!(app.call(request("GET", &path)).await.status, 404);
+    let (_, old) = sign_in(&app, new, "a password of theirs", "/app").await;
+    assert!(old.is_some(), "the used link changed nothing");
+
+    // A reset by the same kind of link; it fails after 24 hours, by the clock.
+    let who = uuid_of(&app, new);
+    let reset = format!("/app/admin/users/{who}/reset-password");
+    let r = post_form(&app, Some(&s), &reset, &[("csrf_token", &s.csrf)]).await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let late = next_token(&app, &[token]).await;
+    let path = format!("/password/{late}");
+    app.clock.advance(chrono::Duration::hours(23));
+    assert_eq!(app.call(request("GET", &path)).await.status, 200);
+    app.clock.advance(chrono::Duration::hours(1));
+    assert_eq!(app.call(request("GET", &path)).await.status, 404);
+    let r = post_form(&app, None, &path, &[("password", "too late a password")]).await;
+    assert_eq!(r.status, 404, "{}", r.text());
+    let (_, still) = sign_in(&app, new, "a password of theirs", "/app").await;
+    assert!(still.is_some(), "the expired link changed nothing");
+}

@@ -2,11 +2,15 @@
 //! database on every call, here in the domain, so a demotion or a disable bites at once and no
 //! adapter can forget the check: anyone else gets 403.
 
-use crate::db::{accounts as q, Db};
+use crate::db::{self, accounts as q, links, orgs, Db};
 use crate::domain::accounts::{KeyInfo, UserInfo};
-use crate::domain::auth::WebUser;
+use crate::domain::auth::{argon2_turn, hash_password, new_secret, WebUser};
+use crate::domain::links::{RESET, WELCOME};
+use crate::domain::types::Email;
 use crate::error::AppError;
+use chrono::{DateTime, Utc};
 use r2d2_sqlite::rusqlite::Connection;
+use uuid::Uuid;
 
 fn require_admin(c: &Connection, user: &WebUser) -> Result<(), AppError> {
     if q::is_active_admin(c, user.user_id)? {
@@ -110,6 +114,59 @@ pub async fn revoke_key(db: &Db, user: &WebUser, id: i64) -> Result<(), AppError
         } else {
             Err(AppError::not_found(format!("The key {id}")))
         }
+    })
+    .await
+}
+
+/// Adds a user to the org with a random password nobody knows (so signing in as them costs
+/// the same argon2 run as for anyone): a set-password link goes to them by mail, queued in the
+/// same transaction.
+pub async fn add_user(
+    db: &Db,
+    user: &WebUser,
+    email: &str,
+    admin: bool,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let email = Email::parse("email", email)?;
+    let hash = {
+        let _turn = argon2_turn().await?;
+        db::blocking(|| hash_password(&new_secret(""))).await??
+    };
+    let (user, uuid, t) = (user.clone(), Uuid::new_v4().to_string(), db::ts(now));
+    db.write(move |tx| {
+        require_admin(tx, &user)?;
+        if orgs::find_user_by_email(tx, email.as_str())?.is_some() {
+            return Err(AppError::invalid(
+                "email",
+                format!("a user with the email '{email}' exists already"),
+            ));
+        }
+        let id = orgs::insert_user(tx, &uuid, user.org_id, email.as_str(), &hash, admin, t)?;
+        links::insert_link_with_mail(tx, id, email.as_str(), WELCOME, t).map(|_| ())
+    })
+    .await
+}
+
+/// Mails a user of the org a set-password link (replacing any earlier one). Their password
+/// keeps working until the link is used.
+pub async fn reset_password(
+    db: &Db,
+    user: &WebUser,
+    uuid: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let (user, uuid, t) = (user.clone(), uuid.to_string(), db::ts(now));
+    db.write(move |tx| {
+        require_admin(tx, &user)?;
+        let who = target(tx, &user, &uuid)?;
+        if who.disabled {
+            return Err(AppError::invalid(
+                "user",
+                format!("{} is disabled: enable them first", who.email),
+            ));
+        }
+        links::insert_link_with_mail(tx, who.id, &who.email, RESET, t).map(|_| ())
     })
     .await
 }

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod auth;
 pub mod counters;
 pub mod library;
+pub mod links;
 pub mod shares;
 pub mod throttle;
 pub mod types;

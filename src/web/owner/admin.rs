@@ -6,10 +6,11 @@ use crate::api::Params;
 use crate::domain::admin;
 use crate::domain::auth::WebUser;
 use crate::error::AppError;
-use crate::web::guard::{CsrfForm, NoFields};
+use crate::web::guard::{last, CsrfForm, NoFields};
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
+use serde::Deserialize;
 
 struct UserLine {
     uuid: String,
@@ -97,6 +98,8 @@ pub async fn users(
         "grant-admin" => "The user is an admin now.",
         "revoke-admin" => "The user is no longer an admin.",
         "revoked" => "The key is revoked.",
+        "added" => "The user is added: a link to choose their password is on its way by mail.",
+        "reset-password" => "A link to choose a new password is on its way by mail.",
         _ => "",
     };
     render(&req, &user, StatusCode::OK, notice, String::new()).await
@@ -117,6 +120,10 @@ pub async fn user_action(
         "enable" => admin::set_disabled(&state.db, &user, &uuid, false).await,
         "grant-admin" => admin::set_admin(&state.db, &user, &uuid, true).await,
         "revoke-admin" => admin::set_admin(&state.db, &user, &uuid, false).await,
+        "reset-password" => {
+            let now = state.clock.now();
+            admin::reset_password(&state.db, &user, &uuid, now).await
+        }
         _ => return Err(AppError::not_found("This route")),
     };
     match done {
@@ -137,4 +144,32 @@ pub async fn revoke_key(
     let state = state(&req)?;
     admin::revoke_key(&state.db, &post.user, path.into_inner()).await?;
     Ok(see_other("/app/admin/users?done=revoked"))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NewUserFields {
+    #[serde(deserialize_with = "last")]
+    email: String,
+    /// A checkbox: present when ticked.
+    #[serde(deserialize_with = "last")]
+    admin: String,
+}
+
+/// `POST /app/admin/users`: a new user of the org, mailed a set-password link.
+pub async fn add_user(
+    req: HttpRequest,
+    post: CsrfForm<NewUserFields>,
+) -> Result<HttpResponse, AppError> {
+    let state = state(&req)?;
+    let CsrfForm { user, form } = post;
+    let now = state.clock.now();
+    let admin = !form.admin.is_empty();
+    match admin::add_user(&state.db, &user, &form.email, admin, now).await {
+        Ok(()) => Ok(see_other("/app/admin/users?done=added")),
+        Err(e @ AppError::InvalidField { .. }) => {
+            render(&req, &user, StatusCode::BAD_REQUEST, "", e.message()).await
+        }
+        Err(e) => Err(e),
+    }
 }

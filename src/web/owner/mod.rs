@@ -11,6 +11,7 @@
 //! - `activity`: a share's activity in plain words.
 //! - `account`: your password and the API keys you made.
 //! - `admin`: the org's users and keys, for its admins.
+//! - `password_link`: the page of a mailed set-password link.
 
 pub mod account;
 pub mod activity;
@@ -18,6 +19,7 @@ pub mod admin;
 pub mod files;
 pub mod form_errors;
 pub mod library;
+pub mod password_link;
 pub mod session;
 pub mod share_form;
 pub mod shares;
