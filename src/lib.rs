@@ -120,7 +120,7 @@ fn register(cfg: &mut aw::ServiceConfig) -> Vec<(&'static str, &'static str)> {
         "/app/account/keys" => { post: web::owner::account::create_key }
         "/app/account/keys/{id}/revoke" => { post: web::owner::account::revoke_key }
         "/app/admin/users" => { get: web::owner::admin::users, post: web::owner::admin::add_user }
-        "/password/{token}" => { get: web::owner::password_link::form, post: web::owner::password_link::set }
+        "/password" => { get: web::owner::password_link::form, post: web::owner::password_link::set }
         "/app/admin/users/{uuid}/{action}" => { post: web::owner::admin::user_action }
         "/app/admin/keys/{id}/revoke" => { post: web::owner::admin::revoke_key }
         "/app/files/{uuid}" => { get: web::owner::files::download }

@@ -228,7 +228,7 @@ fn link_tokens(app: &TestApp) -> Vec<String> {
                 .replace("=\n", "")
                 .replace("=3D", "=")
         };
-        let marker = "http://sharebox.test/password/";
+        let marker = "http://sharebox.test/password?token=";
         for part in text.split(marker).skip(1) {
             let token: String = part
                 .chars()
@@ -304,18 +304,33 @@ async fn a_new_user_sets_a_password_by_a_mailed_link_once_within_24_hours() {
     let (_, none) = sign_in(&app, new, "a password of theirs", "/app").await;
     assert!(none.is_none());
 
-    let path = format!("/password/{token}");
+    let path = format!("/password?token={token}");
     let form = app.call(request("GET", &path)).await;
     assert_eq!(form.status, 200, "{}", form.text());
     assert!(form.text().contains(new));
-    let r = post_form(&app, None, &path, &[("password", "short")]).await;
+    assert!(form.text().contains("action=\"/password\""));
+    let set = |password: &'static str, token: &str| {
+        [
+            ("token", token.to_string()),
+            ("password", password.to_string()),
+        ]
+    };
+    let post = |fields: [(&'static str, String); 2]| {
+        let app = &app;
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            post_form(app, None, "/password", &fields).await
+        }
+    };
+    let r = post(set("short", &token)).await;
     assert_eq!(r.status, 400, "{}", r.text());
-    let r = post_form(&app, None, &path, &[("password", "a password of theirs")]).await;
+    assert!(!r.text().contains("short\""), "the password is not echoed");
+    let r = post(set("a password of theirs", &token)).await;
     assert_eq!(r.status, 303, "{}", r.text());
     let (_, signed) = sign_in(&app, new, "a password of theirs", "/app").await;
     assert!(signed.is_some(), "the new password signs in");
     // Single use.
-    let r = post_form(&app, None, &path, &[("password", "another password here")]).await;
+    let r = post(set("another password here", &token)).await;
     assert_eq!(r.status, 404, "{}", r.text());
     assert_eq!(app.call(request("GET", &path)).await.status, 404);
     let (_, old) = sign_in(&app, new, "a password of theirs", "/app").await;
@@ -327,12 +342,12 @@ async fn a_new_user_sets_a_password_by_a_mailed_link_once_within_24_hours() {
     let r = post_form(&app, Some(&s), &reset, &[("csrf_token", &s.csrf)]).await;
     assert_eq!(r.status, 303, "{}", r.text());
     let late = next_token(&app, &[token]).await;
-    let path = format!("/password/{late}");
+    let path = format!("/password?token={late}");
     app.clock.advance(chrono::Duration::hours(23));
     assert_eq!(app.call(request("GET", &path)).await.status, 200);
     app.clock.advance(chrono::Duration::hours(1));
     assert_eq!(app.call(request("GET", &path)).await.status, 404);
-    let r = post_form(&app, None, &path, &[("password", "too late a password")]).await;
+    let r = post(set("too late a password", &late)).await;
     assert_eq!(r.status, 404, "{}", r.text());
     let (_, still) = sign_in(&app, new, "a password of theirs", "/app").await;
     assert!(still.is_some(), "the expired link changed nothing");

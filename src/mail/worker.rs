@@ -57,7 +57,7 @@ async fn link_outcome(state: &AppState, row: &DueMail, link: i64) -> Result<Outc
     Ok(match links::arm(&state.db, link, &row.kind, now).await? {
         None => Outcome::Permanent("the link was used or replaced".into()),
         Some(mail) => {
-            let link = format!("{}/password/{}", state.config.base_url, mail.token);
+            let link = format!("{}/password?token={}", state.config.base_url, mail.token);
             match compose::password_mail(
                 &state.config.mail_from,
                 &mail.email,

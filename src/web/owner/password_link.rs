@@ -1,8 +1,10 @@
-//! `/password/{token}`: the page of a set-password link (a new user's first password, an
+//! `/password?token=…`: the page of a set-password link (a new user's first password, an
 //! admin's reset). No session: the link's secret token is what allows the change, so a forged
-//! form from another site cannot know it, and the page takes no CSRF token of its own.
+//! form from another site cannot know it, and the page takes no CSRF token of its own. The
+//! form posts the token back in a hidden field, so it is not in that request's URL.
 
 use super::{see_other, state};
+use crate::api::Params;
 use crate::domain::links;
 use crate::error::AppError;
 use crate::web::guard::{last, parse_form};
@@ -27,10 +29,14 @@ fn render(status: StatusCode, page: LinkPage) -> Result<HttpResponse, AppError> 
         .body(html))
 }
 
-/// `GET /password/{token}`: the form, or 404 when the link does not work.
-pub async fn form(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+/// `GET /password?token=…`: the form, or 404 when the link does not work. Without a token
+/// there is nothing to do here: the sign-in page (303).
+pub async fn form(req: HttpRequest, params: Params) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    let token = path.into_inner();
+    let token = params.get("token").unwrap_or("").to_string();
+    if token.is_empty() {
+        return Ok(see_other("/login"));
+    }
     let email = links::check(&state.db, &token, state.clock.now()).await?;
     let page = LinkPage {
         email,
@@ -44,26 +50,23 @@ pub async fn form(req: HttpRequest, path: web::Path<String>) -> Result<HttpRespo
 #[serde(default)]
 pub struct LinkFields {
     #[serde(deserialize_with = "last")]
+    token: String,
+    #[serde(deserialize_with = "last")]
     password: String,
 }
 
-/// `POST /password/{token}`: sets the password and uses the link up, then the sign-in page.
-pub async fn set(
-    req: HttpRequest,
-    path: web::Path<String>,
-    body: web::Bytes,
-) -> Result<HttpResponse, AppError> {
+/// `POST /password`: sets the password and uses the link up, then the sign-in page (303).
+pub async fn set(req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     let form: LinkFields = parse_form(&body)?;
-    let token = path.into_inner();
     let now = state.clock.now();
-    match links::set_password(&state.db, &token, &form.password, now).await {
-        Ok(()) => Ok(see_other("/login?password=set")),
+    match links::set_password(&state.db, &form.token, &form.password, now).await {
+        Ok(()) => Ok(see_other("/login")),
         Err(e @ AppError::InvalidField { .. }) => {
-            let email = links::check(&state.db, &token, now).await?;
+            let email = links::check(&state.db, &form.token, now).await?;
             let page = LinkPage {
                 email,
-                token,
+                token: form.token,
                 error: e.message(),
             };
             render(StatusCode::BAD_REQUEST, page)
