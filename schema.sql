@@ -257,3 +257,47 @@ ALTER TABLE api_keys ADD COLUMN created_by INTEGER REFERENCES users(id) ON DELET
 ALTER TABLE api_keys ADD COLUMN prefix TEXT;
 CREATE INDEX api_keys_org ON api_keys(org_id);
 CREATE INDEX api_keys_created_by ON api_keys(created_by);
+
+-- version: 7
+-- When a key last authenticated (null: never since this was kept). Recorded at most once a
+-- minute per key, so a busy key does not cost a write on every request.
+ALTER TABLE api_keys ADD COLUMN last_used_at INTEGER;
+-- Keys unused for long are the ones to revoke: found by org and last use without a scan.
+CREATE INDEX api_keys_last_used ON api_keys(org_id, last_used_at);
+-- Set-password links (a new user's first password, an admin's reset): single use, 24 h. The
+-- token is made by the mail worker when it sends the mail and stored only as its SHA-256; a
+-- retry makes a new one, so an undelivered token never works.
+CREATE TABLE password_links (
+    id          INTEGER PRIMARY KEY,
+    user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    token_hash  TEXT UNIQUE,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER,
+    used_at     INTEGER
+);
+CREATE INDEX password_links_user ON password_links(user_id);
+-- The outbox carries these mails too: a row is about a share or about a link, never both.
+CREATE TABLE outbox_v7 (
+    id              INTEGER PRIMARY KEY,
+    share_id        INTEGER REFERENCES shares(id) ON DELETE CASCADE,
+    link_id         INTEGER REFERENCES password_links(id) ON DELETE CASCADE,
+    email           TEXT NOT NULL,
+    name            TEXT,
+    kind            TEXT NOT NULL,      -- share (created or added), notification, password
+    status          TEXT NOT NULL DEFAULT 'pending',  -- pending, sent, failed
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT,
+    created_at      INTEGER NOT NULL,
+    sent_at         INTEGER,
+    CHECK ((share_id IS NULL) != (link_id IS NULL))
+);
+INSERT INTO outbox_v7 (id, share_id, email, name, kind, status, attempts, next_attempt_at,
+                       last_error, created_at, sent_at)
+SELECT id, share_id, email, name, kind, status, attempts, next_attempt_at, last_error,
+       created_at, sent_at FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v7 RENAME TO outbox;
+CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
+CREATE INDEX outbox_share_email ON outbox(share_id, email COLLATE NOCASE, id DESC);
+CREATE INDEX outbox_link ON outbox(link_id);

@@ -117,6 +117,14 @@ fn register(cfg: &mut aw::ServiceConfig) -> Vec<(&'static str, &'static str)> {
         "/app/shares/{uuid}" => { post: web::owner::share_form::update_share }
         "/app/shares/{uuid}/edit" => { get: web::owner::share_form::edit_share }
         "/app/shares/{uuid}/activity" => { get: web::owner::activity::share_activity }
+        "/app/account" => { get: web::owner::account::account }
+        "/app/account/password" => { post: web::owner::account::change_password }
+        "/app/account/keys" => { post: web::owner::account::create_key }
+        "/app/account/keys/{id}/revoke" => { post: web::owner::account::revoke_key }
+        "/app/admin/users" => { get: web::owner::admin::users, post: web::owner::admin::add_user }
+        "/password" => { get: web::owner::password_link::form, post: web::owner::password_link::set }
+        "/app/admin/users/{uuid}/{action}" => { post: web::owner::admin::user_action }
+        "/app/admin/keys/{id}/revoke" => { post: web::owner::admin::revoke_key }
         "/app/files/{uuid}" => { get: web::owner::files::download }
         "/app/files/{uuid}/preview" => { get: web::owner::files::preview }
         "/app/{kind}/{uuid}/rename" => { post: web::owner::library::rename }
@@ -212,9 +220,36 @@ pub fn app(
         .wrap(from_fn(web::head::without_body))
         // `%a` would log the proxy: the client address is the one throttles see.
         .wrap(
-            Logger::new("%{client}xi \"%r\" %s %b %Dms")
-                .custom_request_replace("client", |req| api::client_addr(req.request())),
+            Logger::new("%{client}xi \"%{request}xi\" %s %b %Dms")
+                .custom_request_replace("client", |req| api::client_addr(req.request()))
+                .custom_request_replace("request", logged_request_line),
         )
+}
+
+/// Query parameters that carry secrets: never written to the log.
+const SECRET_PARAMS: &[&str] = &["token", "password", "access", "key", "csrf_token"];
+
+/// The request line as the log writes it: the values of `SECRET_PARAMS` in the query are
+/// replaced, so a set-password link, an unlock token or a reader password never reach a log.
+fn logged_request_line(req: &ServiceRequest) -> String {
+    let query = req.query_string();
+    let query = if query.is_empty() {
+        String::new()
+    } else {
+        let parts: Vec<String> = query
+            .split('&')
+            .map(|pair| {
+                let name = pair.split('=').next().unwrap_or_default();
+                if SECRET_PARAMS.contains(&name.to_ascii_lowercase().as_str()) {
+                    format!("{name}=(hidden)")
+                } else {
+                    pair.to_string()
+                }
+            })
+            .collect();
+        format!("?{}", parts.join("&"))
+    };
+    format!("{} {}{query} {:?}", req.method(), req.path(), req.version())
 }
 
 async fn not_found() -> Result<HttpResponse, AppError> {

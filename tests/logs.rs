@@ -97,3 +97,58 @@ fn no_colour_unless_a_terminal_without_no_color() {
     );
     assert!(!tty.contains(ESC), "colour despite NO_COLOR: {tty:?}");
 }
+
+/// The request log never holds a secret of a query: set-password tokens, reader passwords and
+/// access tokens are hidden; other parameters stay.
+#[test]
+fn the_request_log_hides_secrets_in_queries() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log = dir.path().join("stderr.log");
+    let mut cmd = command();
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .env("RUST_LOG", "info")
+        .stderr(std::fs::File::create(&log).unwrap());
+    let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = lines
+        .find_map(|l| {
+            let l = l.unwrap();
+            l.split_whitespace()
+                .find(|w| w.starts_with("http://"))
+                .filter(|_| l.contains("listening on"))
+                .map(str::to_string)
+        })
+        .unwrap();
+    for path in [
+        "/password?token=SETPASSWORDSECRET",
+        "/acme/v4/share/abc?password=READERSECRET&access=ACCESSSECRET&limit=5",
+        "/healthz?csrf_token=CSRFSECRET",
+    ] {
+        let _ = ureq::get(&format!("{url}{path}")).call();
+    }
+    let mut text = String::new();
+    for _ in 0..100 {
+        text = std::fs::read_to_string(&log).unwrap();
+        if text.contains("/healthz") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        text.contains("/acme/v4/share/abc?"),
+        "no request lines: {text}"
+    );
+    assert!(text.contains("limit=5"), "{text}");
+    for secret in [
+        "SETPASSWORDSECRET",
+        "READERSECRET",
+        "ACCESSSECRET",
+        "CSRFSECRET",
+    ] {
+        assert!(!text.contains(secret), "{secret} in the log: {text}");
+    }
+}

@@ -651,6 +651,22 @@ async fn every_owner_write_needs_the_sessions_csrf_token() {
             format!("/app/shares/{sid}/resend"),
             vec![("email", "someone@x.test")],
         ),
+        (
+            "/app/account/password".into(),
+            vec![
+                ("current_password", ADMIN_PASSWORD),
+                ("new_password", "a brand new password"),
+            ],
+        ),
+        ("/app/account/keys".into(), vec![("name", "k")]),
+        ("/app/account/keys/1/revoke".into(), vec![]),
+        (
+            "/app/admin/users".into(),
+            vec![("email", "newcomer@acme.test")],
+        ),
+        ("/app/admin/users/some-uuid/disable".into(), vec![]),
+        ("/app/admin/users/some-uuid/reset-password".into(), vec![]),
+        ("/app/admin/keys/1/revoke".into(), vec![]),
     ];
     let before = everything(&app).await;
     for (path, fields) in &writes {

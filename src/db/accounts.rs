@@ -85,21 +85,29 @@ pub struct KeyRow {
     pub prefix: Option<String>,
     pub created_by: Option<String>,
     pub created_at: i64,
+    pub last_used_at: Option<i64>,
 }
 
-pub fn list_keys(c: &Connection, org_id: i64) -> Result<Vec<KeyRow>, AppError> {
+/// The keys of an org, or only those `made_by` made.
+pub fn list_keys(
+    c: &Connection,
+    org_id: i64,
+    made_by: Option<i64>,
+) -> Result<Vec<KeyRow>, AppError> {
     let mut stmt = c.prepare_cached(
-        "SELECT k.id, k.name, k.prefix, u.email, k.created_at FROM api_keys k
-         LEFT JOIN users u ON u.id = k.created_by WHERE k.org_id = ?1 ORDER BY k.id",
+        "SELECT k.id, k.name, k.prefix, u.email, k.created_at, k.last_used_at FROM api_keys k
+         LEFT JOIN users u ON u.id = k.created_by
+         WHERE k.org_id = ?1 AND (?2 IS NULL OR k.created_by = ?2) ORDER BY k.id",
     )?;
     let rows = stmt
-        .query_map([org_id], |r| {
+        .query_map(params![org_id, made_by], |r| {
             Ok(KeyRow {
                 id: r.get(0)?,
                 name: r.get(1)?,
                 prefix: r.get(2)?,
                 created_by: r.get(3)?,
                 created_at: r.get(4)?,
+                last_used_at: r.get(5)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
@@ -112,4 +120,100 @@ pub fn delete_key(c: &Connection, org_id: i64, id: i64) -> Result<bool, AppError
         "DELETE FROM api_keys WHERE org_id = ?1 AND id = ?2",
         params![org_id, id],
     )? > 0)
+}
+
+/// Revokes a key that `user_id` made; false if they made no such key.
+pub fn delete_key_made_by(
+    c: &Connection,
+    org_id: i64,
+    user_id: i64,
+    id: i64,
+) -> Result<bool, AppError> {
+    Ok(c.execute(
+        "DELETE FROM api_keys WHERE org_id = ?1 AND created_by = ?2 AND id = ?3",
+        params![org_id, user_id, id],
+    )? > 0)
+}
+
+/// Ends every API session of a user and every web session but `keep`.
+pub fn end_other_sessions(c: &Connection, user_id: i64, keep: i64) -> Result<(), AppError> {
+    c.execute("DELETE FROM api_sessions WHERE user_id = ?1", [user_id])?;
+    c.execute(
+        "DELETE FROM web_sessions WHERE user_id = ?1 AND id != ?2",
+        params![user_id, keep],
+    )?;
+    Ok(())
+}
+
+/// A user's password hash.
+pub fn password_hash(c: &Connection, user_id: i64) -> Result<Option<String>, AppError> {
+    Ok(c.query_row(
+        "SELECT password_hash FROM users WHERE id = ?1",
+        [user_id],
+        |r| r.get(0),
+    )
+    .optional()?)
+}
+
+/// Records that the key with this hash authenticated at `at`.
+pub fn touch_key(c: &Connection, key_hash: &str, at: i64) -> Result<(), AppError> {
+    c.execute(
+        "UPDATE api_keys SET last_used_at = ?2 WHERE key_hash = ?1",
+        params![key_hash, at],
+    )?;
+    Ok(())
+}
+
+/// A user of an org, by uuid, as the admin page acts on it.
+#[derive(Debug, Clone)]
+pub struct OrgUser {
+    pub id: i64,
+    pub email: String,
+    pub is_admin: bool,
+    pub disabled: bool,
+}
+
+pub fn user_in_org(c: &Connection, org_id: i64, uuid: &str) -> Result<Option<OrgUser>, AppError> {
+    Ok(c.query_row(
+        "SELECT id, email, is_admin, disabled FROM users WHERE org_id = ?1 AND uuid = ?2",
+        params![org_id, uuid],
+        |r| {
+            Ok(OrgUser {
+                id: r.get(0)?,
+                email: r.get(1)?,
+                is_admin: r.get(2)?,
+                disabled: r.get(3)?,
+            })
+        },
+    )
+    .optional()?)
+}
+
+/// Whether a user is an admin who is not disabled.
+pub fn is_active_admin(c: &Connection, user_id: i64) -> Result<bool, AppError> {
+    Ok(c.query_row(
+        "SELECT is_admin AND NOT disabled FROM users WHERE id = ?1",
+        [user_id],
+        |r| r.get(0),
+    )
+    .optional()?
+    .unwrap_or(false))
+}
+
+/// How many admins of an org, other than `except`, are not disabled.
+pub fn other_active_admins(c: &Connection, org_id: i64, except: i64) -> Result<i64, AppError> {
+    Ok(c.query_row(
+        "SELECT COUNT(*) FROM users
+         WHERE org_id = ?1 AND id != ?2 AND is_admin = 1 AND disabled = 0",
+        params![org_id, except],
+        |r| r.get(0),
+    )?)
+}
+
+pub fn set_admin(c: &Connection, user_id: i64, admin: bool) -> Result<(), AppError> {
+    c.execute(
+        "UPDATE users SET is_admin = ?2 WHERE id = ?1",
+        params![user_id, admin],
+    )?;
+    Ok(())
 }

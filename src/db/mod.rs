@@ -12,6 +12,7 @@
 pub mod accounts;
 pub mod assets;
 pub mod backup;
+pub mod links;
 pub mod orgs;
 pub mod outbox;
 pub mod shares;

@@ -6,7 +6,9 @@ use r2d2_sqlite::rusqlite::{params, Connection};
 #[derive(Debug, Clone)]
 pub struct DueMail {
     pub id: i64,
-    pub share_id: i64,
+    /// The share the mail is about, or the set-password link (one of the two).
+    pub share_id: Option<i64>,
+    pub link_id: Option<i64>,
     pub email: String,
     pub name: Option<String>,
     pub kind: String,
@@ -17,7 +19,7 @@ pub struct DueMail {
 /// Pending rows whose time has come, oldest first.
 pub fn due(c: &Connection, now: i64, limit: i64) -> Result<Vec<DueMail>, AppError> {
     let mut stmt = c.prepare_cached(
-        "SELECT id, share_id, email, name, kind, attempts, created_at FROM outbox
+        "SELECT id, share_id, email, name, kind, attempts, created_at, link_id FROM outbox
          WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2",
     )?;
     let rows = stmt
@@ -30,6 +32,7 @@ pub fn due(c: &Connection, now: i64, limit: i64) -> Result<Vec<DueMail>, AppErro
                 kind: r.get(4)?,
                 attempts: r.get(5)?,
                 created_at: r.get(6)?,
+                link_id: r.get(7)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;

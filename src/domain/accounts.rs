@@ -2,8 +2,12 @@
 //! and revoke API keys. Each works whether or not a server runs on the same data dir (the CLI
 //! writes through its own writer; SQLite's busy timeout orders it with the server's).
 
-use crate::db::{self, accounts as q, Db};
-use crate::domain::auth::{hash_password, org_by_token};
+use crate::db::{self, accounts as q, orgs, Db};
+use crate::domain::auth::{
+    argon2_turn, hash_password, hash_secret, key_prefix, new_secret, org_by_token, verify_password,
+    WebUser,
+};
+use crate::domain::throttle;
 use crate::domain::types::{Email, NewPassword};
 use crate::error::AppError;
 use chrono::{DateTime, Utc};
@@ -19,6 +23,19 @@ pub struct UserInfo {
     pub created_at: DateTime<Utc>,
 }
 
+impl From<q::UserListRow> for UserInfo {
+    fn from(u: q::UserListRow) -> UserInfo {
+        UserInfo {
+            uuid: u.uuid,
+            org: u.org_token,
+            email: u.email,
+            admin: u.is_admin,
+            disabled: u.disabled,
+            created_at: db::from_ts(u.created_at),
+        }
+    }
+}
+
 /// Every user, or those of the org `org`.
 pub fn list_users(db: &Db, org: Option<&str>) -> Result<Vec<UserInfo>, AppError> {
     let org = org.map(str::to_string);
@@ -29,14 +46,7 @@ pub fn list_users(db: &Db, org: Option<&str>) -> Result<Vec<UserInfo>, AppError>
         };
         Ok(q::list_users(c, org_id)?
             .into_iter()
-            .map(|u| UserInfo {
-                uuid: u.uuid,
-                org: u.org_token,
-                email: u.email,
-                admin: u.is_admin,
-                disabled: u.disabled,
-                created_at: db::from_ts(u.created_at),
-            })
+            .map(UserInfo::from)
             .collect())
     })
 }
@@ -81,21 +91,30 @@ pub struct KeyInfo {
     /// The email of who made it; null for keys made with the CLI.
     pub created_by: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// When it last authenticated, to the minute; null: never since this was kept.
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl From<q::KeyRow> for KeyInfo {
+    fn from(k: q::KeyRow) -> KeyInfo {
+        KeyInfo {
+            id: k.id,
+            name: k.name,
+            prefix: k.prefix,
+            created_by: k.created_by,
+            created_at: db::from_ts(k.created_at),
+            last_used_at: k.last_used_at.map(db::from_ts),
+        }
+    }
 }
 
 pub fn list_keys(db: &Db, org: &str) -> Result<Vec<KeyInfo>, AppError> {
     let org = org.to_string();
     db.read_sync(move |c| {
         let org = org_by_token(c, &org)?;
-        Ok(q::list_keys(c, org.id)?
+        Ok(q::list_keys(c, org.id, None)?
             .into_iter()
-            .map(|k| KeyInfo {
-                id: k.id,
-                name: k.name,
-                prefix: k.prefix,
-                created_by: k.created_by,
-                created_at: db::from_ts(k.created_at),
-            })
+            .map(KeyInfo::from)
             .collect())
     })
 }
@@ -114,6 +133,94 @@ pub fn revoke_key(db: &Db, org: &str, id: i64) -> Result<(), AppError> {
             )))
         }
     })
+}
+
+/// A key's name: 1 to this many characters.
+pub const KEY_NAME_MAX: usize = 100;
+
+fn key_name(raw: &str) -> Result<String, AppError> {
+    let name = raw.trim();
+    let n = name.chars().count();
+    if n == 0 || n > KEY_NAME_MAX {
+        return Err(AppError::invalid(
+            "name",
+            format!("a key's name has 1 to {KEY_NAME_MAX} characters"),
+        ));
+    }
+    Ok(name.to_string())
+}
+
+/// The signed-in user changes their own password. The current one is required, its failures
+/// counted like a sign-in's (per user, so a stolen session cannot guess it fast). Every other
+/// session of theirs, web or API (and so its token), ends; this one stays.
+pub async fn change_own_password(
+    db: &Db,
+    user: &WebUser,
+    current: &str,
+    new: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let new = NewPassword::parse("new_password", new)?;
+    let uid = user.user_id;
+    let keys = vec![throttle::own_password_key(uid)];
+    let _turn = argon2_turn().await?;
+    throttle::check(db, keys.clone(), now).await?;
+    let stored = db
+        .read(move |c| q::password_hash(c, uid))
+        .await?
+        .unwrap_or_default();
+    let current = current.to_string();
+    let ok = db::blocking(move || verify_password(&stored, &current)).await?;
+    if !ok {
+        throttle::fail(db, keys, now).await?;
+        return Err(AppError::invalid(
+            "current_password",
+            "that is not your current password",
+        ));
+    }
+    let hash = db::blocking(move || hash_password(new.expose())).await??;
+    let keep = user.session_id;
+    db.write(move |tx| {
+        q::set_password(tx, uid, &hash)?;
+        q::end_other_sessions(tx, uid, keep)
+    })
+    .await
+}
+
+/// The keys the signed-in user made.
+pub async fn own_keys(db: &Db, user: &WebUser) -> Result<Vec<KeyInfo>, AppError> {
+    let (org, uid) = (user.org_id, user.user_id);
+    let rows = db.read(move |c| q::list_keys(c, org, Some(uid))).await?;
+    Ok(rows.into_iter().map(KeyInfo::from).collect())
+}
+
+/// A new org key made by the signed-in user (`created_by`); returned once, stored as SHA-256.
+pub async fn create_own_key(
+    db: &Db,
+    user: &WebUser,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    let name = key_name(name)?;
+    let key = new_secret("sbk_");
+    let (hash, prefix) = (hash_secret(&key), key_prefix(&key));
+    let (org, uid, t) = (user.org_id, user.user_id, db::ts(now));
+    db.write(move |tx| orgs::insert_key(tx, org, &name, &hash, &prefix, Some(uid), t))
+        .await?;
+    Ok(key)
+}
+
+/// Revokes a key the signed-in user made: its next request fails in both dialects.
+pub async fn revoke_own_key(db: &Db, user: &WebUser, id: i64) -> Result<(), AppError> {
+    let (org, uid) = (user.org_id, user.user_id);
+    if db
+        .write(move |tx| q::delete_key_made_by(tx, org, uid, id))
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(AppError::not_found(format!("Your key {id}")))
+    }
 }
 
 #[cfg(test)]

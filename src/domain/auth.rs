@@ -15,7 +15,8 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use std::sync::LazyLock;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 use uuid::Uuid;
 
 /// Access tokens live an hour; the session (and its refresh token) at most 30 days.
@@ -129,11 +130,45 @@ pub struct PrincipalUser {
 pub struct AuthService {
     db: Db,
     clock: Clock,
+    /// When each key's use was last written (by its hash): `last_used_at` is written at most
+    /// once a minute per key, not on every request.
+    key_uses: Arc<Mutex<HashMap<String, i64>>>,
 }
+
+/// How often a key's `last_used_at` is written at most.
+pub const KEY_USE_SECS: i64 = 60;
 
 impl AuthService {
     pub fn new(db: Db, clock: Clock) -> AuthService {
-        AuthService { db, clock }
+        AuthService {
+            db,
+            clock,
+            key_uses: Arc::default(),
+        }
+    }
+
+    /// Records that the key `hash` authenticated at `now`, unless it was recorded less than
+    /// a minute ago. A failed write is logged: it never fails the request.
+    async fn note_key_use(&self, hash: String, now: i64) {
+        {
+            let Ok(mut seen) = self.key_uses.lock() else {
+                return;
+            };
+            if seen
+                .get(&hash)
+                .is_some_and(|&t| (t..t + KEY_USE_SECS).contains(&now))
+            {
+                return;
+            }
+            seen.insert(hash.clone(), now);
+        }
+        let written = self
+            .db
+            .write(move |tx| crate::db::accounts::touch_key(tx, &hash, now))
+            .await;
+        if let Err(e) = written {
+            tracing::warn!("recording a key's use: {e}");
+        }
     }
 
     pub async fn authenticate(
@@ -146,8 +181,10 @@ impl AuthService {
             None => Err(AppError::Unauthenticated),
             Some(Credential::ApiKey(key)) => {
                 let hash = hash_secret(&key);
-                let org = self.db.read(move |c| orgs::find_key_org(c, &hash)).await?;
+                let found = hash.clone();
+                let org = self.db.read(move |c| orgs::find_key_org(c, &found)).await?;
                 let org = org.ok_or(AppError::InvalidKey)?;
+                self.note_key_use(hash, now).await;
                 Ok(Principal {
                     org_id: org.id,
                     org_token: org.token,

@@ -2,10 +2,12 @@
 //! HTTP: no actix, no adapter, no `AppState`.
 
 pub mod accounts;
+pub mod admin;
 pub mod assets;
 pub mod auth;
 pub mod counters;
 pub mod library;
+pub mod links;
 pub mod shares;
 pub mod throttle;
 pub mod types;

@@ -36,6 +36,14 @@ pub fn addr_key(addr: &str) -> Key {
         limit: ADDR_LIMIT,
     }
 }
+/// A signed-in user's guesses at their own current password (changing it needs it): only they
+/// can be slowed by them.
+pub fn own_password_key(user_id: i64) -> Key {
+    Key {
+        name: format!("passwd:{user_id}"),
+        limit: LIMIT,
+    }
+}
 pub fn share_addr_key(share_id: &str, addr: &str) -> Key {
     Key {
         name: format!("share:{share_id}|addr:{addr}"),

@@ -122,3 +122,45 @@ pub fn share_mail(
         )
         .map_err(|e| bad(&e))
 }
+
+#[derive(Template)]
+#[template(path = "mail/password.txt", escape = "none")]
+struct PasswordText<'a> {
+    email: &'a str,
+    org: &'a str,
+    link: &'a str,
+    new_user: bool,
+}
+
+/// The mail with a set-password link (plain text only: one link, nothing to lay out).
+pub fn password_mail(
+    from: &str,
+    to_email: &str,
+    org: &str,
+    link: &str,
+    new_user: bool,
+) -> Result<Message, AppError> {
+    let bad = |e: &dyn std::fmt::Display| AppError::internal(format!("mail: {e}"));
+    let from: Mailbox = from.parse().map_err(|e| bad(&e))?;
+    let to = Mailbox::new(None, to_email.parse().map_err(|e| bad(&e))?);
+    let text = PasswordText {
+        email: to_email,
+        org,
+        link,
+        new_user,
+    }
+    .render()
+    .map_err(|e| bad(&e))?;
+    let subject = if new_user {
+        "Your Sharebox account: choose your password"
+    } else {
+        "Sharebox: choose a new password"
+    };
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject)
+        .header(ContentType::TEXT_PLAIN)
+        .body(text)
+        .map_err(|e| bad(&e))
+}

@@ -5,6 +5,7 @@
 
 use crate::db::outbox::{self as q, DueMail};
 use crate::db::ts;
+use crate::domain::links;
 use crate::error::AppError;
 use crate::mail::compose;
 use crate::state::AppState;
@@ -50,9 +51,38 @@ async fn send(state: &AppState, mail: lettre::Message) -> Outcome {
     }
 }
 
-async fn deliver_one(state: &AppState, row: &DueMail) -> Result<(), AppError> {
+/// A set-password link's mail: a fresh token for every attempt (see `domain::links`).
+async fn link_outcome(state: &AppState, row: &DueMail, link: i64) -> Result<Outcome, AppError> {
     let now = state.clock.now();
-    let outcome = match state.shares.mail_view(row.share_id).await? {
+    Ok(match links::arm(&state.db, link, &row.kind, now).await? {
+        None => Outcome::Permanent("the link was used or replaced".into()),
+        Some(mail) => {
+            let link = format!("{}/password?token={}", state.config.base_url, mail.token);
+            match compose::password_mail(
+                &state.config.mail_from,
+                &mail.email,
+                &mail.org,
+                &link,
+                mail.new_user,
+            ) {
+                Ok(m) => send(state, m).await,
+                Err(e) => Outcome::Permanent(e.to_string()),
+            }
+        }
+    })
+}
+
+async fn deliver_one(state: &AppState, row: &DueMail) -> Result<(), AppError> {
+    let share_id = match (row.share_id, row.link_id) {
+        (Some(id), _) => id,
+        (None, Some(link)) => {
+            return record(state, row, link_outcome(state, row, link).await?).await
+        }
+        (None, None) => {
+            return record(state, row, Outcome::Permanent("about nothing".into())).await
+        }
+    };
+    let outcome = match state.shares.mail_view(share_id).await? {
         // The share is gone (its rows go with it): nothing to send.
         None => Outcome::Permanent("the share no longer exists".into()),
         Some((share, sender)) => {
@@ -68,6 +98,12 @@ async fn deliver_one(state: &AppState, row: &DueMail) -> Result<(), AppError> {
             }
         }
     };
+    record(state, row, outcome).await
+}
+
+/// Records an attempt's outcome.
+async fn record(state: &AppState, row: &DueMail, outcome: Outcome) -> Result<(), AppError> {
+    let now = state.clock.now();
     let (id, t, created, attempts) = (row.id, ts(now), row.created_at, row.attempts + 1);
     state
         .db

@@ -9,11 +9,17 @@
 //! - `form_errors`: a form's field errors, all at once, each beside its field, in its words.
 //! - `shares`: the shares list and its one-click actions.
 //! - `activity`: a share's activity in plain words.
+//! - `account`: your password and the API keys you made.
+//! - `admin`: the org's users and keys, for its admins.
+//! - `password_link`: the page of a mailed set-password link.
 
+pub mod account;
 pub mod activity;
+pub mod admin;
 pub mod files;
 pub mod form_errors;
 pub mod library;
+pub mod password_link;
 pub mod session;
 pub mod share_form;
 pub mod shares;
