@@ -35,6 +35,8 @@
 //!   assets/            AssetService: folders and files, Nomad's asset view, uploads
 //!   uploads.rs         UploadService: Nomad's chunked uploads
 //!   auth.rs            AuthService: keys, API and web sessions; orgs, users, keys (CLI)
+//!   accounts.rs        AccountService: your account (+ admin.rs: the org's users and keys;
+//!                      links.rs: set-password links); the CLI's account commands
 //!   library.rs         File, Folder, Page, Order: the library as adapters read it
 //!   types.rs           newtypes and enums: Email, Name, FolderPath, FolderVisibility...
 //!   window.rs          dates in IANA zones and a share's state at an instant (pure)

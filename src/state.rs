@@ -5,6 +5,7 @@ use crate::blob::BlobStore;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
+use crate::domain::accounts::AccountService;
 use crate::domain::assets::AssetService;
 use crate::domain::auth::AuthService;
 use crate::domain::shares::ShareService;
@@ -22,6 +23,7 @@ pub struct AppState {
     pub assets: AssetService,
     pub uploads: UploadService,
     pub auth: AuthService,
+    pub accounts: AccountService,
     /// Serves file contents (downloads, previews, zips).
     pub blobs: BlobStore,
     /// For the background jobs (checkpoints, the mail worker), the CLI and tests.
@@ -71,6 +73,7 @@ impl AppState {
                 config.max_upload_bytes,
             ),
             auth: AuthService::new(db.clone(), clock.clone()),
+            accounts: AccountService::new(db.clone()),
             assets,
             config: Arc::new(config),
             clock,

@@ -150,76 +150,96 @@ fn key_name(raw: &str) -> Result<String, AppError> {
     Ok(name.to_string())
 }
 
-/// The signed-in user changes their own password. The current one is required, its failures
-/// counted like a sign-in's (per user, so a stolen session cannot guess it fast). Every other
-/// session of theirs, web or API (and so its token), ends; this one stays.
-pub async fn change_own_password(
-    db: &Db,
-    user: &WebUser,
-    current: &str,
-    new: &str,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let new = NewPassword::parse("new_password", new)?;
-    let uid = user.user_id;
-    let keys = vec![throttle::own_password_key(uid)];
-    let _turn = argon2_turn().await?;
-    throttle::check(db, keys.clone(), now).await?;
-    let stored = db
-        .read(move |c| q::password_hash(c, uid))
-        .await?
-        .unwrap_or_default();
-    let current = current.to_string();
-    let ok = db::blocking(move || verify_password(&stored, &current)).await?;
-    if !ok {
-        throttle::fail(db, keys, now).await?;
-        return Err(AppError::invalid(
-            "current_password",
-            "that is not your current password",
-        ));
+/// The signed-in user's own account, the org admin's page, and set-password links: the
+/// async side of accounts (the CLI's side is the free functions above).
+#[derive(Clone)]
+pub struct AccountService {
+    pub(in crate::domain) db: Db,
+}
+
+impl AccountService {
+    pub fn new(db: Db) -> AccountService {
+        AccountService { db }
     }
-    let hash = db::blocking(move || hash_password(new.expose())).await??;
-    let keep = user.session_id;
-    db.write(move |tx| {
-        q::set_password(tx, uid, &hash)?;
-        q::end_other_sessions(tx, uid, keep)
-    })
-    .await
-}
 
-/// The keys the signed-in user made.
-pub async fn own_keys(db: &Db, user: &WebUser) -> Result<Vec<KeyInfo>, AppError> {
-    let (org, uid) = (user.org_id, user.user_id);
-    let rows = db.read(move |c| q::list_keys(c, org, Some(uid))).await?;
-    Ok(rows.into_iter().map(KeyInfo::from).collect())
-}
+    /// The signed-in user changes their own password. The current one is required, its failures
+    /// counted like a sign-in's (per user, so a stolen session cannot guess it fast). Every other
+    /// session of theirs, web or API (and so its token), ends; this one stays.
+    pub async fn change_own_password(
+        &self,
+        user: &WebUser,
+        current: &str,
+        new: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        let new = NewPassword::parse("new_password", new)?;
+        let uid = user.user_id;
+        let keys = vec![throttle::own_password_key(uid)];
+        let _turn = argon2_turn().await?;
+        throttle::check(&self.db, keys.clone(), now).await?;
+        let stored = self
+            .db
+            .read(move |c| q::password_hash(c, uid))
+            .await?
+            .unwrap_or_default();
+        let current = current.to_string();
+        let ok = db::blocking(move || verify_password(&stored, &current)).await?;
+        if !ok {
+            throttle::fail(&self.db, keys, now).await?;
+            return Err(AppError::invalid(
+                "current_password",
+                "that is not your current password",
+            ));
+        }
+        let hash = db::blocking(move || hash_password(new.expose())).await??;
+        let keep = user.session_id;
+        self.db
+            .write(move |tx| {
+                q::set_password(tx, uid, &hash)?;
+                q::end_other_sessions(tx, uid, keep)
+            })
+            .await
+    }
 
-/// A new org key made by the signed-in user (`created_by`); returned once, stored as SHA-256.
-pub async fn create_own_key(
-    db: &Db,
-    user: &WebUser,
-    name: &str,
-    now: DateTime<Utc>,
-) -> Result<String, AppError> {
-    let name = key_name(name)?;
-    let key = new_secret("sbk_");
-    let (hash, prefix) = (hash_secret(&key), key_prefix(&key));
-    let (org, uid, t) = (user.org_id, user.user_id, db::ts(now));
-    db.write(move |tx| orgs::insert_key(tx, org, &name, &hash, &prefix, Some(uid), t))
-        .await?;
-    Ok(key)
-}
+    /// The keys the signed-in user made.
+    pub async fn own_keys(&self, user: &WebUser) -> Result<Vec<KeyInfo>, AppError> {
+        let (org, uid) = (user.org_id, user.user_id);
+        let rows = self
+            .db
+            .read(move |c| q::list_keys(c, org, Some(uid)))
+            .await?;
+        Ok(rows.into_iter().map(KeyInfo::from).collect())
+    }
 
-/// Revokes a key the signed-in user made: its next request fails in both dialects.
-pub async fn revoke_own_key(db: &Db, user: &WebUser, id: i64) -> Result<(), AppError> {
-    let (org, uid) = (user.org_id, user.user_id);
-    if db
-        .write(move |tx| q::delete_key_made_by(tx, org, uid, id))
-        .await?
-    {
-        Ok(())
-    } else {
-        Err(AppError::not_found(format!("Your key {id}")))
+    /// A new org key made by the signed-in user (`created_by`); returned once, stored as SHA-256.
+    pub async fn create_own_key(
+        &self,
+        user: &WebUser,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, AppError> {
+        let name = key_name(name)?;
+        let key = new_secret("sbk_");
+        let (hash, prefix) = (hash_secret(&key), key_prefix(&key));
+        let (org, uid, t) = (user.org_id, user.user_id, db::ts(now));
+        self.db
+            .write(move |tx| orgs::insert_key(tx, org, &name, &hash, &prefix, Some(uid), t))
+            .await?;
+        Ok(key)
+    }
+
+    /// Revokes a key the signed-in user made: its next request fails in both dialects.
+    pub async fn revoke_own_key(&self, user: &WebUser, id: i64) -> Result<(), AppError> {
+        let (org, uid) = (user.org_id, user.user_id);
+        if self
+            .db
+            .write(move |tx| q::delete_key_made_by(tx, org, uid, id))
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(AppError::not_found(format!("Your key {id}")))
+        }
     }
 }
 

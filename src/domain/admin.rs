@@ -2,7 +2,8 @@
 //! database on every call, here in the domain, so a demotion or a disable bites at once and no
 //! adapter can forget the check: anyone else gets 403.
 
-use crate::db::{self, accounts as q, links, orgs, Db};
+use crate::db::{self, accounts as q, links, orgs};
+use crate::domain::accounts::AccountService;
 use crate::domain::accounts::{KeyInfo, UserInfo};
 use crate::domain::auth::{argon2_turn, hash_password, new_secret, WebUser};
 use crate::domain::links::{RESET, WELCOME};
@@ -22,28 +23,146 @@ fn require_admin(c: &Connection, user: &WebUser) -> Result<(), AppError> {
     }
 }
 
-/// Whether the signed-in user is an admin (to link the admin page).
-pub async fn is_admin(db: &Db, user: &WebUser) -> Result<bool, AppError> {
-    let uid = user.user_id;
-    db.read(move |c| q::is_active_admin(c, uid)).await
-}
+impl AccountService {
+    /// Whether the signed-in user is an admin (to link the admin page).
+    pub async fn is_admin(&self, user: &WebUser) -> Result<bool, AppError> {
+        let uid = user.user_id;
+        self.db.read(move |c| q::is_active_admin(c, uid)).await
+    }
 
-/// The org's users and every key of the org.
-pub async fn overview(db: &Db, user: &WebUser) -> Result<(Vec<UserInfo>, Vec<KeyInfo>), AppError> {
-    let user = user.clone();
-    db.read(move |c| {
-        require_admin(c, &user)?;
-        let users = q::list_users(c, Some(user.org_id))?
-            .into_iter()
-            .map(UserInfo::from)
-            .collect();
-        let keys = q::list_keys(c, user.org_id, None)?
-            .into_iter()
-            .map(KeyInfo::from)
-            .collect();
-        Ok((users, keys))
-    })
-    .await
+    /// The org's users and every key of the org.
+    pub async fn admin_overview(
+        &self,
+        user: &WebUser,
+    ) -> Result<(Vec<UserInfo>, Vec<KeyInfo>), AppError> {
+        let user = user.clone();
+        self.db
+            .read(move |c| {
+                require_admin(c, &user)?;
+                let users = q::list_users(c, Some(user.org_id))?
+                    .into_iter()
+                    .map(UserInfo::from)
+                    .collect();
+                let keys = q::list_keys(c, user.org_id, None)?
+                    .into_iter()
+                    .map(KeyInfo::from)
+                    .collect();
+                Ok((users, keys))
+            })
+            .await
+    }
+
+    /// Disables a user of the org (their sessions, tokens and the keys they made end at once) or
+    /// enables them again. The last admin cannot be disabled.
+    pub async fn admin_set_disabled(
+        &self,
+        user: &WebUser,
+        uuid: &str,
+        disabled: bool,
+    ) -> Result<(), AppError> {
+        let (user, uuid) = (user.clone(), uuid.to_string());
+        self.db
+            .write(move |tx| {
+                require_admin(tx, &user)?;
+                let who = target(tx, &user, &uuid)?;
+                if disabled {
+                    keep_an_admin(tx, &user, &who)?;
+                }
+                q::set_disabled(tx, who.id, disabled)?;
+                if disabled {
+                    q::end_sessions(tx, who.id)?;
+                    q::delete_keys_made_by(tx, who.id)?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    /// Grants or revokes admin. The org's last admin keeps it.
+    pub async fn set_admin(&self, user: &WebUser, uuid: &str, admin: bool) -> Result<(), AppError> {
+        let (user, uuid) = (user.clone(), uuid.to_string());
+        self.db
+            .write(move |tx| {
+                require_admin(tx, &user)?;
+                let who = target(tx, &user, &uuid)?;
+                if !admin {
+                    keep_an_admin(tx, &user, &who)?;
+                }
+                q::set_admin(tx, who.id, admin)
+            })
+            .await
+    }
+
+    /// Revokes any key of the org: its next request fails in both dialects.
+    pub async fn admin_revoke_key(&self, user: &WebUser, id: i64) -> Result<(), AppError> {
+        let user = user.clone();
+        self.db
+            .write(move |tx| {
+                require_admin(tx, &user)?;
+                if q::delete_key(tx, user.org_id, id)? {
+                    Ok(())
+                } else {
+                    Err(AppError::not_found(format!("The key {id}")))
+                }
+            })
+            .await
+    }
+
+    /// Adds a user to the org with a random password nobody knows (so signing in as them costs
+    /// the same argon2 run as for anyone): a set-password link goes to them by mail, queued in the
+    /// same transaction.
+    pub async fn add_user(
+        &self,
+        user: &WebUser,
+        email: &str,
+        admin: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        let email = Email::parse("email", email)?;
+        let hash = {
+            let _turn = argon2_turn().await?;
+            db::blocking(|| hash_password(&new_secret(""))).await??
+        };
+        let (user, uuid, t) = (user.clone(), Uuid::new_v4().to_string(), db::ts(now));
+        self.db
+            .write(move |tx| {
+                require_admin(tx, &user)?;
+                if orgs::find_user_by_email(tx, email.as_str())?.is_some() {
+                    return Err(AppError::invalid(
+                        "email",
+                        format!("a user with the email '{email}' exists already"),
+                    ));
+                }
+                let id =
+                    orgs::insert_user(tx, &uuid, user.org_id, email.as_str(), &hash, admin, t)?;
+                links::insert_link_with_mail(tx, id, email.as_str(), WELCOME, t).map(|_| ())
+            })
+            .await
+    }
+
+    /// Mails a user of the org a set-password link (replacing any earlier one). Their password
+    /// keeps working until the link is used.
+    pub async fn admin_reset_password(
+        &self,
+        user: &WebUser,
+        uuid: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        let (user, uuid, t) = (user.clone(), uuid.to_string(), db::ts(now));
+        self.db
+            .write(move |tx| {
+                require_admin(tx, &user)?;
+                let who = target(tx, &user, &uuid)?;
+                if who.disabled {
+                    return Err(AppError::invalid(
+                        "user",
+                        format!("{} is disabled: enable them first", who.email),
+                    ));
+                }
+                links::insert_link_with_mail(tx, who.id, &who.email, RESET, t).map(|_| ())
+            })
+            .await
+    }
 }
 
 fn target(c: &Connection, user: &WebUser, uuid: &str) -> Result<q::OrgUser, AppError> {
@@ -63,110 +182,4 @@ fn keep_an_admin(c: &Connection, user: &WebUser, who: &q::OrgUser) -> Result<(),
         ));
     }
     Ok(())
-}
-
-/// Disables a user of the org (their sessions, tokens and the keys they made end at once) or
-/// enables them again. The last admin cannot be disabled.
-pub async fn set_disabled(
-    db: &Db,
-    user: &WebUser,
-    uuid: &str,
-    disabled: bool,
-) -> Result<(), AppError> {
-    let (user, uuid) = (user.clone(), uuid.to_string());
-    db.write(move |tx| {
-        require_admin(tx, &user)?;
-        let who = target(tx, &user, &uuid)?;
-        if disabled {
-            keep_an_admin(tx, &user, &who)?;
-        }
-        q::set_disabled(tx, who.id, disabled)?;
-        if disabled {
-            q::end_sessions(tx, who.id)?;
-            q::delete_keys_made_by(tx, who.id)?;
-        }
-        Ok(())
-    })
-    .await
-}
-
-/// Grants or revokes admin. The org's last admin keeps it.
-pub async fn set_admin(db: &Db, user: &WebUser, uuid: &str, admin: bool) -> Result<(), AppError> {
-    let (user, uuid) = (user.clone(), uuid.to_string());
-    db.write(move |tx| {
-        require_admin(tx, &user)?;
-        let who = target(tx, &user, &uuid)?;
-        if !admin {
-            keep_an_admin(tx, &user, &who)?;
-        }
-        q::set_admin(tx, who.id, admin)
-    })
-    .await
-}
-
-/// Revokes any key of the org: its next request fails in both dialects.
-pub async fn revoke_key(db: &Db, user: &WebUser, id: i64) -> Result<(), AppError> {
-    let user = user.clone();
-    db.write(move |tx| {
-        require_admin(tx, &user)?;
-        if q::delete_key(tx, user.org_id, id)? {
-            Ok(())
-        } else {
-            Err(AppError::not_found(format!("The key {id}")))
-        }
-    })
-    .await
-}
-
-/// Adds a user to the org with a random password nobody knows (so signing in as them costs
-/// the same argon2 run as for anyone): a set-password link goes to them by mail, queued in the
-/// same transaction.
-pub async fn add_user(
-    db: &Db,
-    user: &WebUser,
-    email: &str,
-    admin: bool,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let email = Email::parse("email", email)?;
-    let hash = {
-        let _turn = argon2_turn().await?;
-        db::blocking(|| hash_password(&new_secret(""))).await??
-    };
-    let (user, uuid, t) = (user.clone(), Uuid::new_v4().to_string(), db::ts(now));
-    db.write(move |tx| {
-        require_admin(tx, &user)?;
-        if orgs::find_user_by_email(tx, email.as_str())?.is_some() {
-            return Err(AppError::invalid(
-                "email",
-                format!("a user with the email '{email}' exists already"),
-            ));
-        }
-        let id = orgs::insert_user(tx, &uuid, user.org_id, email.as_str(), &hash, admin, t)?;
-        links::insert_link_with_mail(tx, id, email.as_str(), WELCOME, t).map(|_| ())
-    })
-    .await
-}
-
-/// Mails a user of the org a set-password link (replacing any earlier one). Their password
-/// keeps working until the link is used.
-pub async fn reset_password(
-    db: &Db,
-    user: &WebUser,
-    uuid: &str,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let (user, uuid, t) = (user.clone(), uuid.to_string(), db::ts(now));
-    db.write(move |tx| {
-        require_admin(tx, &user)?;
-        let who = target(tx, &user, &uuid)?;
-        if who.disabled {
-            return Err(AppError::invalid(
-                "user",
-                format!("{} is disabled: enable them first", who.email),
-            ));
-        }
-        links::insert_link_with_mail(tx, who.id, &who.email, RESET, t).map(|_| ())
-    })
-    .await
 }

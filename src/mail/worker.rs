@@ -5,7 +5,6 @@
 
 use crate::db::outbox::{self as q, DueMail};
 use crate::db::ts;
-use crate::domain::links;
 use crate::error::AppError;
 use crate::mail::compose;
 use crate::state::AppState;
@@ -54,22 +53,28 @@ async fn send(state: &AppState, mail: lettre::Message) -> Outcome {
 /// A set-password link's mail: a fresh token for every attempt (see `domain::links`).
 async fn link_outcome(state: &AppState, row: &DueMail, link: i64) -> Result<Outcome, AppError> {
     let now = state.clock.now();
-    Ok(match links::arm(&state.db, link, &row.kind, now).await? {
-        None => Outcome::Permanent("the link was used or replaced".into()),
-        Some(mail) => {
-            let link = format!("{}/password?token={}", state.config.base_url, mail.token);
-            match compose::password_mail(
-                &state.config.mail_from,
-                &mail.email,
-                &mail.org,
-                &link,
-                mail.new_user,
-            ) {
-                Ok(m) => send(state, m).await,
-                Err(e) => Outcome::Permanent(e.to_string()),
+    Ok(
+        match state
+            .accounts
+            .arm_password_link(link, &row.kind, now)
+            .await?
+        {
+            None => Outcome::Permanent("the link was used or replaced".into()),
+            Some(mail) => {
+                let link = format!("{}/password?token={}", state.config.base_url, mail.token);
+                match compose::password_mail(
+                    &state.config.mail_from,
+                    &mail.email,
+                    &mail.org,
+                    &link,
+                    mail.new_user,
+                ) {
+                    Ok(m) => send(state, m).await,
+                    Err(e) => Outcome::Permanent(e.to_string()),
+                }
             }
-        }
-    })
+        },
+    )
 }
 
 async fn deliver_one(state: &AppState, row: &DueMail) -> Result<(), AppError> {

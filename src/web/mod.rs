@@ -10,6 +10,7 @@ pub use guard::security_headers;
 use crate::domain::auth::WebUser;
 use crate::error::AppError;
 use actix_web::http::header;
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
@@ -32,6 +33,15 @@ pub fn page(t: &impl Template) -> Result<HttpResponse, AppError> {
     let html = t.render().map_err(AppError::internal)?;
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
+        .body(html))
+}
+
+/// Renders a page about secrets (keys shown once, password forms) with `status`, never cached.
+pub fn private_page(t: &impl Template, status: StatusCode) -> Result<HttpResponse, AppError> {
+    let html = t.render().map_err(AppError::internal)?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(html))
 }
 

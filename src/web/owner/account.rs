@@ -2,11 +2,11 @@
 
 use super::{day, see_other, state};
 use crate::api::Params;
-use crate::domain::accounts::{self, KeyInfo};
+use crate::domain::accounts::KeyInfo;
 use crate::domain::auth::WebUser;
 use crate::error::AppError;
 use crate::web::guard::{last, CsrfForm, NoFields};
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -55,9 +55,9 @@ async fn render(
     error: String,
 ) -> Result<HttpResponse, AppError> {
     let state = state(req)?;
-    let keys = accounts::own_keys(&state.db, user).await?;
-    let admin = crate::domain::admin::is_admin(&state.db, user).await?;
-    let html = AccountPage {
+    let keys = state.accounts.own_keys(user).await?;
+    let admin = state.accounts.is_admin(user).await?;
+    let page = AccountPage {
         email: user.email.clone(),
         csrf: user.csrf.clone(),
         keys: key_lines(keys),
@@ -65,13 +65,8 @@ async fn render(
         notice: notice.into(),
         error,
         admin,
-    }
-    .render()
-    .map_err(AppError::internal)?;
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(html))
+    };
+    crate::web::private_page(&page, status)
 }
 
 /// `GET /app/account`.
@@ -114,14 +109,10 @@ pub async fn change_password(
     let state = state(&req)?;
     let CsrfForm { user, form } = post;
     let now = state.clock.now();
-    let done = accounts::change_own_password(
-        &state.db,
-        &user,
-        &form.current_password,
-        &form.new_password,
-        now,
-    )
-    .await;
+    let done = state
+        .accounts
+        .change_own_password(&user, &form.current_password, &form.new_password, now)
+        .await;
     match done {
         Ok(()) => Ok(see_other("/app/account?done=password")),
         Err(e @ AppError::InvalidField { .. }) => {
@@ -147,7 +138,7 @@ pub async fn create_key(
     let state = state(&req)?;
     let CsrfForm { user, form } = post;
     let now = state.clock.now();
-    match accounts::create_own_key(&state.db, &user, &form.name, now).await {
+    match state.accounts.create_own_key(&user, &form.name, now).await {
         Ok(key) => {
             let notice = "Copy the key now: it is not shown again.";
             render(&req, &user, StatusCode::OK, key, notice, String::new()).await
@@ -167,6 +158,9 @@ pub async fn revoke_key(
     post: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    accounts::revoke_own_key(&state.db, &post.user, path.into_inner()).await?;
+    state
+        .accounts
+        .revoke_own_key(&post.user, path.into_inner())
+        .await?;
     Ok(see_other("/app/account?done=revoked"))
 }

@@ -3,11 +3,10 @@
 
 use super::{day, see_other, state};
 use crate::api::Params;
-use crate::domain::admin;
 use crate::domain::auth::WebUser;
 use crate::error::AppError;
 use crate::web::guard::{last, CsrfForm, NoFields};
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -49,8 +48,8 @@ async fn render(
     error: String,
 ) -> Result<HttpResponse, AppError> {
     let state = state(req)?;
-    let (users, keys) = admin::overview(&state.db, user).await?;
-    let html = AdminPage {
+    let (users, keys) = state.accounts.admin_overview(user).await?;
+    let page = AdminPage {
         email: user.email.clone(),
         csrf: user.csrf.clone(),
         users: users
@@ -77,13 +76,8 @@ async fn render(
             .collect(),
         notice: notice.into(),
         error,
-    }
-    .render()
-    .map_err(AppError::internal)?;
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(html))
+    };
+    crate::web::private_page(&page, status)
 }
 
 /// `GET /app/admin/users`.
@@ -116,13 +110,13 @@ pub async fn user_action(
     let user = post.user;
     let (uuid, action) = path.into_inner();
     let done = match action.as_str() {
-        "disable" => admin::set_disabled(&state.db, &user, &uuid, true).await,
-        "enable" => admin::set_disabled(&state.db, &user, &uuid, false).await,
-        "grant-admin" => admin::set_admin(&state.db, &user, &uuid, true).await,
-        "revoke-admin" => admin::set_admin(&state.db, &user, &uuid, false).await,
+        "disable" => state.accounts.admin_set_disabled(&user, &uuid, true).await,
+        "enable" => state.accounts.admin_set_disabled(&user, &uuid, false).await,
+        "grant-admin" => state.accounts.set_admin(&user, &uuid, true).await,
+        "revoke-admin" => state.accounts.set_admin(&user, &uuid, false).await,
         "reset-password" => {
             let now = state.clock.now();
-            admin::reset_password(&state.db, &user, &uuid, now).await
+            state.accounts.admin_reset_password(&user, &uuid, now).await
         }
         _ => return Err(AppError::not_found("This route")),
     };
@@ -142,7 +136,10 @@ pub async fn revoke_key(
     post: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    admin::revoke_key(&state.db, &post.user, path.into_inner()).await?;
+    state
+        .accounts
+        .admin_revoke_key(&post.user, path.into_inner())
+        .await?;
     Ok(see_other("/app/admin/users?done=revoked"))
 }
 
@@ -165,7 +162,11 @@ pub async fn add_user(
     let CsrfForm { user, form } = post;
     let now = state.clock.now();
     let admin = !form.admin.is_empty();
-    match admin::add_user(&state.db, &user, &form.email, admin, now).await {
+    match state
+        .accounts
+        .add_user(&user, &form.email, admin, now)
+        .await
+    {
         Ok(()) => Ok(see_other("/app/admin/users?done=added")),
         Err(e @ AppError::InvalidField { .. }) => {
             render(&req, &user, StatusCode::BAD_REQUEST, "", e.message()).await

@@ -5,10 +5,9 @@
 
 use super::{see_other, state};
 use crate::api::Params;
-use crate::domain::links;
 use crate::error::AppError;
 use crate::web::guard::{last, parse_form};
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -22,11 +21,7 @@ struct LinkPage {
 }
 
 fn render(status: StatusCode, page: LinkPage) -> Result<HttpResponse, AppError> {
-    let html = page.render().map_err(AppError::internal)?;
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(html))
+    crate::web::private_page(&page, status)
 }
 
 /// `GET /password?token=…`: the form, or 404 when the link does not work. Without a token
@@ -37,7 +32,10 @@ pub async fn form(req: HttpRequest, params: Params) -> Result<HttpResponse, AppE
     if token.is_empty() {
         return Ok(see_other("/login"));
     }
-    let email = links::check(&state.db, &token, state.clock.now()).await?;
+    let email = state
+        .accounts
+        .password_link_email(&token, state.clock.now())
+        .await?;
     let page = LinkPage {
         email,
         token,
@@ -60,10 +58,14 @@ pub async fn set(req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, App
     let state = state(&req)?;
     let form: LinkFields = parse_form(&body)?;
     let now = state.clock.now();
-    match links::set_password(&state.db, &form.token, &form.password, now).await {
+    match state
+        .accounts
+        .set_password_by_link(&form.token, &form.password, now)
+        .await
+    {
         Ok(()) => Ok(see_other("/login")),
         Err(e @ AppError::InvalidField { .. }) => {
-            let email = links::check(&state.db, &form.token, now).await?;
+            let email = state.accounts.password_link_email(&form.token, now).await?;
             let page = LinkPage {
                 email,
                 token: form.token,
