@@ -1,12 +1,12 @@
 //! The command line: every setting is a flag and an env variable; subcommands call the same
 //! services the server uses, so they work with or without a server on the same data dir.
 
-use crate::api::client::TrustedProxies;
 use crate::clock::Clock;
 use crate::config::{normalize_base_url, Config, DEFAULT_MAX_UPLOAD_BYTES};
 use crate::domain::types::{Email, NewPassword, OrgToken};
 use crate::domain::{accounts, auth};
 use crate::error::AppError;
+use crate::net::TrustedProxies;
 use crate::{app, AppState};
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;

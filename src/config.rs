@@ -1,6 +1,6 @@
 //! Settings, built once from the CLI (flags or env) and carried in `AppState`.
 
-use crate::api::client::TrustedProxies;
+use crate::net::TrustedProxies;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 

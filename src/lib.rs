@@ -10,6 +10,7 @@
 //! state.rs             AppState, built once: config, clock, one service per area
 //! cli.rs               clap (each flag with its env var), `serve`, the admin subcommands
 //! config.rs, clock.rs  settings built once; the one source of "now"
+//! net.rs               IPs and CIDRs: the --trusted-proxies setting
 //! error.rs             AppError and its status/code table; Field, the fields a 400 names
 //!
 //! api/                 adapters for the JSON dialects: DTO <-> domain only
@@ -61,6 +62,7 @@ pub mod domain;
 pub mod error;
 pub mod mail;
 pub mod malloc;
+pub mod net;
 pub mod state;
 pub mod web;
 pub mod zip;

@@ -152,7 +152,7 @@ async fn https_base_url_makes_every_cookie_secure_and_sends_hsts() {
 
 #[actix_web::test]
 async fn https_through_a_trusted_proxy_only() {
-    let trusted = sharebox::api::client::TrustedProxies::parse("127.0.0.2").unwrap();
+    let trusted = sharebox::net::TrustedProxies::parse("127.0.0.2").unwrap();
     let proto = [("x-forwarded-proto", "https")];
     let app = TestApp::with_config(|c| c.trusted_proxies = trusted.clone()).await;
     for (cookie, hsts) in cookies_and_hsts(&app, TRUSTED_PEER, &proto).await {
