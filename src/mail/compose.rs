@@ -2,7 +2,6 @@
 //! or LF in a name or title can never start a header of its own), never the password.
 
 use crate::domain::shares::{Access, Share};
-use crate::domain::window::display_in;
 use crate::error::AppError;
 use askama::Template;
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
@@ -45,17 +44,6 @@ fn one_line(s: &str) -> String {
         .to_string()
 }
 
-fn validity(s: &Share) -> Vec<String> {
-    let mut out = Vec::new();
-    if let (Some(t), true) = (s.starts_at, s.show_starts_at) {
-        out.push(format!("Available from {}", display_in(t, &s.starts_tz)));
-    }
-    if let (Some(t), true) = (s.expires_at, s.show_expires_at) {
-        out.push(format!("Available until {}", display_in(t, &s.expires_tz)));
-    }
-    out
-}
-
 /// The mail for `to` about `share`, from `from`; `sender` is who shared it.
 pub fn share_mail(
     share: &Share,
@@ -74,7 +62,7 @@ pub fn share_mail(
         Some(n) => format!("Hello {n},"),
         None => "Hello,".into(),
     };
-    let validity = validity(share);
+    let validity = share.shown_dates();
     let (password, users_only) = (share.password_protected(), share.access == Access::Users);
     let message = share.message.as_deref();
     let text = Text {

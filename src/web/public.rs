@@ -5,7 +5,6 @@ use crate::api::{client_addr, Params};
 use crate::blob::{self, Download};
 use crate::domain::auth::WebUser;
 use crate::domain::shares::{self, Denied, Opened, Tree, TreeFile, TreeFolder, Visitor};
-use crate::domain::window::display_in;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::page;
@@ -174,18 +173,6 @@ fn file_view(base: &str, f: &TreeFile, can_download: bool) -> FileView {
     }
 }
 
-fn validity(o: &Opened) -> Vec<String> {
-    let r = &o.share;
-    let mut out = Vec::new();
-    if let (Some(s), true) = (r.starts_at, r.show_starts_at) {
-        out.push(format!("Available from {}", display_in(s, &r.starts_tz)));
-    }
-    if let (Some(e), true) = (r.expires_at, r.show_expires_at) {
-        out.push(format!("Available until {}", display_in(e, &r.expires_tz)));
-    }
-    out
-}
-
 /// What a visitor may still download of a limited share: every file and the zip count one each.
 fn downloads_left(o: &Opened) -> Option<String> {
     let max = o.share.max_downloads?;
@@ -298,7 +285,7 @@ pub async fn share_page(
     let pg = SharePage {
         title: opened.share.title.clone(),
         description: opened.share.description.clone(),
-        validity: validity(&opened),
+        validity: opened.share.shown_dates(),
         downloads_left: downloads_left(&opened),
         crumbs,
         here,

@@ -102,6 +102,25 @@ impl Share {
     pub fn password_protected(&self) -> bool {
         self.row.password_hash.is_some()
     }
+
+    /// The dates the share shows, each in its own zone ("Available from …", "Available until
+    /// …"): what its page and its mails say of when it can be opened.
+    pub fn shown_dates(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let (Some(t), true) = (self.starts_at, self.show_starts_at) {
+            out.push(format!(
+                "Available from {}",
+                window::display_in(t, &self.starts_tz)
+            ));
+        }
+        if let (Some(t), true) = (self.expires_at, self.show_expires_at) {
+            out.push(format!(
+                "Available until {}",
+                window::display_in(t, &self.expires_tz)
+            ));
+        }
+        out
+    }
 }
 
 /// The title transliterated to ASCII (`Отчёт` → `otchiot`), lower-cased, each run of characters

@@ -54,26 +54,14 @@ impl FormErrors {
     }
 }
 
-/// Which form field an error belongs beside: the share service's fields in the form's words
-/// (the one table), and an entry of a list (`items[2]`) beside its list.
+/// Which form field an error belongs beside: an entry of a list (`items[2]`) beside its list;
+/// the share service's own fields beside the input of the same name (the form names its inputs
+/// with the service's neutral names, `Field`'s `Display`: `password`, `expires_at`, ...).
 pub fn form_field(field: &Field) -> String {
-    let name = match field {
-        Field::Named(path) => return path.split(['[', '.']).next().unwrap_or(path).to_string(),
-        Field::Title => "title",
-        Field::Description => "description",
-        Field::Items => "items",
-        Field::StartsAt => "starts_at",
-        Field::ExpiresAt => "expires_at",
-        Field::StartsTz => "starts_tz",
-        Field::ExpiresTz => "expires_tz",
-        Field::Password => "password",
-        Field::MaxDownloads => "max_downloads",
-        Field::Users => "users",
-        Field::Recipients => "recipients",
-        Field::Message => "message",
-        Field::Status => "status",
-    };
-    name.to_string()
+    match field {
+        Field::Named(path) => path.split(['[', '.']).next().unwrap_or(path).to_string(),
+        other => other.to_string(),
+    }
 }
 
 /// A message in the form's words: what an API client sends as null is an empty field here, and
