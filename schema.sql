@@ -301,3 +301,62 @@ ALTER TABLE outbox_v7 RENAME TO outbox;
 CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
 CREATE INDEX outbox_share_email ON outbox(share_id, email COLLATE NOCASE, id DESC);
 CREATE INDEX outbox_link ON outbox(link_id);
+
+-- version: 8
+-- Per-folder aggregates of what sits directly inside, kept by triggers in the same transaction
+-- as the change: pages show "1-200 of 50,000" and folder sizes without counting rows.
+-- `pub_count`/`org_count` split `file_count` by the files' visibility (a share's folder item
+-- shows PUB, ORG or both).
+ALTER TABLE folders ADD COLUMN file_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE folders ADD COLUMN pub_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE folders ADD COLUMN org_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE folders ADD COLUMN byte_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE folders ADD COLUMN folder_count INTEGER NOT NULL DEFAULT 0;
+UPDATE folders SET
+    file_count = (SELECT COUNT(*) FROM files WHERE folder_id = folders.id),
+    pub_count = (SELECT COUNT(*) FROM files WHERE folder_id = folders.id AND visibility = 'PUB'),
+    org_count = (SELECT COUNT(*) FROM files WHERE folder_id = folders.id AND visibility = 'ORG'),
+    byte_count = (SELECT COALESCE(SUM(b.size), 0) FROM files x JOIN blobs b ON b.id = x.blob_id
+                  WHERE x.folder_id = folders.id),
+    folder_count = (SELECT COUNT(*) FROM folders c WHERE c.parent_id = folders.id);
+-- A file's blob row outlives it (blobs go after their last file), so its size is there to read.
+CREATE TRIGGER files_agg_insert AFTER INSERT ON files BEGIN
+    UPDATE folders SET file_count = file_count + 1,
+        pub_count = pub_count + (NEW.visibility = 'PUB'),
+        org_count = org_count + (NEW.visibility = 'ORG'),
+        byte_count = byte_count + COALESCE((SELECT size FROM blobs WHERE id = NEW.blob_id), 0)
+    WHERE id = NEW.folder_id;
+END;
+CREATE TRIGGER files_agg_delete AFTER DELETE ON files BEGIN
+    UPDATE folders SET file_count = file_count - 1,
+        pub_count = pub_count - (OLD.visibility = 'PUB'),
+        org_count = org_count - (OLD.visibility = 'ORG'),
+        byte_count = byte_count - COALESCE((SELECT size FROM blobs WHERE id = OLD.blob_id), 0)
+    WHERE id = OLD.folder_id;
+END;
+CREATE TRIGGER files_agg_update AFTER UPDATE OF folder_id, visibility, blob_id ON files BEGIN
+    UPDATE folders SET file_count = file_count - 1,
+        pub_count = pub_count - (OLD.visibility = 'PUB'),
+        org_count = org_count - (OLD.visibility = 'ORG'),
+        byte_count = byte_count - COALESCE((SELECT size FROM blobs WHERE id = OLD.blob_id), 0)
+    WHERE id = OLD.folder_id;
+    UPDATE folders SET file_count = file_count + 1,
+        pub_count = pub_count + (NEW.visibility = 'PUB'),
+        org_count = org_count + (NEW.visibility = 'ORG'),
+        byte_count = byte_count + COALESCE((SELECT size FROM blobs WHERE id = NEW.blob_id), 0)
+    WHERE id = NEW.folder_id;
+END;
+CREATE TRIGGER folders_agg_insert AFTER INSERT ON folders WHEN NEW.parent_id IS NOT NULL BEGIN
+    UPDATE folders SET folder_count = folder_count + 1 WHERE id = NEW.parent_id;
+END;
+CREATE TRIGGER folders_agg_delete AFTER DELETE ON folders WHEN OLD.parent_id IS NOT NULL BEGIN
+    UPDATE folders SET folder_count = folder_count - 1 WHERE id = OLD.parent_id;
+END;
+CREATE TRIGGER folders_agg_move AFTER UPDATE OF parent_id ON folders
+WHEN OLD.parent_id IS NOT NEW.parent_id BEGIN
+    UPDATE folders SET folder_count = folder_count - 1 WHERE id = OLD.parent_id;
+    UPDATE folders SET folder_count = folder_count + 1 WHERE id = NEW.parent_id;
+END;
+-- A folder item showing only PUB or only ORG files pages through them by name without
+-- stepping over the hidden ones.
+CREATE INDEX files_folder_visibility_name ON files(folder_id, visibility, name);

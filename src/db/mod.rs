@@ -357,6 +357,9 @@ pub fn from_ts(secs: i64) -> chrono::DateTime<chrono::Utc> {
 }
 
 #[cfg(test)]
+mod aggregates_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
