@@ -8,6 +8,7 @@ pub mod auth;
 pub mod counters;
 pub mod library;
 pub mod links;
+pub mod paging;
 pub mod shares;
 pub mod throttle;
 pub mod types;
