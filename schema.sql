@@ -360,3 +360,39 @@ END;
 -- A folder item showing only PUB or only ORG files pages through them by name without
 -- stepping over the hidden ones.
 CREATE INDEX files_folder_visibility_name ON files(folder_id, visibility, name);
+-- A counter that moves with every change to what a share's zip holds (items, a file's name,
+-- place, visibility or contents, a folder's name or place): a zip's length and layout, worked
+-- out once by a pass over the share, stay good while it stands still.
+CREATE TABLE content_generation (
+    id  INTEGER PRIMARY KEY CHECK (id = 1),
+    n   INTEGER NOT NULL
+);
+INSERT INTO content_generation VALUES (1, 0);
+CREATE TRIGGER content_gen_file_insert AFTER INSERT ON files BEGIN
+    UPDATE content_generation SET n = n + 1;
+END;
+CREATE TRIGGER content_gen_file_delete AFTER DELETE ON files BEGIN
+    UPDATE content_generation SET n = n + 1;
+END;
+CREATE TRIGGER content_gen_file_update
+AFTER UPDATE OF name, folder_id, visibility, blob_id, modified_at ON files BEGIN
+    UPDATE content_generation SET n = n + 1;
+END;
+CREATE TRIGGER content_gen_folder_insert AFTER INSERT ON folders BEGIN
+    UPDATE content_generation SET n = n + 1;
+END;
+CREATE TRIGGER content_gen_folder_delete AFTER DELETE ON folders BEGIN
+    UPDATE content_generation SET n = n + 1;
+END;
+CREATE TRIGGER content_gen_folder_update AFTER UPDATE OF name, parent_id ON folders BEGIN
+    UPDATE content_generation SET n = n + 1;
+END;
+CREATE TRIGGER content_gen_item_insert AFTER INSERT ON share_items BEGIN
+    UPDATE content_generation SET n = n + 1;
+END;
+CREATE TRIGGER content_gen_item_delete AFTER DELETE ON share_items BEGIN
+    UPDATE content_generation SET n = n + 1;
+END;
+CREATE TRIGGER content_gen_item_update AFTER UPDATE ON share_items BEGIN
+    UPDATE content_generation SET n = n + 1;
+END;

@@ -257,6 +257,38 @@ fn if_range_holds(req: &HttpRequest, etag: &str, modified: Option<std::time::Sys
 /// several → 200 whole, unsatisfiable → 416. The body streams in `CHUNK`s; `on_complete` runs
 /// once the last byte of the file has been handed to the connection (a whole file, or a range
 /// that ends at the last byte).
+/// The part of a `size`-byte body a request asks for: its `Range` (one range; several get the
+/// whole body, as API.md asks), when its `If-Range` still holds. A partial answer gets its
+/// status and `Content-Range` on `builder`.
+pub fn byte_range(
+    req: &HttpRequest,
+    etag: &str,
+    modified: Option<std::time::SystemTime>,
+    size: u64,
+    builder: &mut actix_web::HttpResponseBuilder,
+) -> Result<(u64, u64), AppError> {
+    let Some(range) = req
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|_| if_range_holds(req, etag, modified))
+    else {
+        return Ok((0, size));
+    };
+    match actix_files::HttpRange::parse(range, size) {
+        Ok(ranges) if ranges.len() == 1 => {
+            let r = &ranges[0];
+            builder.status(StatusCode::PARTIAL_CONTENT).insert_header((
+                header::CONTENT_RANGE,
+                format!("bytes {}-{}/{}", r.start, r.start + r.length - 1, size),
+            ));
+            Ok((r.start, r.length))
+        }
+        Ok(_) => Ok((0, size)),
+        Err(_) => Err(AppError::RangeNotSatisfiable { size }),
+    }
+}
+
 pub async fn serve(
     req: &HttpRequest,
     d: Download<'_>,
@@ -284,27 +316,7 @@ pub async fn serve(
     if etag_matches(req, &etag) {
         return Ok(builder.status(StatusCode::NOT_MODIFIED).finish());
     }
-    let (start, len) = match req
-        .headers()
-        .get(header::RANGE)
-        .and_then(|v| v.to_str().ok())
-        .filter(|_| if_range_holds(req, &etag, modified))
-    {
-        Some(range) => match actix_files::HttpRange::parse(range, d.size) {
-            Ok(ranges) if ranges.len() == 1 => {
-                let r = &ranges[0];
-                builder.status(StatusCode::PARTIAL_CONTENT).insert_header((
-                    header::CONTENT_RANGE,
-                    format!("bytes {}-{}/{}", r.start, r.start + r.length - 1, d.size),
-                ));
-                (r.start, r.length)
-            }
-            // Several ranges: the whole file, as API.md asks (no multipart/byteranges).
-            Ok(_) => (0, d.size),
-            Err(_) => return Err(AppError::RangeNotSatisfiable { size: d.size }),
-        },
-        None => (0, d.size),
-    };
+    let (start, len) = byte_range(req, &etag, modified, d.size, &mut builder)?;
     // A HEAD's body is never sent (`web::head`); only an empty file would count at once, here.
     let on_complete = on_complete.filter(|_| req.method() != Method::HEAD);
     let complete_at_end = start + len == d.size;
@@ -458,26 +470,6 @@ impl MessageBody for OnSent {
         }
         std::task::Poll::Ready(next)
     }
-}
-
-/// Streams a zip laid out by `zip::layout`: made bytes as they are, files read in `CHUNK`s.
-pub fn zip_body(
-    pieces: Vec<crate::zip::Piece>,
-    total: u64,
-    done: Option<Box<dyn FnOnce() + 'static>>,
-) -> SizedStream<impl futures_util::Stream<Item = std::io::Result<Bytes>>> {
-    use crate::zip::Piece;
-    use futures_util::stream::{self, StreamExt as _, TryStreamExt as _};
-    let body = stream::iter(pieces).flat_map(|piece| match piece {
-        Piece::Bytes(b) => stream::once(async move { Ok(b) }).left_stream(),
-        Piece::File { path, size } => stream::once(async move {
-            Ok::<_, std::io::Error>(tokio::fs::File::open(path).await?.into_std().await)
-        })
-        .map_ok(move |f| file_stream(f, 0, size))
-        .try_flatten()
-        .right_stream(),
-    });
-    SizedStream::new(total, at_end(body, total, done))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -64,7 +64,13 @@ impl AppState {
         let unlock = UnlockKey::load_or_create(&config.data_dir.join("unlock.key"))?;
         let assets = AssetService::new(db.clone(), blobs.clone(), clock.clone());
         Ok(AppState {
-            shares: ShareService::new(db.clone(), unlock, clock.clone(), &config.base_url),
+            shares: ShareService::new(
+                db.clone(),
+                blobs.clone(),
+                unlock,
+                clock.clone(),
+                &config.base_url,
+            ),
             uploads: UploadService::new(
                 db.clone(),
                 blobs.clone(),

@@ -5,9 +5,7 @@
 //! answer's Content-Length). The crates we looked at write data descriptors or want the data in
 //! memory, so this small writer is ours; tests read it back with standard readers.
 
-use bytes::Bytes;
 use chrono::{DateTime, Datelike, Timelike, Utc};
-use std::path::PathBuf;
 
 const LOCAL_SIG: u32 = 0x0403_4b50;
 const CENTRAL_SIG: u32 = 0x0201_4b50;
@@ -19,21 +17,13 @@ const MAX32: u64 = 0xFFFF_FFFF;
 const MAX16: u64 = 0xFFFF;
 
 /// One file of the zip.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     /// Path inside the zip, `/`-separated; sanitised by `sanitize_path`.
     pub name: String,
-    pub path: PathBuf,
     pub size: u64,
     pub crc32: u32,
     pub modified: DateTime<Utc>,
-}
-
-/// A piece of the zip: bytes we made, or a file's contents.
-#[derive(Debug)]
-pub enum Piece {
-    Bytes(Bytes),
-    File { path: PathBuf, size: u64 },
 }
 
 /// Makes a name safe for every unzipper: no `..` or `.` segments, no absolute path, no
@@ -92,83 +82,98 @@ fn clamp32(v: u64) -> u32 {
     v.min(MAX32) as u32
 }
 
-/// The zip as pieces, and its total length.
-pub fn layout(entries: &[Entry]) -> (Vec<Piece>, u64) {
-    let mut pieces = Vec::with_capacity(entries.len() * 2 + 1);
-    let mut central = Buf(Vec::new());
-    let mut offset: u64 = 0;
-    for e in entries {
-        let name = e.name.as_bytes();
-        let (time, date) = dos_time(e.modified);
-        let big = e.size >= MAX32;
-        let mut local = Buf(Vec::with_capacity(30 + name.len() + 20));
-        local.u32(LOCAL_SIG);
-        local.u16(if big { 45 } else { 20 });
-        local.u16(UTF8_FLAG);
-        local.u16(0); // STORED
-        local.u16(time);
-        local.u16(date);
-        local.u32(e.crc32);
-        local.u32(if big { MAX32 as u32 } else { e.size as u32 });
-        local.u32(if big { MAX32 as u32 } else { e.size as u32 });
-        local.u16(name.len() as u16);
-        local.u16(if big { 20 } else { 0 });
-        local.bytes(name);
-        if big {
-            local.u16(0x0001);
-            local.u16(16);
-            local.u64(e.size);
-            local.u64(e.size);
-        }
-        let header_len = local.0.len() as u64;
-        pieces.push(Piece::Bytes(Bytes::from(local.0)));
-        pieces.push(Piece::File {
-            path: e.path.clone(),
-            size: e.size,
-        });
+/// Whether the entry's sizes need a Zip64 extra.
+fn big(e: &Entry) -> bool {
+    e.size >= MAX32
+}
 
-        // The central record: Zip64 extra with the fields that do not fit, in the spec's order.
-        let far = offset >= MAX32;
-        let mut extra = Buf(Vec::new());
-        if big || far {
-            let mut fields = Buf(Vec::new());
-            if big {
-                fields.u64(e.size);
-                fields.u64(e.size);
-            }
-            if far {
-                fields.u64(offset);
-            }
-            extra.u16(0x0001);
-            extra.u16(fields.0.len() as u16);
-            extra.bytes(&fields.0);
-        }
-        central.u32(CENTRAL_SIG);
-        // Made by Unix (3), so the external attributes below read as a mode.
-        central.u16((3 << 8) | if big || far { 45 } else { 20 });
-        central.u16(if big || far { 45 } else { 20 }); // needed
-        central.u16(UTF8_FLAG);
-        central.u16(0);
-        central.u16(time);
-        central.u16(date);
-        central.u32(e.crc32);
-        central.u32(if big { MAX32 as u32 } else { e.size as u32 });
-        central.u32(if big { MAX32 as u32 } else { e.size as u32 });
-        central.u16(name.len() as u16);
-        central.u16(extra.0.len() as u16);
-        central.u16(0); // comment
-        central.u16(0); // disk
-        central.u16(0); // internal attributes
-        central.u32(0o100644 << 16); // a regular file, rw-r--r--
-        central.u32(clamp32(offset));
-        central.bytes(name);
-        central.bytes(&extra.0);
-        offset += header_len + e.size;
+/// The length of the entry's local header (its data follows it).
+pub fn local_len(e: &Entry) -> u64 {
+    30 + e.name.len() as u64 + if big(e) { 20 } else { 0 }
+}
+
+/// The local header of an entry: sizes and CRC-32 in it, no data descriptor.
+pub fn local_header(e: &Entry) -> Vec<u8> {
+    let name = e.name.as_bytes();
+    let (time, date) = dos_time(e.modified);
+    let big = big(e);
+    let mut local = Buf(Vec::with_capacity(local_len(e) as usize));
+    local.u32(LOCAL_SIG);
+    local.u16(if big { 45 } else { 20 });
+    local.u16(UTF8_FLAG);
+    local.u16(0); // STORED
+    local.u16(time);
+    local.u16(date);
+    local.u32(e.crc32);
+    local.u32(if big { MAX32 as u32 } else { e.size as u32 });
+    local.u32(if big { MAX32 as u32 } else { e.size as u32 });
+    local.u16(name.len() as u16);
+    local.u16(if big { 20 } else { 0 });
+    local.bytes(name);
+    if big {
+        local.u16(0x0001);
+        local.u16(16);
+        local.u64(e.size);
+        local.u64(e.size);
     }
-    let cd_offset = offset;
-    let cd_size = central.0.len() as u64;
-    let count = entries.len() as u64;
-    let mut end = central;
+    local.0
+}
+
+/// The length of the entry's central record when its local header is at `offset`.
+pub fn central_len(e: &Entry, offset: u64) -> u64 {
+    let fields = if big(e) { 16 } else { 0 } + if offset >= MAX32 { 8 } else { 0 };
+    46 + e.name.len() as u64 + if fields > 0 { 4 + fields } else { 0 }
+}
+
+/// The central record of an entry whose local header is at `offset`: a Zip64 extra with the
+/// fields that do not fit, in the spec's order.
+pub fn central_record(e: &Entry, offset: u64) -> Vec<u8> {
+    let name = e.name.as_bytes();
+    let (time, date) = dos_time(e.modified);
+    let big = big(e);
+    let far = offset >= MAX32;
+    let mut extra = Buf(Vec::new());
+    if big || far {
+        let mut fields = Buf(Vec::new());
+        if big {
+            fields.u64(e.size);
+            fields.u64(e.size);
+        }
+        if far {
+            fields.u64(offset);
+        }
+        extra.u16(0x0001);
+        extra.u16(fields.0.len() as u16);
+        extra.bytes(&fields.0);
+    }
+    let mut central = Buf(Vec::with_capacity(central_len(e, offset) as usize));
+    central.u32(CENTRAL_SIG);
+    // Made by Unix (3), so the external attributes below read as a mode.
+    central.u16((3 << 8) | if big || far { 45 } else { 20 });
+    central.u16(if big || far { 45 } else { 20 }); // needed
+    central.u16(UTF8_FLAG);
+    central.u16(0);
+    central.u16(time);
+    central.u16(date);
+    central.u32(e.crc32);
+    central.u32(if big { MAX32 as u32 } else { e.size as u32 });
+    central.u32(if big { MAX32 as u32 } else { e.size as u32 });
+    central.u16(name.len() as u16);
+    central.u16(extra.0.len() as u16);
+    central.u16(0); // comment
+    central.u16(0); // disk
+    central.u16(0); // internal attributes
+    central.u32(0o100644 << 16); // a regular file, rw-r--r--
+    central.u32(clamp32(offset));
+    central.bytes(name);
+    central.bytes(&extra.0);
+    central.0
+}
+
+/// The records after the central directory: Zip64 ones only when a count, size or offset
+/// needs them, then the classic end record.
+pub fn end_records(count: u64, cd_offset: u64, cd_size: u64) -> Vec<u8> {
+    let mut end = Buf(Vec::new());
     if count >= MAX16 || cd_size >= MAX32 || cd_offset >= MAX32 {
         let eocd64_offset = cd_offset + cd_size;
         end.u32(EOCD64_SIG);
@@ -194,9 +199,7 @@ pub fn layout(entries: &[Entry]) -> (Vec<Piece>, u64) {
     end.u32(clamp32(cd_size));
     end.u32(clamp32(cd_offset));
     end.u16(0);
-    let total = offset + end.0.len() as u64;
-    pieces.push(Piece::Bytes(Bytes::from(end.0)));
-    (pieces, total)
+    end.0
 }
 
 #[cfg(test)]
@@ -214,35 +217,32 @@ mod tests {
     }
 
     #[test]
-    fn small_layout_lengths_add_up() {
+    fn record_lengths_match_their_bytes() {
         let t = DateTime::parse_from_rfc3339("2030-01-15T12:00:00Z")
             .unwrap()
             .with_timezone(&Utc);
-        let entries = vec![
-            Entry {
-                name: "a.txt".into(),
-                path: "/x".into(),
-                size: 3,
-                crc32: 0x352441c2,
-                modified: t,
-            },
-            Entry {
-                name: "dir/b.bin".into(),
-                path: "/y".into(),
-                size: 0,
-                crc32: 0,
-                modified: t,
-            },
-        ];
-        let (pieces, total) = layout(&entries);
-        let sum: u64 = pieces
-            .iter()
-            .map(|p| match p {
-                Piece::Bytes(b) => b.len() as u64,
-                Piece::File { size, .. } => *size,
-            })
-            .sum();
-        assert_eq!(sum, total);
-        assert_eq!(total, (30 + 5 + 3) + (30 + 9) + (46 + 5) + (46 + 9) + 22);
+        let small = Entry {
+            name: "dir/b.bin".into(),
+            size: 3,
+            crc32: 0x352441c2,
+            modified: t,
+        };
+        let huge = Entry {
+            size: 5 << 30,
+            ..small.clone()
+        };
+        for e in [&small, &huge] {
+            assert_eq!(local_header(e).len() as u64, local_len(e));
+            for offset in [0, 6 << 30] {
+                assert_eq!(
+                    central_record(e, offset).len() as u64,
+                    central_len(e, offset)
+                );
+            }
+        }
+        assert_eq!(local_len(&small), 30 + 9);
+        assert_eq!(central_len(&small, 0), 46 + 9);
+        assert_eq!(end_records(2, 100, 50).len(), 22);
+        assert_eq!(end_records(70_000, 100, 50).len(), 22 + 56 + 20);
     }
 }

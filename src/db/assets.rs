@@ -332,43 +332,6 @@ pub fn fill_folder_paths(c: &Connection, files: &mut [FileRow]) -> Result<(), Ap
     Ok(())
 }
 
-fn child_path(parent: &str, name: &str) -> String {
-    if parent == "/" {
-        format!("/{name}")
-    } else {
-        format!("{parent}/{name}")
-    }
-}
-
-/// The folders directly inside `parent`, by name; their paths follow from the parent's, so no
-/// ancestor walk (the share tree lists level by level).
-pub fn subfolders(c: &Connection, parent: &FolderRow) -> Result<Vec<FolderRow>, AppError> {
-    let mut stmt = c.prepare_cached(
-        "SELECT f.id, f.uuid, f.org_id, f.parent_id, ?2, f.name, f.created_at, f.updated_at
-         FROM folders f WHERE f.parent_id = ?1 ORDER BY f.name ASC, f.id ASC",
-    )?;
-    let rows = stmt
-        .query_map(params![parent.id, parent.uuid], |r| {
-            let name: String = r.get(5)?;
-            folder_row(r, child_path(&parent.path, &name))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
-}
-
-/// The files directly inside `folder`, by name.
-pub fn folder_files(c: &Connection, folder: &FolderRow) -> Result<Vec<FileRow>, AppError> {
-    let sql = format!(
-        "SELECT {FILE_COLS} FROM files x JOIN blobs b ON b.id = x.blob_id
-         JOIN folders d ON d.id = x.folder_id WHERE x.folder_id = ?1 ORDER BY x.name ASC, x.id ASC"
-    );
-    let mut stmt = c.prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map([folder.id], |r| file_row(r, folder.path.clone()))?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
-}
-
 pub fn find_file(c: &Connection, org_id: i64, uuid: &str) -> Result<Option<FileRow>, AppError> {
     let sql = format!(
         "SELECT {FILE_COLS} FROM files x JOIN blobs b ON b.id = x.blob_id

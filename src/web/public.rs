@@ -4,19 +4,18 @@
 use crate::api::{client_addr, Params};
 use crate::blob::{self, Download};
 use crate::domain::auth::WebUser;
-use crate::domain::shares::{self, Denied, Opened, Tree, TreeFile, TreeFolder, Visitor};
+use crate::domain::paging::{self, Pager};
+use crate::domain::shares::{self, Denied, Opened, TreeFile, Visitor};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::page;
 use crate::web::size_label;
-use crate::zip;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
-use std::sync::Arc;
 
 const UNLOCK_COOKIE: &str = "sb_unlock";
 
@@ -140,6 +139,11 @@ struct SharePage {
     files: Vec<FileView>,
     zip: Option<String>,
     count: usize,
+    /// "1–200 of 50,000" and the links to the pages around (query strings).
+    pager: Pager,
+    /// The name filter, and the query string that keeps the folder (for its form).
+    q: String,
+    folder: Option<String>,
 }
 
 fn icon(mime: &str) -> (&'static str, &'static str) {
@@ -160,12 +164,12 @@ fn icon(mime: &str) -> (&'static str, &'static str) {
 }
 
 fn file_view(base: &str, f: &TreeFile, can_download: bool) -> FileView {
-    let href = format!("{base}/files/{}", f.file.uuid);
-    let (icon, kind) = icon(&f.file.mime);
-    let previewable = shares::previewable(&f.file.mime);
+    let href = format!("{base}/files/{}", f.uuid);
+    let (icon, kind) = icon(&f.mime);
+    let previewable = shares::previewable(&f.mime);
     FileView {
         name: f.name.clone(),
-        size: size_label(f.file.size as u64),
+        size: size_label(f.size.max(0) as u64),
         icon,
         kind: if previewable { kind } else { "other" },
         preview: previewable.then(|| format!("{href}/preview")),
@@ -186,20 +190,6 @@ fn downloads_left(o: &Opened) -> Option<String> {
     ))
 }
 
-/// The path of folders from the top of the tree to `uuid`.
-fn trail<'a>(folders: &'a [TreeFolder], uuid: &str) -> Option<Vec<&'a TreeFolder>> {
-    for f in folders {
-        if f.uuid == uuid {
-            return Some(vec![f]);
-        }
-        if let Some(mut rest) = trail(&f.folders, uuid) {
-            rest.insert(0, f);
-            return Some(rest);
-        }
-    }
-    None
-}
-
 /// Opens the share for this request with what it holds, or answers why not (the page variant:
 /// a form when locked).
 async fn open_or_answer(
@@ -208,8 +198,8 @@ async fn open_or_answer(
     puid: &str,
     v: &Visitor,
     page_route: bool,
-) -> Result<Result<(Opened, Arc<Tree>), HttpResponse>, AppError> {
-    match state.shares.open_with_tree(puid, None, v).await {
+) -> Result<Result<Opened, HttpResponse>, AppError> {
+    match state.shares.open(puid, None, v).await {
         Ok(o) => Ok(Ok(o)),
         Err(Denied::NeedsLogin) => Ok(Err(login_redirect(req))),
         Err(Denied::PasswordRequired) if page_route => {
@@ -238,7 +228,7 @@ pub async fn share_page(
     let state = app_state(&req)?;
     let (puid, slug) = path.into_inner();
     let v = visitor(&req, &params, vec![], user);
-    let (opened, tree) = match open_or_answer(&state, &req, &puid, &v, true).await? {
+    let opened = match open_or_answer(&state, &req, &puid, &v, true).await? {
         Ok(o) => o,
         Err(res) => return Ok(private(res)),
     };
@@ -259,29 +249,53 @@ pub async fn share_page(
     }
     let base = base(&puid, &opened.share.slug);
     let can_download = opened.share.permission.can_download();
-    let folder_uuid = params.get("folder").filter(|f| !f.is_empty());
-    let (crumbs, here, folders, files) = match folder_uuid {
-        None => (vec![], None, &tree.folders, &tree.files),
-        Some(uuid) => {
-            let path = trail(&tree.folders, uuid)
-                .ok_or_else(|| AppError::not_found("This folder of the share"))?;
-            let current = path[path.len() - 1];
-            let mut crumbs = vec![FolderLink {
-                name: opened.share.title.clone(),
-                href: base.clone(),
-            }];
-            crumbs.extend(path[..path.len() - 1].iter().map(|f| FolderLink {
-                name: f.name.clone(),
-                href: format!("{base}?folder={}", f.uuid),
-            }));
-            (
-                crumbs,
-                Some(current.name.clone()),
-                &current.folders,
-                &current.files,
-            )
-        }
-    };
+    let folder_uuid = params
+        .get("folder")
+        .filter(|f| !f.is_empty())
+        .map(str::to_string);
+    let q = params
+        .get("q")
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .map(str::to_string);
+    let seek = paging::seek(params.get("after"), params.get("before"));
+    let (place, listing) = state
+        .shares
+        .listing(&opened, folder_uuid.clone(), seek.clone(), q.clone())
+        .await?
+        .ok_or_else(|| AppError::not_found("This folder of the share"))?;
+    let mut crumbs = Vec::new();
+    let mut here = None;
+    if let Some(p) = &place {
+        crumbs.push(FolderLink {
+            name: opened.share.title.clone(),
+            href: base.clone(),
+        });
+        crumbs.extend(p.trail.iter().map(|(uuid, name)| FolderLink {
+            name: name.clone(),
+            href: format!("{base}?folder={uuid}"),
+        }));
+        here = Some(p.name.clone());
+    }
+    // What every page link keeps: the folder and the filter.
+    let mut keep = Vec::new();
+    if let Some(f) = &folder_uuid {
+        keep.push(format!("folder={}", encode(f)));
+    }
+    if let Some(q) = &q {
+        keep.push(format!("q={}", encode(q)));
+    }
+    let at = paging::position(&seek, params.get("at"), listing.total);
+    let ends = listing.ends();
+    let pager = paging::pager(
+        &keep.join("&"),
+        at,
+        listing.total,
+        listing.folders.len() + listing.files.len(),
+        ends.as_ref().map(|(a, b)| (a, b)),
+        listing.has_prev,
+        listing.has_next,
+    );
     let pg = SharePage {
         title: opened.share.title.clone(),
         description: opened.share.description.clone(),
@@ -289,22 +303,27 @@ pub async fn share_page(
         downloads_left: downloads_left(&opened),
         crumbs,
         here,
-        folders: folders
+        count: listing.folders.len() + listing.files.len(),
+        folders: listing
+            .folders
             .iter()
             .map(|f| FolderLink {
                 name: f.name.clone(),
                 href: format!("{base}?folder={}", f.uuid),
             })
             .collect(),
-        files: files
+        files: listing
+            .files
             .iter()
             .map(|f| file_view(&base, f, can_download))
             .collect(),
-        zip: (can_download && tree_has_files(&tree)).then(|| format!("{base}/zip")),
-        count: files.len() + folders.len(),
+        zip: (can_download && opened.top.has_files()).then(|| format!("{base}/zip")),
+        pager,
+        q: q.clone().unwrap_or_default(),
+        folder: folder_uuid.clone(),
     };
     let mut res = page(&pg)?;
-    if folder_uuid.is_none() {
+    if folder_uuid.is_none() && seek == paging::Seek::First && q.is_none() {
         // Counted once the page went out: never for a HEAD.
         let ua = v.user_agent.clone();
         let count: Box<dyn FnOnce()> = Box::new(move || state.shares.count_view(&opened, &ua));
@@ -313,11 +332,8 @@ pub async fn share_page(
     Ok(private(res))
 }
 
-fn tree_has_files(t: &Tree) -> bool {
-    fn any(fs: &[TreeFolder]) -> bool {
-        fs.iter().any(|f| !f.files.is_empty() || any(&f.folders))
-    }
-    !t.files.is_empty() || any(&t.folders)
+fn encode(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 #[derive(Deserialize)]
@@ -395,17 +411,19 @@ async fn serve_file(
     let state = app_state(&req)?;
     let (puid, _slug, file_uuid) = path.into_inner();
     let v = visitor(&req, &params, vec![], user);
-    let (opened, tree) = match open_or_answer(&state, &req, &puid, &v, false).await? {
+    let opened = match open_or_answer(&state, &req, &puid, &v, false).await? {
         Ok(o) => o,
         Err(res) => return Ok(private(res)),
     };
     if !preview && !opened.share.permission.can_download() {
         return Err(AppError::DownloadNotPermitted);
     }
-    let f = tree
-        .find_file(&file_uuid)
+    let f = state
+        .shares
+        .shared_file(&opened, file_uuid)
+        .await?
         .ok_or_else(|| AppError::not_found("This file of the share"))?;
-    if preview && !shares::previewable(&f.file.mime) {
+    if preview && !shares::previewable(&f.mime) {
         return Err(AppError::not_found("A preview of this file"));
     }
     let on_complete: Option<Box<dyn FnOnce()>> = if preview {
@@ -414,7 +432,7 @@ async fn serve_file(
         let (state, opened, uuid, ua) = (
             state.clone(),
             opened.clone(),
-            f.file.uuid.clone(),
+            f.uuid.clone(),
             v.user_agent.clone(),
         );
         Some(Box::new(move || {
@@ -424,13 +442,13 @@ async fn serve_file(
     let res = blob::serve(
         &req,
         Download {
-            path: state.blobs.path(&f.file.blob_id),
-            size: f.file.size as u64,
-            sha256: &f.file.sha256,
+            path: state.blobs.path(&f.blob_id),
+            size: f.size.max(0) as u64,
+            sha256: &f.sha256,
             name: &f.name,
-            mime: &f.file.mime,
+            mime: &f.mime,
             inline: preview,
-            modified: f.file.modified_at,
+            modified: f.modified_at,
             now: state.clock.now(),
         },
         on_complete,
@@ -457,39 +475,8 @@ pub async fn preview(
     serve_file(req, path, params, user, true).await
 }
 
-/// Every file of the share with its path in the zip, folders kept.
-fn zip_entries(state: &AppState, tree: &Tree) -> Vec<zip::Entry> {
-    fn walk(
-        state: &AppState,
-        prefix: &str,
-        folders: &[TreeFolder],
-        files: &[TreeFile],
-        out: &mut Vec<zip::Entry>,
-    ) {
-        for f in files {
-            out.push(zip::Entry {
-                name: zip::sanitize_path(&format!("{prefix}{}", f.name)),
-                path: state.blobs.path(&f.file.blob_id),
-                size: f.file.size as u64,
-                crc32: f.file.crc32,
-                modified: f.file.modified_at,
-            });
-        }
-        for d in folders {
-            walk(
-                state,
-                &format!("{prefix}{}/", d.name),
-                &d.folders,
-                &d.files,
-                out,
-            );
-        }
-    }
-    let mut out = Vec::new();
-    walk(state, "", &tree.folders, &tree.files, &mut out);
-    out
-}
-
+/// The whole share as one zip: its length and ETag from the share's zip plan, Range and
+/// If-Range as on files (a cut download resumes), bytes made from any offset on.
 pub async fn zip_all(
     req: HttpRequest,
     path: web::Path<(String, String)>,
@@ -499,26 +486,34 @@ pub async fn zip_all(
     let state = app_state(&req)?;
     let (puid, _slug) = path.into_inner();
     let v = visitor(&req, &params, vec![], user);
-    let (opened, tree) = match open_or_answer(&state, &req, &puid, &v, false).await? {
+    let opened = match open_or_answer(&state, &req, &puid, &v, false).await? {
         Ok(o) => o,
         Err(res) => return Ok(private(res)),
     };
     if !opened.share.permission.can_download() {
         return Err(AppError::DownloadNotPermitted);
     }
-    let (pieces, total) = zip::layout(&zip_entries(&state, &tree));
-    let done: Box<dyn FnOnce()> = {
-        let (state, opened, ua) = (state.clone(), opened.clone(), v.user_agent.clone());
-        Box::new(move || state.shares.count_download(&opened, None, &ua))
-    };
+    let plan = state.shares.zip_plan(&opened).await?;
     let name = format!("{}.zip", opened.share.slug);
-    let res = HttpResponse::Ok()
+    let mut builder = HttpResponse::Ok();
+    builder
         .content_type("application/zip")
+        .insert_header((header::ETAG, plan.etag.clone()))
+        .insert_header((header::ACCEPT_RANGES, "bytes"))
         .insert_header((
             header::CONTENT_DISPOSITION,
             blob::content_disposition("attachment", &name),
         ))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .body(blob::zip_body(pieces, total, Some(done)));
-    Ok(private(res))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
+    let (start, len) = blob::byte_range(&req, &plan.etag, None, plan.length, &mut builder)?;
+    // Counted when the last byte went out, whichever request sent it (API.md's rule for files);
+    // never for a HEAD, whose body is not sent.
+    let done: Option<Box<dyn FnOnce()>> =
+        (start + len == plan.length && req.method() != actix_web::http::Method::HEAD).then(|| {
+            let (state, opened, ua) = (state.clone(), opened.clone(), v.user_agent.clone());
+            Box::new(move || state.shares.count_download(&opened, None, &ua)) as Box<dyn FnOnce()>
+        });
+    let bytes = state.shares.zip_bytes(plan, start, len);
+    let body = actix_web::body::SizedStream::new(len, blob::at_end(bytes, len, done));
+    Ok(private(builder.body(body)))
 }

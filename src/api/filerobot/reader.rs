@@ -1,10 +1,9 @@
 //! The sharebox reader (`GET /{token}/v4/share/{puid}`) and the share link
 //! (`GET /{company}/{token}/{puid}`): anonymous reads that go through `shares::open`.
 
-use super::success;
 use crate::api::{client_addr, state, user_agent, Params};
 use crate::domain::auth::{self, Credential};
-use crate::domain::shares::{self, Opened, Tree, TreeFile, TreeFolder, Visitor};
+use crate::domain::shares::{self, Cursor, Event, Opened, TreeFile, Visitor};
 use crate::domain::types::{extension_of, pretty_size};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -70,78 +69,177 @@ pub struct ReaderAnswer {
     pub folders: Vec<ReaderFolder>,
 }
 
-struct Links<'a> {
+struct Links {
     base: String,
-    access: Option<&'a str>,
+    access: Option<String>,
     download: bool,
 }
 
-impl Links<'_> {
+impl Links {
     fn file(&self, f: &TreeFile) -> ReaderFile {
         let url = self.download.then(|| {
             let q = self
                 .access
+                .as_deref()
                 .map(|t| format!("?access={t}"))
                 .unwrap_or_default();
-            let download = format!("{}/files/{}", self.base, f.file.uuid);
+            let download = format!("{}/files/{}", self.base, f.uuid);
             ReaderUrls {
-                preview: shares::previewable(&f.file.mime)
-                    .then(|| format!("{download}/preview{q}")),
+                preview: shares::previewable(&f.mime).then(|| format!("{download}/preview{q}")),
                 download: format!("{download}{q}"),
             }
         });
         ReaderFile {
-            uuid: f.file.uuid.clone(),
+            uuid: f.uuid.clone(),
             name: f.name.clone(),
             extension: extension_of(&f.name),
-            mime: f.file.mime.clone(),
+            mime: f.mime.clone(),
             size: ReaderSize {
-                bytes: f.file.size,
-                pretty: pretty_size(f.file.size as u64),
+                bytes: f.size,
+                pretty: pretty_size(f.size.max(0) as u64),
             },
             url,
         }
     }
+}
 
-    fn folder(&self, f: &TreeFolder) -> ReaderFolder {
-        ReaderFolder {
-            name: f.name.clone(),
-            folders: f.folders.iter().map(|x| self.folder(x)).collect(),
-            files: f.files.iter().map(|x| self.file(x)).collect(),
-        }
+fn share_of(o: &Opened) -> ReaderShare {
+    let r = &o.share;
+    ReaderShare {
+        puid: r.puid.clone(),
+        title: r.title.clone(),
+        description: r.description.clone(),
+        starts_at: r
+            .starts_at
+            .filter(|_| r.show_starts_at)
+            .map(crate::api::time),
+        expires_at: r
+            .expires_at
+            .filter(|_| r.show_expires_at)
+            .map(crate::api::time),
+        starts_tz: r.starts_tz.clone(),
+        expires_tz: r.expires_tz.clone(),
+        permissions: super::shares::permissions_str(r.permission),
+        password_protected: r.password_protected(),
+        share_uri: r.share_uri.clone(),
     }
 }
 
-fn answer(o: &Opened, tree: &Tree) -> ReaderAnswer {
-    let r = &o.share;
-    let links = Links {
-        base: o.share.share_uri.clone(),
-        access: o.unlock_token.as_deref(),
-        download: r.permission.can_download(),
-    };
-    ReaderAnswer {
-        status: "success",
-        share: ReaderShare {
-            puid: r.puid.clone(),
-            title: r.title.clone(),
-            description: r.description.clone(),
-            starts_at: r
-                .starts_at
-                .filter(|_| r.show_starts_at)
-                .map(crate::api::time),
-            expires_at: r
-                .expires_at
-                .filter(|_| r.show_expires_at)
-                .map(crate::api::time),
-            starts_tz: r.starts_tz.clone(),
-            expires_tz: r.expires_tz.clone(),
-            permissions: super::shares::permissions_str(r.permission),
-            password_protected: o.share.password_protected(),
-            share_uri: o.share.share_uri.clone(),
-        },
-        files: tree.files.iter().map(|f| links.file(f)).collect(),
-        folders: tree.folders.iter().map(|f| links.folder(f)).collect(),
+/// Writes the answer (`ReaderAnswer`'s shape) as the walk goes: the walk gives each level's
+/// files, then its folders, so each folder object is `{"name", "files", "folders"}` in that
+/// order and nothing is held but the open folders' states.
+struct Writer {
+    links: Links,
+    /// Per open folder: still in its files, and how many entries its array has.
+    open: Vec<(bool, usize)>,
+    /// The top level: still in its files, and the entries of its current array.
+    top: (bool, usize),
+}
+
+fn json(out: &mut Vec<u8>, v: &impl Serialize) -> std::io::Result<()> {
+    serde_json::to_writer(out, v).map_err(std::io::Error::other)
+}
+
+impl Writer {
+    fn head(&self, o: &Opened) -> std::io::Result<Vec<u8>> {
+        let mut out = br#"{"status":"success","share":"#.to_vec();
+        json(&mut out, &share_of(o))?;
+        out.extend_from_slice(br#","files":["#);
+        Ok(out)
     }
+
+    /// Leaves a files array for the folders one, then counts one more entry of the level.
+    fn entry(level: &mut (bool, usize), folder: bool, out: &mut Vec<u8>) {
+        if folder && level.0 {
+            out.extend_from_slice(br#"],"folders":["#);
+            *level = (false, 0);
+        }
+        if level.1 > 0 {
+            out.push(b',');
+        }
+        level.1 += 1;
+    }
+
+    fn event(&mut self, ev: &Event, out: &mut Vec<u8>) -> std::io::Result<()> {
+        let level = self.open.last_mut().unwrap_or(&mut self.top);
+        match ev {
+            Event::File { file, .. } => {
+                Self::entry(level, false, out);
+                json(out, &self.links.file(file))?;
+            }
+            Event::Enter(name) => {
+                Self::entry(level, true, out);
+                out.extend_from_slice(br#"{"name":"#);
+                json(out, name)?;
+                out.extend_from_slice(br#","files":["#);
+                self.open.push((true, 0));
+            }
+            Event::Leave => {
+                if let Some((in_files, _)) = self.open.pop() {
+                    out.extend_from_slice(if in_files {
+                        br#"],"folders":[]}"#
+                    } else {
+                        b"]}"
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(if self.top.0 {
+            br#"],"folders":[]}"#
+        } else {
+            b"]}"
+        });
+    }
+}
+
+/// The answer as a stream: the head, then a batch of the walk per trip to the database.
+fn answer(
+    state: web::Data<AppState>,
+    o: Opened,
+) -> impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> {
+    let writer = Writer {
+        links: Links {
+            base: o.share.share_uri.clone(),
+            access: o.unlock_token.clone(),
+            download: o.share.permission.can_download(),
+        },
+        open: Vec::new(),
+        top: (true, 0),
+    };
+    let start = (writer, None::<Cursor>);
+    futures_util::stream::unfold(Some(start), move |st| {
+        let (state, o) = (state.clone(), o.clone());
+        async move {
+            let (mut writer, cursor) = st?;
+            let Some(cursor) = cursor else {
+                return Some((
+                    writer.head(&o).map(Into::into),
+                    Some((writer, Some(Cursor::default()))),
+                ));
+            };
+            if cursor.is_done() {
+                return None;
+            }
+            let (cursor, events) = match state.shares.walk(&o, cursor).await {
+                Ok(x) => x,
+                Err(e) => return Some((Err(std::io::Error::other(e.to_string())), None)),
+            };
+            let mut out = Vec::new();
+            for ev in &events {
+                if let Err(e) = writer.event(ev, &mut out) {
+                    return Some((Err(e), None));
+                }
+            }
+            if cursor.is_done() {
+                writer.finish(&mut out);
+            }
+            Some((Ok(out.into()), Some((writer, Some(cursor)))))
+        }
+    })
 }
 
 /// The Bearer's user, if the reader got a valid one (a `users` share lets only them in).
@@ -210,11 +308,10 @@ async fn read_share(
         addr: client_addr(&req),
         user_agent: user_agent(&req),
     };
-    let (opened, tree) = state
-        .shares
-        .open_with_tree(&puid, Some(&token), &visitor)
-        .await?;
-    let res = success(answer(&opened, &tree))?;
+    let opened = state.shares.open(&puid, Some(&token), &visitor).await?;
+    let res = HttpResponse::Ok()
+        .content_type("application/json")
+        .streaming(answer(state.clone(), opened.clone()));
     // Counted once the answer went out: never for a HEAD.
     let ua = visitor.user_agent;
     let count: Box<dyn FnOnce()> = Box::new(move || state.shares.count_view(&opened, &ua));

@@ -1,4 +1,4 @@
-//! What `shares::open` read for a share (its row, items, users, org secret and tree), kept
+//! What `shares::open` read for a share (its row, items, users, org secret and top level), kept
 //! between requests so the public routes need no database trip while nothing has changed.
 //!
 //! An entry is tagged with the database's write generation read *before* it was read, and used
@@ -10,14 +10,19 @@
 //! Other processes write only orgs, users and keys (the CLI), which no entry holds.
 
 use super::model::Share;
-use super::tree::Tree;
+use super::tree::Top;
+use super::zipplan::ZipPlan;
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// At most this many tree entries (files and folders) in all cached trees together; beyond it
-/// the cache starts over. Bounds memory at a few MiB whatever the shares hold.
+/// At most this many top-level entries (items) in all cached shares together; beyond it the
+/// cache starts over. Bounds memory at a few MiB whatever the shares hold.
 const MAX_NODES: usize = 20_000;
+/// At most this many zip plans, and checkpoints in all of them (a checkpoint is a walk cursor:
+/// a few hundred bytes).
+const MAX_PLANS: usize = 64;
+const MAX_CHECKPOINTS: usize = 20_000;
 /// At most this many shares.
 const MAX_SHARES: usize = 1_024;
 
@@ -25,8 +30,8 @@ const MAX_SHARES: usize = 1_024;
 pub struct Cached {
     pub share: Share,
     pub secret: String,
-    /// Present when the share was active when read (only an active share's tree is needed).
-    pub tree: Option<Arc<Tree>>,
+    /// Present when the share was active when read (only an active share's items are needed).
+    pub top: Option<Arc<Top>>,
 }
 
 struct Entry {
@@ -47,11 +52,11 @@ pub struct ShareCache {
 }
 
 impl ShareCache {
-    /// The entry for `puid` if it was read at `generation` (and has a tree when one is wanted).
-    pub fn get(&self, puid: &str, generation: u64, want_tree: bool) -> Option<Cached> {
+    /// The entry for `puid` if it was read at `generation`.
+    pub fn get(&self, puid: &str, generation: u64) -> Option<Cached> {
         let inner = self.inner.lock();
         let e = inner.entries.get(puid)?;
-        if e.generation != generation || (want_tree && e.value.tree.is_none()) {
+        if e.generation != generation {
             return None;
         }
         Some(e.value.clone())
@@ -59,7 +64,7 @@ impl ShareCache {
 
     /// Keeps what was read at `generation` (read before the database read).
     pub fn put(&self, puid: &str, generation: u64, value: Cached) {
-        let nodes = value.tree.as_deref().map_or(0, Tree::node_count) + 1;
+        let nodes = value.top.as_deref().map_or(0, Top::len) + 1;
         if nodes > MAX_NODES {
             return;
         }
@@ -81,5 +86,34 @@ impl ShareCache {
                 value,
             },
         );
+    }
+}
+
+/// Zip plans by share, each good while the library's content generation it was made at holds
+/// (items, names, places and contents all move it).
+#[derive(Clone, Default)]
+pub struct PlanCache {
+    inner: Arc<Mutex<HashMap<String, Arc<ZipPlan>>>>,
+}
+
+impl PlanCache {
+    pub fn get(&self, puid: &str, generation: i64) -> Option<Arc<ZipPlan>> {
+        let inner = self.inner.lock();
+        inner
+            .get(puid)
+            .filter(|p| p.generation == generation)
+            .cloned()
+    }
+
+    pub fn put(&self, puid: &str, plan: Arc<ZipPlan>) {
+        let mut inner = self.inner.lock();
+        inner.remove(puid);
+        let held: usize = inner.values().map(|p| p.checkpoints()).sum();
+        if inner.len() >= MAX_PLANS || held + plan.checkpoints() > MAX_CHECKPOINTS {
+            inner.clear();
+        }
+        if plan.checkpoints() <= MAX_CHECKPOINTS {
+            inner.insert(puid.to_string(), plan);
+        }
     }
 }

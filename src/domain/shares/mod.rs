@@ -5,15 +5,21 @@
 //! - patch: a write (`SharePatch`), checked and applied;
 //! - service: `ShareService` and its reads and writes;
 //! - open: the gate for visitors, and counting views and downloads;
-//! - tree: what an open share holds, level by level;
-//! - cache: opened shares kept while nothing was written.
+//! - tree: what an open share holds: its top level, one file, one page of a folder;
+//! - walk: the whole share depth first, a batch at a time (the zip and the reader);
+//! - zipplan: the zip's length, ETag and checkpoints from one pass, and its bytes from any offset;
+//! - browse: the service's reads of an opened share;
+//! - cache: opened shares and zip plans kept while nothing was written.
 
+mod browse;
 mod cache;
 mod model;
 mod open;
 mod patch;
 mod service;
 mod tree;
+mod walk;
+mod zipplan;
 
 pub use model::{
     share_uri, slug, Access, FolderOptions, Item, Member, Permission, Recipient, Share,
@@ -21,7 +27,9 @@ pub use model::{
 pub use open::{Denied, Opened, Visitor};
 pub use patch::{ItemKind, ItemSpec, RecipientSpec, SharePatch, StatusChange, TimeValue, UserSpec};
 pub use service::{parse_state, Activity, ShareService};
-pub use tree::{previewable, Tree, TreeFile, TreeFolder};
+pub use tree::{previewable, ListedFolder, Listing, Place, Top, TopFolder, TreeFile};
+pub use walk::{Cursor, Event};
+pub use zipplan::ZipPlan;
 
 use crate::error::AppError;
 

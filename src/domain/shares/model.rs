@@ -176,6 +176,11 @@ fn item_of(row: &ItemRow) -> Result<Item, AppError> {
     })
 }
 
+/// The share's items as stored now.
+pub(super) fn items_in(c: &Connection, share_id: i64) -> Result<Vec<Item>, AppError> {
+    q::items_of(c, share_id)?.iter().map(item_of).collect()
+}
+
 /// Assembles a share from its row. `full`: with recipients and delivery states (answers);
 /// without, what `open` needs (the hot path of every public request): items, and users only
 /// when the share is for users.
@@ -203,10 +208,7 @@ pub(super) fn load(
     } else {
         vec![]
     };
-    let items = q::items_of(c, row.id)?
-        .iter()
-        .map(item_of)
-        .collect::<Result<Vec<_>, _>>()?;
+    let items = items_in(c, row.id)?;
     let mut share = Share {
         uuid: row.uuid.clone(),
         puid: row.puid.clone(),

@@ -4,7 +4,7 @@
 use super::cache::Cached;
 use super::model::{load, refresh, Access};
 use super::service::ShareService;
-use super::tree::{tree_in, Tree};
+use super::tree::{top_in, Top};
 use super::{Share, USER_AGENT_MAX};
 use crate::db::shares::{self as q, ActivityRow};
 use crate::db::ts;
@@ -86,6 +86,8 @@ impl From<Denied> for AppError {
 #[derive(Debug, Clone)]
 pub struct Opened {
     pub share: Share,
+    /// Its items, named: what the pages and the zip start from.
+    pub top: Arc<Top>,
     pub unlock_token: Option<String>,
     pub ip_hash: String,
 }
@@ -119,12 +121,11 @@ impl ShareService {
     async fn read_for_open(
         &self,
         puid: &str,
-        want_tree: bool,
         now: DateTime<Utc>,
     ) -> Result<Option<Cached>, Denied> {
         // Read before the database: a write committed meanwhile makes this entry stale at once.
         let generation = self.db.generation();
-        if let Some(mut hit) = self.cache.get(puid, generation, want_tree) {
+        if let Some(mut hit) = self.cache.get(puid, generation) {
             refresh(&mut hit.share, &self.counters, now);
             return Ok(Some(hit));
         }
@@ -141,17 +142,13 @@ impl ShareService {
                 };
                 let secret = q::org_secret(c, row.org_id)?;
                 let share = load(c, row, &counters, &base, now, false)?;
-                // Only an active share can open; a closed one is not worth walking.
-                let tree = if want_tree && share.state == State::Active {
-                    Some(Arc::new(tree_in(c, &share)?))
+                // Only an active share can open; a closed one's items are not needed.
+                let top = if share.state == State::Active {
+                    Some(Arc::new(top_in(c, &share)?))
                 } else {
                     None
                 };
-                Ok(Some(Cached {
-                    share,
-                    secret,
-                    tree,
-                }))
+                Ok(Some(Cached { share, secret, top }))
             })
             .await
             .map_err(open_failed)?;
@@ -161,47 +158,16 @@ impl ShareService {
         Ok(found)
     }
 
-    /// The one gate: every public route and the reader call this (or `open_with_tree`) on every
-    /// request. `org_token`: the org the route names, if any (the reader's `{token}`).
+    /// The one gate: every public route and the reader call this on every request.
+    /// `org_token`: the org the route names, if any (the reader's `{token}`).
     pub async fn open(
         &self,
         puid: &str,
         org_token: Option<&str>,
         v: &Visitor,
     ) -> Result<Opened, Denied> {
-        Ok(self.open_inner(puid, org_token, v, false).await?.0)
-    }
-
-    /// `open`, and what the share holds read in the same database read: one trip to the blocking
-    /// pool per request instead of two.
-    pub async fn open_with_tree(
-        &self,
-        puid: &str,
-        org_token: Option<&str>,
-        v: &Visitor,
-    ) -> Result<(Opened, Arc<Tree>), Denied> {
-        let (opened, tree) = self.open_inner(puid, org_token, v, true).await?;
-        let tree = match tree {
-            Some(t) => t,
-            None => Arc::new(self.tree_of(&opened.share).await.map_err(open_failed)?),
-        };
-        Ok((opened, tree))
-    }
-
-    async fn open_inner(
-        &self,
-        puid: &str,
-        org_token: Option<&str>,
-        v: &Visitor,
-        want_tree: bool,
-    ) -> Result<(Opened, Option<Arc<Tree>>), Denied> {
         let now = self.clock.now();
-        let Some(Cached {
-            share,
-            secret,
-            tree,
-        }) = self.read_for_open(puid, want_tree, now).await?
-        else {
+        let Some(Cached { share, secret, top }) = self.read_for_open(puid, now).await? else {
             return Err(Denied::NotFound);
         };
         if org_token.is_some_and(|t| t != share.org_token) {
@@ -220,6 +186,15 @@ impl ShareService {
             State::Exhausted => return Err(Denied::Exhausted),
             State::Active => {}
         }
+        // Read while the share was closed (it opened since, with nothing written): read now.
+        let top = match top {
+            Some(t) => t,
+            None => {
+                let s = share.clone();
+                let top = self.db.read(move |c| top_in(c, &s)).await;
+                Arc::new(top.map_err(open_failed)?)
+            }
+        };
         if share.access == Access::Users {
             match v.user_id {
                 None => return Err(Denied::NeedsLogin),
@@ -229,27 +204,23 @@ impl ShareService {
         }
         let ip = ip_hash(&secret, &v.addr);
         let Some(hash) = share.row.password_hash.clone() else {
-            return Ok((
-                Opened {
-                    share,
-                    unlock_token: None,
-                    ip_hash: ip,
-                },
-                tree,
-            ));
+            return Ok(Opened {
+                share,
+                top,
+                unlock_token: None,
+                ip_hash: ip,
+            });
         };
         let key: &UnlockKey = &self.unlock;
         let generation = share.row.password_gen;
         if let Some(t) = &v.unlock_token {
             if key.verify(t, &share.row.puid, generation, now) {
-                return Ok((
-                    Opened {
-                        unlock_token: Some(t.clone()),
-                        share,
-                        ip_hash: ip,
-                    },
-                    tree,
-                ));
+                return Ok(Opened {
+                    unlock_token: Some(t.clone()),
+                    share,
+                    top,
+                    ip_hash: ip,
+                });
             }
         }
         if v.passwords.is_empty() {
@@ -283,23 +254,15 @@ impl ShareService {
             return Err(Denied::WrongPassword);
         }
         let token = key.issue(&share.row.puid, generation, now);
-        Ok((
-            Opened {
-                share,
-                unlock_token: Some(token),
-                ip_hash: ip,
-            },
-            tree,
-        ))
+        Ok(Opened {
+            share,
+            top,
+            unlock_token: Some(token),
+            ip_hash: ip,
+        })
     }
 
     /// Counts a view of an opened share.
-    /// The share's tree as it is now, in a read of its own.
-    async fn tree_of(&self, share: &Share) -> Result<Tree, AppError> {
-        let share = share.clone();
-        self.db.read(move |c| tree_in(c, &share)).await
-    }
-
     pub fn count_view(&self, o: &Opened, user_agent: &str) {
         self.counters.view(
             &o.share.row,

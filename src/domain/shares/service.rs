@@ -1,13 +1,14 @@
 //! `ShareService`: create, read, list, update, delete, notify, and what the mail worker and the
 //! share link read. `open` (open.rs) is the one gate for visitors.
 
-use super::cache::ShareCache;
+use super::cache::{PlanCache, ShareCache};
 use super::model::{load, Share};
 use super::patch::{
     apply_fields, first_item_name, hash_new_password, resolve_users, write_lists, SharePatch,
     UserSpec,
 };
 use super::{share_not_found, slug};
+use crate::blob::BlobStore;
 use crate::clock::Clock;
 use crate::db::shares::{self as q, ShareRow};
 use crate::db::{from_ts, ts, Db};
@@ -41,6 +42,8 @@ pub struct ShareService {
     pub(super) db: Db,
     pub(super) counters: Counters,
     pub(super) cache: ShareCache,
+    pub(super) plans: PlanCache,
+    pub(super) blobs: BlobStore,
     pub(super) unlock: UnlockKey,
     pub(super) clock: Clock,
     /// Without a trailing slash; share links start with it.
@@ -48,11 +51,19 @@ pub struct ShareService {
 }
 
 impl ShareService {
-    pub fn new(db: Db, unlock: UnlockKey, clock: Clock, base_url: &str) -> ShareService {
+    pub fn new(
+        db: Db,
+        blobs: BlobStore,
+        unlock: UnlockKey,
+        clock: Clock,
+        base_url: &str,
+    ) -> ShareService {
         ShareService {
             db,
             counters: Counters::default(),
             cache: ShareCache::default(),
+            plans: PlanCache::default(),
+            blobs,
             unlock,
             clock,
             base_url: base_url.into(),

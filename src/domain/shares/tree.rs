@@ -1,82 +1,119 @@
-//! What an open share holds, resolved now: folder shares show files added later. Each level's
-//! names are made unique, folders first, then files, each by name.
+//! What an open share holds, resolved now (folder shares show files added later), read a page
+//! or a file at a time: nothing here walks the share.
+//!
+//! Names are unique per level across files and folders. At the top (the share's items) the
+//! contract's rule runs over the item list: in (name, created_at, uuid) order the first keeps its
+//! name, later ones become `stem (2).ext` (folders `name (2)`). Inside a shared folder, files are
+//! unique among files and folders among folders already, so a clash is one file and one folder
+//! of a name: the older keeps it, the other takes the first `stem (n).ext` that nothing there
+//! shows under. That needs two indexed lookups, never the folder's other entries.
 
 use super::model::{FolderOptions, Share};
-use crate::db::assets::{self as aq, FileRow, FolderRow};
+use crate::db::from_ts;
+use crate::db::shared::{self as sq, NameRange, Rival, SharedFileRow, SharedFolderRow, Shown};
 use crate::db::shares as q;
-use crate::domain::library::File;
-use crate::domain::types::split_extension;
+use crate::domain::paging::{self, Bound, Key, Seek, Window};
+use crate::domain::types::{split_extension, FolderVisibility};
 use crate::error::AppError;
+use chrono::{DateTime, Utc};
 use r2d2_sqlite::rusqlite::Connection;
 use std::collections::HashSet;
 
+/// A file as a share shows it.
 #[derive(Debug, Clone)]
 pub struct TreeFile {
-    pub file: File,
+    pub uuid: String,
     /// Unique per level across files and folders.
     pub name: String,
+    /// Its name in the library (what listings are ordered by).
+    pub own_name: String,
+    pub mime: String,
+    pub blob_id: String,
+    pub size: i64,
+    pub sha256: String,
+    pub crc32: u32,
+    pub modified_at: DateTime<Utc>,
 }
 
+impl TreeFile {
+    fn from_row(r: SharedFileRow, name: String) -> TreeFile {
+        TreeFile {
+            uuid: r.uuid,
+            own_name: r.name,
+            name,
+            mime: r.mime,
+            blob_id: r.blob_id,
+            size: r.size,
+            sha256: r.sha256,
+            crc32: r.crc32,
+            modified_at: from_ts(r.modified_at),
+        }
+    }
+}
+
+/// A shared folder (an item) as the top level shows it.
 #[derive(Debug, Clone)]
-pub struct TreeFolder {
+pub struct TopFolder {
+    pub id: i64,
     pub uuid: String,
     pub name: String,
-    pub folders: Vec<TreeFolder>,
-    pub files: Vec<TreeFile>,
+    pub options: FolderOptions,
+    /// Whether anything shows inside (from the folder's aggregates).
+    pub has_entries: bool,
 }
 
+/// The top level of a share: its items, named. Its size is the item list's, so it is cached
+/// with the share.
 #[derive(Debug, Clone, Default)]
-pub struct Tree {
-    pub folders: Vec<TreeFolder>,
+pub struct Top {
+    /// By name.
+    pub folders: Vec<TopFolder>,
+    /// By name.
     pub files: Vec<TreeFile>,
 }
 
-impl Tree {
-    /// Files and folders at every level.
-    pub fn node_count(&self) -> usize {
-        fn count(folders: &[TreeFolder]) -> usize {
-            folders
-                .iter()
-                .map(|f| 1 + f.files.len() + count(&f.folders))
-                .sum()
-        }
-        self.files.len() + count(&self.folders)
+impl Top {
+    pub fn len(&self) -> usize {
+        self.folders.len() + self.files.len()
     }
 
-    /// A file the share holds, wherever it sits.
-    pub fn find_file(&self, uuid: &str) -> Option<&TreeFile> {
-        fn walk<'a>(folders: &'a [TreeFolder], uuid: &str) -> Option<&'a TreeFile> {
-            folders.iter().find_map(|f| {
-                f.files
-                    .iter()
-                    .find(|x| x.file.uuid == uuid)
-                    .or_else(|| walk(&f.folders, uuid))
-            })
-        }
-        self.files
-            .iter()
-            .find(|x| x.file.uuid == uuid)
-            .or_else(|| walk(&self.folders, uuid))
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
-    /// A folder of the tree by its uuid.
-    pub fn find_folder(&self, uuid: &str) -> Option<&TreeFolder> {
-        fn walk<'a>(folders: &'a [TreeFolder], uuid: &str) -> Option<&'a TreeFolder> {
-            folders.iter().find_map(|f| {
-                if f.uuid == uuid {
-                    Some(f)
-                } else {
-                    walk(&f.folders, uuid)
-                }
-            })
-        }
-        walk(&self.folders, uuid)
+    /// Whether a zip of the share would hold anything (a folder counts when anything shows in
+    /// it, a sub-folder included).
+    pub fn has_files(&self) -> bool {
+        !self.files.is_empty() || self.folders.iter().any(|f| f.has_entries)
+    }
+
+    fn folder_item(&self, id: i64) -> Option<&TopFolder> {
+        self.folders.iter().find(|f| f.id == id)
     }
 }
 
-/// One level's entries get unique names: in (name, created_at, uuid) order the first keeps its
-/// name, later ones become `stem (2).ext` (folders `name (2)`).
-fn disambiguate(entries: &mut [(String, i64, String, bool)]) -> Vec<String> {
+pub(super) fn shown(v: FolderVisibility) -> Shown {
+    match v {
+        FolderVisibility::Pub => Shown::Pub,
+        FolderVisibility::Org => Shown::Org,
+        FolderVisibility::All => Shown::Both,
+    }
+}
+
+/// The n-th name of a loser: `stem (n).ext`, or `name (n)` for a folder.
+fn numbered(name: &str, n: u32, folder: bool) -> String {
+    if folder {
+        return format!("{name} ({n})");
+    }
+    match split_extension(name) {
+        (stem, Some(ext)) => format!("{stem} ({n}).{ext}"),
+        (stem, None) => format!("{stem} ({n})"),
+    }
+}
+
+/// The top level's names: entries in (name, created_at, uuid) order keep the first name,
+/// later ones take the first numbered name not yet used.
+fn disambiguate(entries: &[(String, i64, String, bool)]) -> Vec<String> {
     let mut order: Vec<usize> = (0..entries.len()).collect();
     order.sort_by(|&a, &b| {
         let (x, y) = (&entries[a], &entries[b]);
@@ -90,14 +127,7 @@ fn disambiguate(entries: &mut [(String, i64, String, bool)]) -> Vec<String> {
         let mut n = 1;
         while used.contains(&candidate) {
             n += 1;
-            candidate = if *is_folder {
-                format!("{name} ({n})")
-            } else {
-                match split_extension(name) {
-                    (stem, Some(ext)) => format!("{stem} ({n}).{ext}"),
-                    (stem, None) => format!("{stem} ({n})"),
-                }
-            };
+            candidate = numbered(name, n, *is_folder);
         }
         used.insert(candidate.clone());
         names[i] = candidate;
@@ -105,39 +135,84 @@ fn disambiguate(entries: &mut [(String, i64, String, bool)]) -> Vec<String> {
     names
 }
 
-fn folder_node(
+/// The name an entry of folder `folder_id` shows under (see the module's rule).
+fn inner_name(
     c: &Connection,
-    folder: &FolderRow,
-    name: String,
+    folder_id: i64,
+    name: &str,
+    is_folder: bool,
+    own: (i64, &str),
+    rival: &Rival,
     options: FolderOptions,
-) -> Result<TreeFolder, AppError> {
-    let files: Vec<FileRow> = aq::folder_files(c, folder)?
-        .into_iter()
-        .filter(|f| options.visibility.shows(&f.visibility))
-        .collect();
-    let recursive = options.recursive;
-    let subfolders = if recursive {
-        aq::subfolders(c, folder)?
-    } else {
-        vec![]
-    };
-    let subfolders = subfolders.into_iter().map(|f| (f, options)).collect();
-    let (folders, files) = level(c, subfolders, files)?;
-    Ok(TreeFolder {
-        uuid: folder.uuid.clone(),
-        name,
-        folders,
-        files,
-    })
+) -> Result<String, AppError> {
+    let loses = rival
+        .as_ref()
+        .is_some_and(|(at, uuid)| (*at, uuid.as_str()) < own);
+    if !loses {
+        return Ok(name.to_string());
+    }
+    // Bounded: each try is one lookup, and a folder holds finitely many names.
+    for n in 2..100_000 {
+        let candidate = numbered(name, n, is_folder);
+        if !sq::name_shown(
+            c,
+            folder_id,
+            &candidate,
+            shown(options.visibility),
+            options.recursive,
+        )? {
+            return Ok(candidate);
+        }
+    }
+    Err(AppError::internal(format!(
+        "no free name for {name} in folder {folder_id}"
+    )))
 }
 
-/// Names one level and builds its sub-folders (each with its options): folders first, then
-/// files, each by name.
-fn level(
+pub(super) fn file_in(
     c: &Connection,
-    folders: Vec<(FolderRow, FolderOptions)>,
-    files: Vec<FileRow>,
-) -> Result<(Vec<TreeFolder>, Vec<TreeFile>), AppError> {
+    r: SharedFileRow,
+    options: FolderOptions,
+) -> Result<TreeFile, AppError> {
+    let name = inner_name(
+        c,
+        r.folder_id,
+        &r.name,
+        false,
+        (r.created_at, &r.uuid),
+        &r.rival,
+        options,
+    )?;
+    Ok(TreeFile::from_row(r, name))
+}
+
+pub(super) fn folder_name_in(
+    c: &Connection,
+    r: &SharedFolderRow,
+    options: FolderOptions,
+) -> Result<String, AppError> {
+    let parent = r.parent_id.unwrap_or_default();
+    inner_name(
+        c,
+        parent,
+        &r.name,
+        true,
+        (r.created_at, &r.uuid),
+        &r.rival,
+        options,
+    )
+}
+
+/// The share's top level as it is now, inside a read the caller holds.
+pub(super) fn top_in(c: &Connection, share: &Share) -> Result<Top, AppError> {
+    let files = q::item_files(c, share.row.id)?;
+    let mut folders = Vec::new();
+    for it in &share.items {
+        let Some(options) = it.folder else { continue };
+        if let Some(f) = sq::folder_by_uuid(c, share.row.org_id, &it.uuid)? {
+            folders.push((f, options));
+        }
+    }
     let mut entries: Vec<(String, i64, String, bool)> = folders
         .iter()
         .map(|(f, _)| (f.name.clone(), f.created_at, f.uuid.clone(), true))
@@ -147,37 +222,324 @@ fn level(
             .iter()
             .map(|f| (f.name.clone(), f.created_at, f.uuid.clone(), false)),
     );
-    let mut names = disambiguate(&mut entries).into_iter();
-    let mut out_folders = Vec::new();
-    for (f, options) in &folders {
-        let name = names.next().unwrap_or_default();
-        out_folders.push(folder_node(c, f, name, *options)?);
-    }
-    let mut out_files: Vec<TreeFile> = files
-        .into_iter()
-        .map(|file| TreeFile {
+    let mut names = disambiguate(&entries).into_iter();
+    let mut top = Top::default();
+    for (f, options) in folders {
+        let has_entries = f.shown_files(shown(options.visibility)) > 0
+            || (options.recursive && f.folder_count > 0);
+        top.folders.push(TopFolder {
+            id: f.id,
+            uuid: f.uuid,
             name: names.next().unwrap_or_default(),
-            file: file.into(),
-        })
-        .collect();
-    out_folders.sort_by(|a, b| a.name.cmp(&b.name));
-    out_files.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok((out_folders, out_files))
+            options,
+            has_entries,
+        });
+    }
+    for f in files {
+        top.files.push(TreeFile {
+            name: names.next().unwrap_or_default(),
+            uuid: f.uuid,
+            own_name: f.name,
+            mime: f.mime,
+            blob_id: f.blob_id,
+            size: f.size,
+            sha256: f.sha256,
+            crc32: f.crc32,
+            modified_at: from_ts(f.modified_at),
+        });
+    }
+    top.folders.sort_by(|a, b| a.name.cmp(&b.name));
+    top.files.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(top)
 }
 
-/// The share's tree as it is now, inside a read the caller holds. At the top level each folder
-/// item is an entry, filtered by its own options.
-pub(super) fn tree_in(c: &Connection, share: &Share) -> Result<Tree, AppError> {
-    let files = q::item_files(c, share.row.id)?;
-    let mut folders = Vec::new();
-    for it in &share.items {
-        let Some(options) = it.folder else { continue };
-        if let Some(f) = aq::find_folder(c, share.row.org_id, &it.uuid)? {
-            folders.push((f, options));
+/// The ids of `folder_id` and its ancestors, nearest first: one indexed step per level.
+fn chain(c: &Connection, folder_id: i64) -> Result<Vec<i64>, AppError> {
+    let mut ids = vec![folder_id];
+    let mut at = folder_id;
+    while let Some((Some(parent), _)) = sq::folder_step(c, at)? {
+        // Moves never make a cycle; the bound turns a corrupt database into an error.
+        if ids.len() > 10_000 {
+            return Err(AppError::internal(format!(
+                "folder {folder_id} has no root"
+            )));
+        }
+        ids.push(parent);
+        at = parent;
+    }
+    Ok(ids)
+}
+
+/// The item that shows what sits directly in the folder `chain[0]`, and at which level of the
+/// chain it is: the folder itself, or a recursive item above it (`accept` filters further).
+fn item_over<'a>(
+    top: &'a Top,
+    chain: &[i64],
+    accept: impl Fn(&TopFolder) -> bool,
+) -> Option<(usize, &'a TopFolder)> {
+    chain.iter().enumerate().find_map(|(level, id)| {
+        top.folder_item(*id)
+            .filter(|f| (level == 0 || f.options.recursive) && accept(f))
+            .map(|f| (level, f))
+    })
+}
+
+/// A file of the share by uuid, with the name it shows under; None when the share does not
+/// hold it (not an item, not under a folder item, hidden by the item's visibility, or below a
+/// folder item that is not recursive).
+pub(super) fn locate_file(
+    c: &Connection,
+    share: &Share,
+    top: &Top,
+    uuid: &str,
+) -> Result<Option<TreeFile>, AppError> {
+    if let Some(f) = top.files.iter().find(|f| f.uuid == uuid) {
+        return Ok(Some(f.clone()));
+    }
+    if top.folders.is_empty() {
+        return Ok(None);
+    }
+    let Some(mut row) = sq::file_by_uuid(c, share.row.org_id, uuid)? else {
+        return Ok(None);
+    };
+    let ids = chain(c, row.folder_id)?;
+    let Some((_, item)) = item_over(top, &ids, |f| f.options.visibility.shows(&row.visibility))
+    else {
+        return Ok(None);
+    };
+    let options = item.options;
+    if options.recursive {
+        row.rival = sq::file_rival(c, row.folder_id, &row.name)?;
+    }
+    Ok(Some(file_in(c, row, options)?))
+}
+
+/// A folder of the share and how it is reached: the folders from the top item down to its
+/// parent (uuid and shown name each), its own shown name, and the item's options.
+#[derive(Debug, Clone)]
+pub struct Place {
+    pub trail: Vec<(String, String)>,
+    pub name: String,
+    pub options: FolderOptions,
+    pub(super) row: SharedFolderRow,
+}
+
+pub(super) fn locate_folder(
+    c: &Connection,
+    share: &Share,
+    top: &Top,
+    uuid: &str,
+) -> Result<Option<Place>, AppError> {
+    let Some(row) = sq::folder_by_uuid(c, share.row.org_id, uuid)? else {
+        return Ok(None);
+    };
+    let ids = chain(c, row.id)?;
+    let Some((level, item)) = item_over(top, &ids, |_| true) else {
+        return Ok(None);
+    };
+    let options = item.options;
+    let mut trail = Vec::new();
+    if level > 0 {
+        trail.push((item.uuid.clone(), item.name.clone()));
+        // The folders between the item and this one, top down.
+        for id in ids[1..level].iter().rev() {
+            let Some(mut f) = sq::folder_by_id(c, share.row.org_id, *id)? else {
+                return Ok(None);
+            };
+            f.rival = sq::folder_rival(
+                c,
+                f.parent_id.unwrap_or_default(),
+                &f.name,
+                shown(options.visibility),
+            )?;
+            let name = folder_name_in(c, &f, options)?;
+            trail.push((f.uuid, name));
         }
     }
-    let (folders, files) = level(c, folders, files)?;
-    Ok(Tree { folders, files })
+    let name = if level == 0 {
+        item.name.clone()
+    } else {
+        let mut own = row.clone();
+        own.rival = sq::folder_rival(
+            c,
+            own.parent_id.unwrap_or_default(),
+            &own.name,
+            shown(options.visibility),
+        )?;
+        folder_name_in(c, &own, options)?
+    };
+    Ok(Some(Place {
+        trail,
+        name,
+        options,
+        row,
+    }))
+}
+
+/// A sub-folder as a listing shows it.
+#[derive(Debug, Clone)]
+pub struct ListedFolder {
+    pub uuid: String,
+    pub name: String,
+    own_name: String,
+}
+
+/// One page of a level of the share, and how many entries the level has (the filter's).
+#[derive(Debug, Clone)]
+pub struct Listing {
+    pub folders: Vec<ListedFolder>,
+    pub files: Vec<TreeFile>,
+    pub total: u64,
+    pub has_prev: bool,
+    pub has_next: bool,
+}
+
+impl Listing {
+    /// The keys of its first and last entries, for the pager's links.
+    pub fn ends(&self) -> Option<(Key, Key)> {
+        let keys = self
+            .folders
+            .iter()
+            .map(|f| Key {
+                file: false,
+                name: f.own_name.clone(),
+            })
+            .chain(self.files.iter().map(|f| Key {
+                file: true,
+                name: f.own_name.clone(),
+            }));
+        let all: Vec<Key> = keys.collect();
+        Some((all.first()?.clone(), all.last()?.clone()))
+    }
+
+    fn from(w: Window<ListedFolder, TreeFile>, total: u64) -> Listing {
+        Listing {
+            folders: w.folders,
+            files: w.files,
+            total,
+            has_prev: w.has_prev,
+            has_next: w.has_next,
+        }
+    }
+}
+
+fn matches(name: &str, q: Option<&str>) -> bool {
+    q.is_none_or(|q| name.to_lowercase().contains(&q.to_lowercase()))
+}
+
+/// Entries of a sorted list in a bound, as the database would answer it.
+fn bounded<T: Clone>(
+    all: &[T],
+    name: impl Fn(&T) -> &str,
+    b: Bound,
+    limit: usize,
+    q: Option<&str>,
+) -> Vec<T> {
+    let ok = |t: &&T| matches(name(t), q);
+    match b {
+        Bound::After(after) => all
+            .iter()
+            .filter(|t| after.as_deref().is_none_or(|a| name(t) > a))
+            .filter(ok)
+            .take(limit)
+            .cloned()
+            .collect(),
+        Bound::Before(before) => all
+            .iter()
+            .rev()
+            .filter(|t| before.as_deref().is_none_or(|a| name(t) < a))
+            .filter(ok)
+            .take(limit)
+            .cloned()
+            .collect(),
+    }
+}
+
+/// A page of the top level (the cached item list: no database read).
+pub(super) fn top_listing(top: &Top, seek: &Seek, q: Option<&str>) -> Listing {
+    let folders: Vec<ListedFolder> = top
+        .folders
+        .iter()
+        .map(|f| ListedFolder {
+            uuid: f.uuid.clone(),
+            name: f.name.clone(),
+            own_name: f.name.clone(),
+        })
+        .collect();
+    let total = folders.iter().filter(|f| matches(&f.name, q)).count()
+        + top.files.iter().filter(|f| matches(&f.name, q)).count();
+    // Top-level files are keyed by their shown names (unique here) rather than library names.
+    let files: Vec<TreeFile> = top
+        .files
+        .iter()
+        .map(|f| TreeFile {
+            own_name: f.name.clone(),
+            ..f.clone()
+        })
+        .collect();
+    let w = paging::window::<_, _, ()>(
+        seek,
+        paging::PAGE_SIZE,
+        |b, n| Ok(bounded(&folders, |f| &f.name, b, n, q)),
+        |b, n| Ok(bounded(&files, |f| &f.name, b, n, q)),
+    );
+    let w = w.unwrap_or(Window {
+        folders: vec![],
+        files: vec![],
+        has_prev: false,
+        has_next: false,
+    });
+    Listing::from(w, total as u64)
+}
+
+fn range(b: Bound) -> NameRange {
+    match b {
+        Bound::After(name) => NameRange { name, desc: false },
+        Bound::Before(name) => NameRange { name, desc: true },
+    }
+}
+
+/// A page of a shared folder: two indexed range reads, and the total from the folder's
+/// aggregates (a filter counts its matches).
+pub(super) fn folder_listing(
+    c: &Connection,
+    place: &Place,
+    seek: &Seek,
+    q: Option<&str>,
+) -> Result<Listing, AppError> {
+    let options = place.options;
+    let vis = shown(options.visibility);
+    let f = &place.row;
+    let total = match q {
+        Some(q) => sq::count_matching(c, f.id, vis, options.recursive, q)?,
+        None => f.shown_files(vis) + if options.recursive { f.folder_count } else { 0 },
+    };
+    let w = paging::window(
+        seek,
+        paging::PAGE_SIZE,
+        |b, n| {
+            if !options.recursive {
+                return Ok(vec![]);
+            }
+            sq::folders_in(c, f.id, vis, &range(b), q, n)?
+                .into_iter()
+                .map(|r| {
+                    Ok(ListedFolder {
+                        name: folder_name_in(c, &r, options)?,
+                        uuid: r.uuid,
+                        own_name: r.name,
+                    })
+                })
+                .collect::<Result<Vec<_>, AppError>>()
+        },
+        |b, n| {
+            sq::files_in(c, f.id, vis, options.recursive, &range(b), q, n)?
+                .into_iter()
+                .map(|r| file_in(c, r, options))
+                .collect::<Result<Vec<_>, AppError>>()
+        },
+    )?;
+    Ok(Listing::from(w, total.max(0) as u64))
 }
 
 /// Previewable inline: safe image, video, audio and PDF types (never SVG).
@@ -196,7 +558,7 @@ mod tests {
 
     #[test]
     fn names_per_level() {
-        let mut e = vec![
+        let e = vec![
             ("x.txt".to_string(), 5, "b".to_string(), false),
             ("x.txt".to_string(), 1, "c".to_string(), false),
             ("x.txt".to_string(), 5, "a".to_string(), true),
@@ -204,7 +566,7 @@ mod tests {
         ];
         // By (name, created_at, uuid): "x (2).txt" sorts first and keeps its name, then the
         // oldest "x.txt"; the folder becomes "x.txt (2)"; the last file skips the taken "x (2).txt".
-        let names = disambiguate(&mut e);
+        let names = disambiguate(&e);
         assert_eq!(names[3], "x (2).txt");
         assert_eq!(names[1], "x.txt");
         assert_eq!(names[2], "x.txt (2)");
