@@ -114,6 +114,9 @@ wait_port() {
 start_sharebox() {
     local addr=$1
     shift
+    # Made before the start, so the reads below never race the background redirect.
+    : >"$work/sharebox.out"
+    : >"$work/sharebox.err"
     env RUST_LOG=warn "$@" "$BIN" serve --listen "$addr" --data-dir "$work/data" \
         >"$work/sharebox.out" 2>"$work/sharebox.err" &
     SB_PID=$!

@@ -50,6 +50,20 @@ async fn pack(app: &TestApp) -> (String, Value) {
     (format!("{base}/zip"), s)
 }
 
+/// The uuid of the file `name` of `/pack`.
+async fn file_uuid(app: &TestApp, name: &str) -> String {
+    let files = app
+        .call(app.fr("GET", "/v4/files?folder=/pack"))
+        .await
+        .json();
+    let f = files["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == name);
+    f.unwrap()["uuid"].as_str().unwrap().to_string()
+}
+
 async fn downloads(app: &TestApp, share: &Value) -> i64 {
     let j = app
         .call(app.fr(
@@ -121,19 +135,7 @@ async fn the_zip_in_three_ranges_is_the_zip() {
     // If-Range gets the whole new zip.
     let again = app.call(request("HEAD", &zip)).await;
     assert_eq!(again.header("etag"), Some(etag.as_str()));
-    let files = app
-        .call(app.fr("GET", "/v4/files?folder=/pack"))
-        .await
-        .json();
-    let a = files["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["name"] == "a.txt")
-        .unwrap()["uuid"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let a = file_uuid(&app, "a.txt").await;
     let r = app
         .call(json_body(
             app.fr("PATCH", &format!("/v4/files/{a}")),
@@ -178,19 +180,7 @@ async fn a_change_under_a_download_ends_it() {
         .await
         .unwrap();
     let plan = shares.zip_plan(&opened).await.unwrap();
-    let files = app
-        .call(app.fr("GET", "/v4/files?folder=/pack"))
-        .await
-        .json();
-    let big = files["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["name"] == "big.bin")
-        .unwrap()["uuid"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let big = file_uuid(&app, "big.bin").await;
     let r = app
         .call(json_body(
             app.fr("PATCH", &format!("/v4/files/{big}")),

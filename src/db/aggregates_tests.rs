@@ -1,8 +1,7 @@
 //! Schema version 8: the per-folder aggregates match a recount after the migration and after
 //! every kind of write the library makes (insert, rename, move, new contents, delete, cascade).
 
-use super::{schema_sections, Db, SCHEMA};
-use r2d2_sqlite::rusqlite::Connection;
+use super::{schema_up_to, Db};
 
 /// (id, file_count, pub_count, org_count, byte_count, folder_count) as kept, and as counted.
 fn kept_and_counted(db: &Db) -> (Vec<[i64; 6]>, Vec<[i64; 6]>) {
@@ -45,12 +44,7 @@ fn version_8_counts_what_exists_and_keeps_counting() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");
     {
-        let c = Connection::open(&path).unwrap();
-        for (v, sql) in schema_sections(SCHEMA).into_iter().filter(|(v, _)| *v <= 7) {
-            c.execute_batch(&sql).unwrap();
-            c.execute_batch(&format!("PRAGMA user_version = {v}"))
-                .unwrap();
-        }
+        let c = schema_up_to(&path, 7);
         c.execute_batch(
             "INSERT INTO orgs VALUES (1, 'o', 'acme', 's', 0);
              INSERT INTO folders (id, uuid, org_id, parent_id, name, created_at, updated_at)

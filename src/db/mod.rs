@@ -362,6 +362,22 @@ pub fn from_ts(secs: i64) -> chrono::DateTime<chrono::Utc> {
 #[cfg(test)]
 mod aggregates_tests;
 
+/// A database at `path` with the schema's sections up to `version` applied, as an older
+/// release left it (for migration tests).
+#[cfg(test)]
+fn schema_up_to(path: &Path, version: i64) -> Connection {
+    let c = Connection::open(path).unwrap();
+    for (v, sql) in schema_sections(SCHEMA)
+        .into_iter()
+        .filter(|(v, _)| *v <= version)
+    {
+        c.execute_batch(&sql).unwrap();
+        c.execute_batch(&format!("PRAGMA user_version = {v}"))
+            .unwrap();
+    }
+    c
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -497,12 +513,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
         {
-            let c = Connection::open(&path).unwrap();
-            for (v, sql) in schema_sections(SCHEMA).into_iter().filter(|(v, _)| *v <= 4) {
-                c.execute_batch(&sql).unwrap();
-                c.execute_batch(&format!("PRAGMA user_version = {v}"))
-                    .unwrap();
-            }
+            let c = schema_up_to(&path, 4);
             c.execute_batch(
                 "INSERT INTO orgs VALUES (1, 'o', 'acme', 's', 0);
                  INSERT INTO folders (id, uuid, org_id, parent_id, name, created_at, updated_at)
