@@ -30,6 +30,13 @@ if ! command -v openssl >/dev/null || ! command -v script >/dev/null; then
     apt-get install -y -qq openssl bsdutils >/dev/null
 fi
 
+# curl (the zip resume test drives `curl -C -`) and unzip (zips are read back with `unzip -t`).
+if ! command -v curl >/dev/null || ! command -v unzip >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq curl unzip >/dev/null
+fi
+
 cargo fmt --all -- --check
 # Lints (Cargo.toml's [lints] and clippy's defaults) on src/ and the tests, warnings as errors.
 cargo clippy --all-targets --locked -- -D warnings
