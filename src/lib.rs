@@ -32,21 +32,25 @@
 //!   head.rs            HEAD: GET's answer with its body dropped unsent
 //!
 //! domain/              decisions; no actix, no adapter, no AppState
-//!   shares/            ShareService: model, patch, service, open (the one gate), tree, cache
+//!   shares/            ShareService: model, patch, service, open (the one gate); what an open
+//!                      share holds, a page or a file at a time (tree, browse), the whole of it
+//!                      a batch at a time (walk), the zip's plan and bytes (zipplan); cache
 //!   assets/            AssetService: folders and files, Nomad's asset view, uploads
 //!   uploads.rs         UploadService: Nomad's chunked uploads
 //!   auth.rs            AuthService: keys, API and web sessions; orgs, users, keys (CLI)
 //!   accounts.rs        AccountService: your account (+ admin.rs: the org's users and keys;
 //!                      links.rs: set-password links); the CLI's account commands
 //!   library.rs         File, Folder, Page, Order: the library as adapters read it
+//!   paging.rs          keyset pages of a folder listing (folders, then files) and their pager
 //!   types.rs           newtypes and enums: Email, Name, FolderPath, FolderVisibility...
 //!   window.rs          dates in IANA zones and a share's state at an instant (pure)
 //!   counters.rs, throttle.rs, unlock.rs
 //!
 //! db/                  SQLite: the read pool, the one writer thread, every query; rows
+//!                      (shared.rs: a share's contents, each query an indexed read)
 //! blob.rs              file contents on disk: stream in with SHA-256 and CRC-32, serve Range
 //! backup.rs            `sharebox backup` (consistent beside a running server) and `verify`
-//! zip.rs               the STORED zip layout
+//! zip.rs               the STORED zip's records, each made on its own (any offset can start)
 //! mail/                compose (askama) and the outbox worker (SMTP or .eml files)
 //! malloc.rs            glibc malloc settings
 //! ```
