@@ -15,6 +15,8 @@ pub mod backup;
 pub mod links;
 pub mod orgs;
 pub mod outbox;
+#[cfg(test)]
+pub mod plan;
 pub mod shares;
 pub mod uploads;
 
