@@ -25,18 +25,18 @@ pub struct ChildFolder {
 }
 
 pub fn aggregates(c: &Connection, folder_id: i64) -> Result<Aggregates, AppError> {
-    Ok(c.prepare_cached(
-        "SELECT file_count, byte_count, folder_count FROM folders WHERE id = ?1",
-    )?
-    .query_row([folder_id], |r| {
-        Ok(Aggregates {
-            files: r.get(0)?,
-            bytes: r.get(1)?,
-            folders: r.get(2)?,
-        })
-    })
-    .optional()?
-    .unwrap_or_default())
+    Ok(
+        c.prepare_cached("SELECT file_count, byte_count, folder_count FROM folders WHERE id = ?1")?
+            .query_row([folder_id], |r| {
+                Ok(Aggregates {
+                    files: r.get(0)?,
+                    bytes: r.get(1)?,
+                    folders: r.get(2)?,
+                })
+            })
+            .optional()?
+            .unwrap_or_default(),
+    )
 }
 
 /// `x` as a LIKE pattern matching names that contain it literally (`%`, `_`, `\` escaped).
@@ -185,8 +185,7 @@ pub fn count_like(c: &Connection, folder_id: i64, pattern: &str) -> Result<i64, 
 /// (uuid, name) of the folder's ancestors below the root, root side first, the folder itself
 /// not included: one primary-key lookup per level.
 pub fn ancestors(c: &Connection, folder: &FolderRow) -> Result<Vec<(String, String)>, AppError> {
-    let mut stmt =
-        c.prepare_cached("SELECT parent_id, uuid, name FROM folders WHERE id = ?1")?;
+    let mut stmt = c.prepare_cached("SELECT parent_id, uuid, name FROM folders WHERE id = ?1")?;
     let mut out = Vec::new();
     let mut next = folder.parent_id;
     while let Some(id) = next {

@@ -128,7 +128,16 @@ fn pages_walk_the_folder_in_order_and_count_from_the_aggregates() {
     assert!(!last.has_next && last.has_prev);
     assert_eq!(last.files[0].name, "f017.txt");
 
-    let (rows, total) = folders_slice(&c, &a, BY_NAME, Slice { limit: 2, offset: 1 }).unwrap();
+    let (rows, total) = folders_slice(
+        &c,
+        &a,
+        BY_NAME,
+        Slice {
+            limit: 2,
+            offset: 1,
+        },
+    )
+    .unwrap();
     assert_eq!((rows[0].name.as_str(), rows.len(), total), ("d001", 2, 3));
     let (rows, total) = files_slice(
         &c,
@@ -145,11 +154,29 @@ fn pages_walk_the_folder_in_order_and_count_from_the_aggregates() {
     .unwrap();
     assert_eq!((rows[0].name.as_str(), total), ("f024.txt", 25));
     // Nomad's children: the offset crosses from folders into files.
-    let (kids, total) = children_by_name(&c, &a, false, Slice { limit: 3, offset: 2 }).unwrap();
+    let (kids, total) = children_by_name(
+        &c,
+        &a,
+        false,
+        Slice {
+            limit: 3,
+            offset: 2,
+        },
+    )
+    .unwrap();
     assert_eq!(total, 28);
     let uuids: Vec<_> = kids.iter().map(|k| k.1.as_str()).collect();
     assert_eq!(uuids, ["d002", "u000", "u001"]);
-    let (kids, _) = children_by_name(&c, &a, false, Slice { limit: -1, offset: 5 }).unwrap();
+    let (kids, _) = children_by_name(
+        &c,
+        &a,
+        false,
+        Slice {
+            limit: -1,
+            offset: 5,
+        },
+    )
+    .unwrap();
     assert_eq!(kids.len(), 23);
     assert_eq!(kids[0].1, "u002");
 }
@@ -189,4 +216,55 @@ fn a_keyset_bound_is_an_index_range_not_a_filter() {
     assert!(plan(child_files_sql(&Bound::Before(Some("x".into())))).contains("name<?"));
     assert!(plan(child_folders_sql(&Bound::After(Some("x".into())))).contains("name>?"));
     assert!(plan(child_folders_sql(&Bound::Before(Some("x".into())))).contains("name<?"));
+}
+
+#[test]
+fn share_pages_read_shares_org_created() {
+    use crate::db::shares::{share_page_sql, ShareSeek, COUNT_SHARES, COUNT_SHARES_LIKE};
+    let (_dir, c) = scratch();
+    for s in [
+        ShareSeek::First,
+        ShareSeek::After(1, 1),
+        ShareSeek::Before(1, 1),
+    ] {
+        assert_plan(&c, &share_page_sql(s), "shares_org_created");
+    }
+    assert_plan(&c, COUNT_SHARES, "shares_org_created");
+    assert_plan(&c, COUNT_SHARES_LIKE, "shares_org_created");
+    let plan = |s| {
+        crate::db::plan::plan(&c, &share_page_sql(s))
+            .unwrap()
+            .join("\n")
+    };
+    // The index bounds the read by created_at; the id part of the row value filters ties.
+    assert!(plan(ShareSeek::After(1, 1)).contains("org_id=? AND created_at<?"));
+    assert!(plan(ShareSeek::Before(1, 1)).contains("org_id=? AND created_at>?"));
+}
+
+#[test]
+fn share_pages_walk_ties_in_order() {
+    use crate::db::shares::{count_shares, share_page, ShareSeek};
+    let (_dir, c) = scratch();
+    c.execute_batch("INSERT INTO orgs VALUES (1, 'o', 'acme', 's', 0);")
+        .unwrap();
+    // Seven shares in three seconds: ties on created_at are broken by id.
+    for i in 0..7i64 {
+        c.execute(
+            "INSERT INTO shares (uuid, puid, org_id, title, created_at, updated_at)
+             VALUES (?1, ?1, 1, ?2, ?3, 0)",
+            params![format!("s{i}"), format!("T{i}"), i / 3],
+        )
+        .unwrap();
+    }
+    let ids = |rows: Vec<crate::db::shares::ShareRow>| -> Vec<i64> {
+        rows.iter().map(|r| r.id).collect()
+    };
+    let p1 = ids(share_page(&c, 1, ShareSeek::First, None, 3).unwrap());
+    assert_eq!(p1, [7, 6, 5]);
+    let p2 = ids(share_page(&c, 1, ShareSeek::After(1, 5), None, 3).unwrap());
+    assert_eq!(p2, [4, 3, 2]);
+    let back = ids(share_page(&c, 1, ShareSeek::Before(1, 4), None, 3).unwrap());
+    assert_eq!(back, [5, 6, 7], "oldest first, for the caller to reverse");
+    assert_eq!(count_shares(&c, 1, None).unwrap(), 7);
+    assert_eq!(count_shares(&c, 1, Some("%T3%")).unwrap(), 1);
 }
