@@ -416,15 +416,22 @@ pub struct SharePage {
 }
 
 impl ShareService {
-    /// The page of the org's shares `seek` names, `size` of them, newest first; `contains` keeps
+    /// A page of the org's shares, `size` of them, newest first: those after the share at
+    /// (created_at, id) `after`, else those before `before`, else the first; `contains` keeps
     /// the titles containing it. Reads that page's shares (and their lists) only.
     pub async fn list_page(
         &self,
         org_id: i64,
-        seek: q::ShareSeek,
+        after: Option<(i64, i64)>,
+        before: Option<(i64, i64)>,
         contains: Option<String>,
         size: usize,
     ) -> Result<SharePage, AppError> {
+        let seek = match (after, before) {
+            (Some((a, i)), _) => q::ShareSeek::After(a, i),
+            (None, Some((a, i))) => q::ShareSeek::Before(a, i),
+            (None, None) => q::ShareSeek::First,
+        };
         let (counters, base, now) = self.view_kit();
         self.db
             .read(move |c| {

@@ -2,7 +2,6 @@
 
 use super::{see_other, state};
 use crate::api::Params;
-use crate::db::shares::ShareSeek;
 use crate::domain::auth::WebUser;
 use crate::domain::paging;
 use crate::domain::shares::{SharePatch, StatusChange, TimeValue};
@@ -110,17 +109,6 @@ fn share_key(raw: &str) -> Option<(i64, i64)> {
     Some((a.parse().ok()?, b.parse().ok()?))
 }
 
-/// The page a request names: `after=` or `before=` (an unreadable key is the first page).
-fn share_seek(params: &Params) -> ShareSeek {
-    if let Some((a, i)) = params.get("after").and_then(share_key) {
-        return ShareSeek::After(a, i);
-    }
-    if let Some((a, i)) = params.get("before").and_then(share_key) {
-        return ShareSeek::Before(a, i);
-    }
-    ShareSeek::First
-}
-
 /// `GET /app/shares?q=&after=|before=&at=`: a page of the org's shares, newest first; only
 /// that page's shares are read.
 pub async fn list_shares(
@@ -136,23 +124,26 @@ pub async fn list_shares(
             format!("the title filter is longer than {MAX_Q} characters"),
         ));
     }
-    let seek = share_seek(&params);
+    // An unreadable key is the first page.
+    let after = params.get("after").and_then(share_key);
+    let before = params.get("before").and_then(share_key);
+    let first_page = after.is_none() && before.is_none();
     let contains = Some(q.clone()).filter(|q| !q.is_empty());
     let pg = state
         .shares
-        .list_page(user.org_id, seek, contains, SHARES_PER_PAGE)
+        .list_page(user.org_id, after, before, contains, SHARES_PER_PAGE)
         .await?;
     let total = pg.total;
     let len = pg.shares.len() as u64;
     // The first share's place, carried by the links (no count of the shares before it).
-    let at = match seek {
-        ShareSeek::First => 0,
-        _ if !pg.has_prev => 0,
-        _ => params
+    let at = if first_page || !pg.has_prev {
+        0
+    } else {
+        params
             .get("at")
             .and_then(|a| a.parse::<u64>().ok())
             .unwrap_or(0)
-            .min(total),
+            .min(total)
     };
     let label = if len == 0 {
         format!("0 of {}", paging::thousands(total))
