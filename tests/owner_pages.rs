@@ -6,6 +6,8 @@
 
 #[path = "support/common.rs"]
 mod common;
+#[path = "support/nomad.rs"]
+mod nomad;
 
 use common::*;
 use serde_json::json;
@@ -64,9 +66,9 @@ async fn library_page(app: &TestApp, s: &Session, path: &str) -> Shown {
     shown(&r.text(), "<tr class=\"", "<a href=")
 }
 
-#[actix_web::test]
-async fn a_big_folder_pages_by_200_both_ways_and_filters_by_name() {
-    let app = TestApp::new().await;
+/// `/big`: folders sub-a (holding inner.txt, 5 bytes), sub-b, sub-c; 449 files `file-NNN.txt`
+/// and `report 100%.txt`, 1 byte each. Returns its uuid.
+async fn big_folder(app: &TestApp) -> String {
     let big = app.mkdir("/big").await;
     let big_uuid = big["uuid"].as_str().unwrap().to_string();
     for n in ["sub-a", "sub-b", "sub-c"] {
@@ -91,6 +93,13 @@ async fn a_big_folder_pages_by_200_both_ways_and_filters_by_name() {
         let r = app.upload("folder=/big", &parts).await;
         assert_eq!(r.status, 200, "{}", r.text());
     }
+    big_uuid
+}
+
+#[actix_web::test]
+async fn a_big_folder_pages_by_200_both_ways_and_filters_by_name() {
+    let app = TestApp::new().await;
+    let big_uuid = big_folder(&app).await;
     let s = admin(&app).await;
 
     let first = library_page(&app, &s, &format!("/app?folder_uuid={big_uuid}")).await;
@@ -202,4 +211,70 @@ async fn the_share_list_pages_newest_first() {
     assert_eq!(found.label, "1\u{2013}10 of 10");
     let none = page("/app/shares?q=%25".into()).await;
     assert!(none.names.is_empty());
+}
+
+#[actix_web::test]
+async fn api_listings_of_a_big_folder_page_by_offset_with_totals() {
+    let app = TestApp::new().await;
+    let big_uuid = big_folder(&app).await;
+    let get = |path: String| {
+        let app = &app;
+        async move {
+            let r = app.call(app.fr("GET", &path)).await;
+            assert_eq!(r.status, 200, "{path}: {}", r.text());
+            r.json()
+        }
+    };
+    let names = |j: &serde_json::Value, key: &str| -> Vec<String> {
+        j[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let j = get("/v4/folders?folder=/big&limit=2&offset=1".into()).await;
+    assert_eq!(j["total"], 3);
+    assert_eq!(names(&j, "folders"), ["sub-b", "sub-c"]);
+    assert_eq!(j["folders"][0]["path"], "/big/sub-b");
+    let j = get(format!(
+        "/v4/files?folder_uuid={big_uuid}&limit=3&offset=447"
+    ))
+    .await;
+    assert_eq!(j["total"], 450);
+    assert_eq!(
+        names(&j, "files"),
+        ["file-447.txt", "file-448.txt", "report 100%.txt"]
+    );
+    let j = get("/v4/files?folder=/big&limit=2&offset=0&order=name,desc".into()).await;
+    assert_eq!(names(&j, "files"), ["report 100%.txt", "file-448.txt"]);
+    // Recursive listings still count the subtree.
+    let j = get("/v4/files?folder=/big&recursive=1&limit=1".into()).await;
+    assert_eq!(j["total"], 451);
+
+    // Nomad's children: folders first, the page crossing from folders into files.
+    let base = format!("/api/admin/asset/{big_uuid}/getAssetChildNodes");
+    let j = nomad::ok_json(&app, "GET", &format!("{base}?pageIndex=2&pageSize=2"), None).await;
+    assert_eq!(j["totalItemCount"], 453);
+    let shown: Vec<&str> = j["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["displayName"].as_str().unwrap())
+        .collect();
+    assert_eq!(shown, ["sub-c", "file-000.txt"]);
+    let j = nomad::ok_json(
+        &app,
+        "GET",
+        &format!("{base}?pageIndex=1&pageSize=2&isDesc=true"),
+        None,
+    )
+    .await;
+    let shown: Vec<&str> = j["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["displayName"].as_str().unwrap())
+        .collect();
+    assert_eq!(shown, ["sub-c", "sub-b"]);
 }

@@ -285,6 +285,18 @@ pub fn files_slice(
     Ok((rows, total))
 }
 
+/// The uuids of a folder's child folders (`file`: files) by name: `?1` the folder's id,
+/// `?2` limit, `?3` offset.
+pub fn children_sql(file: bool, desc: bool) -> String {
+    let dir = if desc { "DESC" } else { "ASC" };
+    let (table, parent) = if file {
+        ("files", "folder_id")
+    } else {
+        ("folders", "parent_id")
+    };
+    format!("SELECT uuid FROM {table} WHERE {parent} = ?1 ORDER BY name {dir} LIMIT ?2 OFFSET ?3")
+}
+
 /// Nomad's children of a folder by name, folders first: (asset type, uuid) of the page and the
 /// number of children. The offset falls into the folders, the files, or both (from the
 /// aggregates), so each kind is read from its own index at its own offset.
@@ -295,15 +307,12 @@ pub fn children_by_name(
     page: Slice,
 ) -> Result<(Vec<(i64, String)>, i64), AppError> {
     let agg = aggregates(c, parent.id)?;
-    let dir = if desc { "DESC" } else { "ASC" };
     let offset = page.offset.max(0);
     // A negative limit is SQLite's "no limit".
     let unlimited = page.limit < 0;
     let mut out = Vec::new();
     if offset < agg.folders && page.limit != 0 {
-        let mut stmt = c.prepare_cached(&format!(
-            "SELECT uuid FROM folders WHERE parent_id = ?1 ORDER BY name {dir} LIMIT ?2 OFFSET ?3"
-        ))?;
+        let mut stmt = c.prepare_cached(&children_sql(false, desc))?;
         let rows = stmt.query_map(params![parent.id, page.limit, offset], |r| r.get(0))?;
         for uuid in rows {
             out.push((super::assets::ASSET_FOLDER, uuid?));
@@ -315,9 +324,7 @@ pub fn children_by_name(
         page.limit - out.len() as i64
     };
     if left != 0 {
-        let mut stmt = c.prepare_cached(&format!(
-            "SELECT uuid FROM files WHERE folder_id = ?1 ORDER BY name {dir} LIMIT ?2 OFFSET ?3"
-        ))?;
+        let mut stmt = c.prepare_cached(&children_sql(true, desc))?;
         let file_offset = (offset - agg.folders).max(0);
         let rows = stmt.query_map(params![parent.id, left, file_offset], |r| r.get(0))?;
         for uuid in rows {

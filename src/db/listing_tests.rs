@@ -34,21 +34,9 @@ fn keyset_and_offset_reads_use_their_index() {
     }
     assert_plan(&c, COUNT_FOLDERS_LIKE, "folders_parent_name");
     assert_plan(&c, COUNT_FILES_LIKE, "files_folder_name");
-    for dir in ["ASC", "DESC"] {
-        assert_plan(
-            &c,
-            &format!(
-                "SELECT uuid FROM folders WHERE parent_id = ?1 ORDER BY name {dir} LIMIT ?2 OFFSET ?3"
-            ),
-            "folders_parent_name",
-        );
-        assert_plan(
-            &c,
-            &format!(
-                "SELECT uuid FROM files WHERE folder_id = ?1 ORDER BY name {dir} LIMIT ?2 OFFSET ?3"
-            ),
-            "files_folder_name",
-        );
+    for desc in [false, true] {
+        assert_plan(&c, &children_sql(false, desc), "folders_parent_name");
+        assert_plan(&c, &children_sql(true, desc), "files_folder_name");
     }
 }
 
