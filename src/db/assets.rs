@@ -193,11 +193,11 @@ pub fn list_folders(
     order: Sort,
     page: Slice,
 ) -> Result<(Vec<FolderRow>, i64), AppError> {
-    let filter = if recursive {
-        "f.id != ?1"
-    } else {
-        "f.parent_id = ?1"
-    };
+    // A folder's children: one index range, counted by the aggregates.
+    if !recursive {
+        return super::listing::folders_slice(c, folder, order, page);
+    }
+    let filter = "f.id != ?1";
     let total: i64 = c.query_row(
         &format!("{SUBTREE_CTE} SELECT COUNT(*) FROM tree JOIN folders f ON f.id = tree.id WHERE {filter}"),
         params![folder.id, folder.path],
@@ -385,7 +385,10 @@ pub fn list_files(
     order: Sort,
     page: Slice,
 ) -> Result<(Vec<FileRow>, i64), AppError> {
-    let filter = if recursive { "1" } else { "x.folder_id = ?1" };
+    if !recursive {
+        return super::listing::files_slice(c, folder, order, page);
+    }
+    let filter = "1";
     let from = format!(
         "{SUBTREE_CTE} SELECT {{}} FROM files x JOIN tree ON tree.id = x.folder_id
          JOIN blobs b ON b.id = x.blob_id JOIN folders d ON d.id = x.folder_id WHERE {filter}"

@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod assets;
 pub mod backup;
 pub mod links;
+pub mod listing;
 pub mod orgs;
 pub mod outbox;
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! on a migrated database, its parameters left unbound (NULL: the plan does not depend on them).
 //! A full scan or a sort in a temporary B-tree makes the query cost the table, not the page.
 
-use r2d2_sqlite::rusqlite::Connection;
+use r2d2_sqlite::rusqlite::{self, Connection};
 
 /// A migrated database in a temporary directory (kept alive by the returned guard).
 pub fn scratch() -> (tempfile::TempDir, Connection) {
@@ -17,13 +17,12 @@ pub fn plan(c: &Connection, sql: &str) -> Result<Vec<String>, String> {
     let mut stmt = c
         .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
         .map_err(|e| format!("prepare: {e}"))?;
-    // Unbound parameters are NULL; `raw_query` does not insist on binding them.
-    let mut rows = stmt.raw_query();
-    let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(|e| format!("explain: {e}"))? {
-        out.push(r.get::<_, String>(3).map_err(|e| format!("explain: {e}"))?);
-    }
-    Ok(out)
+    let nulls = vec![rusqlite::types::Null; stmt.parameter_count()];
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(nulls), |r| r.get::<_, String>(3))
+        .map_err(|e| format!("explain: {e}"))?;
+    rows.collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("explain: {e}"))
 }
 
 /// Ok when the plan reads through `index` and neither scans a table (`SCAN <table>`, with or

@@ -456,3 +456,62 @@ pub fn item_files(c: &Connection, share_id: i64) -> Result<Vec<FileRow>, AppErro
     fill_folder_paths(c, &mut files)?;
     Ok(files)
 }
+
+/// Where a page of an org's shares (newest first) starts: after or before the share at
+/// (created_at, id), as the owner's list pages them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShareSeek {
+    First,
+    After(i64, i64),
+    Before(i64, i64),
+}
+
+/// A keyset page of an org's shares on `shares_org_created`: `?1` org, `?2`/`?3` the bound's
+/// (created_at, id), `?4` a title LIKE pattern (NULL: none), `?5` the limit. `Before` reads
+/// oldest first (the caller reverses).
+pub fn share_page_sql(seek: ShareSeek) -> String {
+    let (range, dir) = match seek {
+        ShareSeek::First => ("", "DESC"),
+        ShareSeek::After(..) => ("AND (s.created_at, s.id) < (?2, ?3)", "DESC"),
+        ShareSeek::Before(..) => ("AND (s.created_at, s.id) > (?2, ?3)", "ASC"),
+    };
+    format!(
+        "SELECT {SHARE_COLS} FROM shares s LEFT JOIN users u ON u.id = s.owner_user_id
+         WHERE s.org_id = ?1 {range} AND (?4 IS NULL OR s.title LIKE ?4 ESCAPE '\\')
+         ORDER BY s.created_at {dir}, s.id {dir} LIMIT ?5"
+    )
+}
+
+pub fn share_page(
+    c: &Connection,
+    org_id: i64,
+    seek: ShareSeek,
+    pattern: Option<&str>,
+    limit: i64,
+) -> Result<Vec<ShareRow>, AppError> {
+    let (at, id) = match seek {
+        ShareSeek::First => (None, None),
+        ShareSeek::After(a, i) | ShareSeek::Before(a, i) => (Some(a), Some(i)),
+    };
+    let rows = c
+        .prepare_cached(&share_page_sql(seek))?
+        .query_map(params![org_id, at, id, pattern, limit], share_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+pub const COUNT_SHARES: &str = "SELECT COUNT(*) FROM shares WHERE org_id = ?1";
+pub const COUNT_SHARES_LIKE: &str =
+    "SELECT COUNT(*) FROM shares WHERE org_id = ?1 AND title LIKE ?2 ESCAPE '\\'";
+
+/// How many shares the org has (an index-only count), or how many of them match `pattern`.
+pub fn count_shares(c: &Connection, org_id: i64, pattern: Option<&str>) -> Result<i64, AppError> {
+    Ok(match pattern {
+        None => c
+            .prepare_cached(COUNT_SHARES)?
+            .query_row([org_id], |r| r.get(0))?,
+        Some(p) => c
+            .prepare_cached(COUNT_SHARES_LIKE)?
+            .query_row(params![org_id, p], |r| r.get(0))?,
+    })
+}

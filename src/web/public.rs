@@ -4,7 +4,7 @@
 use crate::api::{client_addr, Params};
 use crate::blob::{self, Download};
 use crate::domain::auth::WebUser;
-use crate::domain::paging::{self, Pager};
+use crate::domain::paging;
 use crate::domain::shares::{self, Denied, Opened, TreeFile, Visitor};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -139,8 +139,10 @@ struct SharePage {
     files: Vec<FileView>,
     zip: Option<String>,
     count: usize,
-    /// "1–200 of 50,000" and the links to the pages around (query strings).
-    pager: Pager,
+    /// "1–200 of 50,000", and the links to the pages around it.
+    label: String,
+    prev: Option<String>,
+    next: Option<String>,
     /// The name filter, and the query string that keeps the folder (for its form).
     q: String,
     folder: Option<String>,
@@ -318,7 +320,9 @@ pub async fn share_page(
             .map(|f| file_view(&base, f, can_download))
             .collect(),
         zip: (can_download && opened.top.has_files()).then(|| format!("{base}/zip")),
-        pager,
+        label: pager.label,
+        prev: pager.prev.map(|p| format!("?{p}")),
+        next: pager.next.map(|n| format!("?{n}")),
         q: q.clone().unwrap_or_default(),
         folder: folder_uuid.clone(),
     };

@@ -1,9 +1,11 @@
 //! The library: one tree of folders with files per org. Every rule of API.md's "Assets" lives
 //! here; both dialects and the owner UI call `AssetService`.
 
+mod listing;
 mod nodes;
 mod store;
 
+pub use listing::{FolderEntry, FolderPage};
 pub use nodes::{Asset, AssetFilter};
 pub(crate) use store::record_upload;
 pub use store::{detect_type, Incoming, UploadTarget};

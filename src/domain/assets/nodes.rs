@@ -160,6 +160,12 @@ impl AssetService {
                     Node::Folder(f) => f,
                     Node::File(_) => return Ok((vec![], 0)),
                 };
+                // By name (the default), each kind is read from its index at its offset.
+                if order.field == crate::domain::library::OrderField::Name {
+                    let (found, total) =
+                        crate::db::listing::children_by_name(c, &folder, order.desc, page.slice())?;
+                    return Ok((load_assets(c, org_id, found)?, total));
+                }
                 let conds = [q::AssetCond::ParentIn(vec![folder.id])];
                 let (found, total) =
                     q::search_assets(c, org_id, &conds, true, &[order.sort()], page.slice())?;

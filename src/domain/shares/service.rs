@@ -413,3 +413,72 @@ pub fn parse_state(field: &str, raw: &str) -> Result<State, AppError> {
         )
     })
 }
+
+/// A page of the owner's share list, newest first.
+#[derive(Debug, Clone)]
+pub struct SharePage {
+    pub shares: Vec<Share>,
+    /// (created_at, id) of the first and last share shown: the previous and next pages' bounds.
+    pub ends: Option<((i64, i64), (i64, i64))>,
+    pub has_prev: bool,
+    pub has_next: bool,
+    /// The org's shares (matching the filter, if any).
+    pub total: u64,
+}
+
+impl ShareService {
+    /// A page of the org's shares, `size` of them, newest first: those after the share at
+    /// (created_at, id) `after`, else those before `before`, else the first; `contains` keeps
+    /// the titles containing it. Reads that page's shares (and their lists) only.
+    pub async fn list_page(
+        &self,
+        org_id: i64,
+        after: Option<(i64, i64)>,
+        before: Option<(i64, i64)>,
+        contains: Option<String>,
+        size: usize,
+    ) -> Result<SharePage, AppError> {
+        let seek = match (after, before) {
+            (Some((a, i)), _) => q::ShareSeek::After(a, i),
+            (None, Some((a, i))) => q::ShareSeek::Before(a, i),
+            (None, None) => q::ShareSeek::First,
+        };
+        let (counters, base, now) = self.view_kit();
+        self.db
+            .read(move |c| {
+                let pattern = contains
+                    .as_deref()
+                    .map(crate::db::listing::contains_pattern);
+                let limit = i64::try_from(size).unwrap_or(i64::MAX).saturating_add(1);
+                let mut rows = q::share_page(c, org_id, seek, pattern.as_deref(), limit)?;
+                // One more than shown tells whether a page follows in the reading direction.
+                let more = rows.len() > size;
+                rows.truncate(size);
+                let (has_prev, has_next) = match seek {
+                    q::ShareSeek::First => (false, more),
+                    q::ShareSeek::After(..) => (true, more),
+                    q::ShareSeek::Before(..) => {
+                        rows.reverse();
+                        (more, true)
+                    }
+                };
+                let ends = rows
+                    .first()
+                    .zip(rows.last())
+                    .map(|(a, b)| ((a.created_at, a.id), (b.created_at, b.id)));
+                let total = q::count_shares(c, org_id, pattern.as_deref())?;
+                let shares = rows
+                    .into_iter()
+                    .map(|row| load(c, row, &counters, &base, now, true))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(SharePage {
+                    shares,
+                    ends,
+                    has_prev,
+                    has_next,
+                    total: u64::try_from(total).unwrap_or(0),
+                })
+            })
+            .await
+    }
+}

@@ -1,9 +1,10 @@
 //! The library: folders and files, upload, rename, delete with a confirmation page.
 
-use super::{back_to, day, see_other, state, ALL, BY_NAME};
+use super::{back_to, day, see_other, state};
 use crate::api::Params;
-use crate::domain::assets::FolderRef;
+use crate::domain::assets::{FolderEntry, FolderRef};
 use crate::domain::auth::WebUser;
+use crate::domain::paging::{self, Key};
 use crate::domain::types::{FolderPath, Name};
 use crate::error::{AppError, Family};
 use crate::web::guard::{last, CsrfForm, CsrfHeader};
@@ -22,6 +23,8 @@ struct Folder {
     name: String,
     href: String,
     date: String,
+    /// What sits directly in it: "12 files, 3.4 MiB, 2 folders".
+    holds: String,
 }
 
 struct FileRowView {
@@ -49,8 +52,45 @@ struct Library {
     /// The upload limit in bytes (for the script's own check) and as the page writes it.
     max_bytes: u64,
     max_label: String,
+    /// The name filter as typed ("" for none), and the page's place: "201–400 of 50,000".
+    q: String,
+    label: String,
+    /// `/app?...` of the previous and next pages.
+    prev: Option<String>,
+    next: Option<String>,
 }
 
+/// The longest name filter: no name is longer.
+const MAX_Q: usize = 255;
+
+fn plural(n: i64, one: &str, many: &str) -> String {
+    format!(
+        "{} {}",
+        paging::thousands(n.max(0) as u64),
+        if n == 1 { one } else { many }
+    )
+}
+
+/// A folder's direct contents as its row says them.
+fn holds(e: &FolderEntry) -> String {
+    let mut s = format!(
+        "{}, {}",
+        plural(e.files, "file", "files"),
+        size_label(e.bytes.max(0) as u64)
+    );
+    if e.folders > 0 {
+        s.push_str(", ");
+        s.push_str(&plural(e.folders, "folder", "folders"));
+    }
+    s
+}
+
+fn encode(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// `GET /app?folder_uuid=&q=&after=|before=&at=`: a page of the folder's folders, then files,
+/// by name (`domain::paging`: the last page costs what the first does).
 pub async fn library(
     req: HttpRequest,
     user: WebUser,
@@ -61,38 +101,64 @@ pub async fn library(
         Some(u) => FolderRef::Uuid(u.to_string()),
         None => FolderRef::Path(FolderPath::parse("folder", "/")?),
     };
-    let (current, folders, _) = state
+    let q = params.get("q").unwrap_or("").trim().to_string();
+    if q.chars().count() > MAX_Q {
+        return Err(AppError::invalid(
+            "q",
+            format!("the name filter is longer than {MAX_Q} characters"),
+        ));
+    }
+    let seek = paging::seek(params.get("after"), params.get("before"));
+    let contains = Some(q.clone()).filter(|q| !q.is_empty());
+    let pg = state
         .assets
-        .list_folders(user.org_id, folder.clone(), false, BY_NAME, ALL)
-        .await?;
-    let (_, files, _) = state
-        .assets
-        .list_files(
+        .folder_page(
             user.org_id,
-            FolderRef::Uuid(current.uuid.clone()),
-            false,
-            BY_NAME,
-            ALL,
+            folder,
+            seek.clone(),
+            contains,
+            paging::PAGE_SIZE,
         )
         .await?;
-    // Breadcrumbs from the folder's path: each prefix is a folder of its own.
+    let current = &pg.folder;
     let mut crumbs = vec![Crumb {
         name: "Library".into(),
         href: "/app".into(),
     }];
-    let segments: Vec<&str> = current.path.split('/').filter(|s| !s.is_empty()).collect();
-    for i in 0..segments.len().saturating_sub(1) {
-        let p = FolderPath::parse("folder", &segments[..=i].join("/"))?;
-        let f = state
-            .assets
-            .get_folder(user.org_id, FolderRef::Path(p))
-            .await?;
-        crumbs.push(Crumb {
-            name: f.name.clone(),
-            href: format!("/app?folder_uuid={}", f.uuid),
-        });
+    crumbs.extend(pg.ancestors.iter().map(|(uuid, name)| Crumb {
+        name: name.clone(),
+        href: format!("/app?folder_uuid={uuid}"),
+    }));
+    let w = &pg.entries;
+    let keys = |file: bool, name: &str| Key {
+        file,
+        name: name.to_string(),
+    };
+    let first = w
+        .folders
+        .first()
+        .map(|f| keys(false, &f.folder.name))
+        .or_else(|| w.files.first().map(|f| keys(true, &f.name)));
+    let last = w
+        .files
+        .last()
+        .map(|f| keys(true, &f.name))
+        .or_else(|| w.folders.last().map(|f| keys(false, &f.folder.name)));
+    let mut base = format!("folder_uuid={}", encode(&current.uuid));
+    if !q.is_empty() {
+        base.push_str(&format!("&q={}", encode(&q)));
     }
-    let pg = Library {
+    let at = paging::position(&seek, params.get("at"), pg.total);
+    let pager = paging::pager(
+        &base,
+        at,
+        pg.total,
+        w.len(),
+        first.as_ref().zip(last.as_ref()),
+        w.has_prev,
+        w.has_next,
+    );
+    let view = Library {
         email: user.email.clone(),
         csrf: user.csrf.clone(),
         folder_uuid: current.uuid.clone(),
@@ -102,16 +168,19 @@ pub async fn library(
             current.name.clone()
         },
         crumbs,
-        folders: folders
+        folders: w
+            .folders
             .iter()
-            .map(|f| Folder {
-                uuid: f.uuid.clone(),
-                name: f.name.clone(),
-                href: format!("/app?folder_uuid={}", f.uuid),
-                date: day(f.updated_at),
+            .map(|e| Folder {
+                uuid: e.folder.uuid.clone(),
+                name: e.folder.name.clone(),
+                href: format!("/app?folder_uuid={}", e.folder.uuid),
+                date: day(e.folder.updated_at),
+                holds: holds(e),
             })
             .collect(),
-        files: files
+        files: w
+            .files
             .iter()
             .map(|f| FileRowView {
                 uuid: f.uuid.clone(),
@@ -126,8 +195,12 @@ pub async fn library(
         notice: params.get("notice").map(str::to_string),
         max_bytes: state.config.max_upload_bytes,
         max_label: size_label(state.config.max_upload_bytes),
+        q,
+        label: pager.label,
+        prev: pager.prev.map(|p| format!("/app?{p}")),
+        next: pager.next.map(|p| format!("/app?{p}")),
     };
-    page(&pg)
+    page(&view)
 }
 
 /// The new folder form: its name, in the folder the library shows.

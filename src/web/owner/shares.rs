@@ -3,7 +3,7 @@
 use super::{see_other, state};
 use crate::api::Params;
 use crate::domain::auth::WebUser;
-use crate::domain::library::Page;
+use crate::domain::paging;
 use crate::domain::shares::{SharePatch, StatusChange, TimeValue};
 use crate::domain::types::Email;
 use crate::domain::window::{display_in, State};
@@ -91,25 +91,89 @@ struct SharesPage {
     email: String,
     csrf: String,
     shares: Vec<ShareCard>,
+    /// The title filter as typed ("" for none), and the page's place: "1–50 of 1,234".
+    q: String,
+    label: String,
+    /// `/app/shares?...` of the previous and next pages.
+    prev: Option<String>,
+    next: Option<String>,
 }
 
+/// Shares per page: each card carries its recipients and actions.
+pub const SHARES_PER_PAGE: usize = 50;
+const MAX_Q: usize = 200;
+
+/// `<created_at>.<id>` of a share, as the list's links carry it.
+fn share_key(raw: &str) -> Option<(i64, i64)> {
+    let (a, b) = raw.split_once('.')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
+
+/// `GET /app/shares?q=&after=|before=&at=`: a page of the org's shares, newest first; only
+/// that page's shares are read.
 pub async fn list_shares(
     req: HttpRequest,
     user: WebUser,
     params: Params,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    let (list, _) = state
+    let q = params.get("q").unwrap_or("").trim().to_string();
+    if q.chars().count() > MAX_Q {
+        return Err(AppError::invalid(
+            "q",
+            format!("the title filter is longer than {MAX_Q} characters"),
+        ));
+    }
+    // An unreadable key is the first page.
+    let after = params.get("after").and_then(share_key);
+    let before = params.get("before").and_then(share_key);
+    let first_page = after.is_none() && before.is_none();
+    let contains = Some(q.clone()).filter(|q| !q.is_empty());
+    let pg = state
         .shares
-        .list(
-            user.org_id,
-            None,
-            Page {
-                limit: 1000,
-                offset: 0,
-            },
-        )
+        .list_page(user.org_id, after, before, contains, SHARES_PER_PAGE)
         .await?;
+    let total = pg.total;
+    let len = pg.shares.len() as u64;
+    // The first share's place, carried by the links (no count of the shares before it).
+    let at = if first_page || !pg.has_prev {
+        0
+    } else {
+        params
+            .get("at")
+            .and_then(|a| a.parse::<u64>().ok())
+            .unwrap_or(0)
+            .min(total)
+    };
+    let label = if len == 0 {
+        format!("0 of {}", paging::thousands(total))
+    } else {
+        format!(
+            "{}\u{2013}{} of {}",
+            paging::thousands(at + 1),
+            paging::thousands(at + len),
+            paging::thousands(total.max(at + len))
+        )
+    };
+    let base = if q.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "q={}&",
+            percent_encoding::utf8_percent_encode(&q, percent_encoding::NON_ALPHANUMERIC)
+        )
+    };
+    let link =
+        |dir: &str, (a, i): (i64, i64), at: u64| format!("/app/shares?{base}{dir}={a}.{i}&at={at}");
+    let prev = pg
+        .ends
+        .filter(|_| pg.has_prev)
+        .map(|(first, _)| link("before", first, at.saturating_sub(SHARES_PER_PAGE as u64)));
+    let next = pg
+        .ends
+        .filter(|_| pg.has_next)
+        .map(|(_, last)| link("after", last, at + len));
+    let list = pg.shares;
     let created = params.get("created").unwrap_or("");
     let cards = list
         .iter()
@@ -148,5 +212,9 @@ pub async fn list_shares(
         email: user.email.clone(),
         csrf: user.csrf.clone(),
         shares: cards,
+        q,
+        label,
+        prev,
+        next,
     })
 }
