@@ -278,3 +278,37 @@ async fn api_listings_of_a_big_folder_page_by_offset_with_totals() {
         .collect();
     assert_eq!(shown, ["sub-c", "sub-b"]);
 }
+
+/// The share form never lists the whole library: the items chosen (wherever they sit) and the
+/// top of the library, at most a page of it.
+#[actix_web::test]
+async fn the_share_form_lists_the_chosen_items_and_the_top_of_the_library() {
+    let app = TestApp::new().await;
+    let s = admin(&app).await;
+    app.mkdir("/a/b").await;
+    let deep = app.upload_one("/a/b", "deep.txt", b"deep").await;
+    let deep = deep["uuid"].as_str().unwrap().to_string();
+    let names: Vec<String> = (0..240).map(|i| format!("t{i:03}.txt")).collect();
+    let files: Vec<Part> = names
+        .iter()
+        .map(|n| ("file", Some(n.as_str()), None, &b"x"[..]))
+        .collect();
+    let r = app.upload("folder=/", &files).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    let picks = |html: &str| html.matches("name=\"item\" value=").count();
+    let new = get_as(&app, &s, "/app/shares/new").await;
+    assert_eq!(new.status, 200);
+    let html = new.text();
+    assert_eq!(picks(&html), 200, "one page of the library's top");
+    assert!(!html.contains("deep.txt"));
+    assert!(html.contains("Share selected"));
+
+    let chosen = get_as(&app, &s, &format!("/app/shares/new?item=file:{deep}")).await;
+    let html = chosen.text();
+    assert_eq!(picks(&html), 201);
+    let at = html
+        .find(&format!("value=\"file:{deep}\" checked"))
+        .expect("the deep file, ticked");
+    assert!(html[at..].contains("/a/b/deep.txt"));
+}

@@ -24,7 +24,6 @@ pub mod session;
 pub mod share_form;
 pub mod shares;
 
-use crate::domain::library::{Order, OrderField, Page};
 use crate::error::AppError;
 use crate::state::AppState;
 use actix_web::http::header;
@@ -44,15 +43,6 @@ fn see_other(to: &str) -> HttpResponse {
 fn day(t: DateTime<Utc>) -> String {
     t.format("%-d %b %Y, %H:%M UTC").to_string()
 }
-
-const ALL: Page = Page {
-    limit: -1,
-    offset: 0,
-};
-const BY_NAME: Order = Order {
-    field: OrderField::Name,
-    desc: false,
-};
 
 fn back_to(folder_uuid: &str) -> String {
     if folder_uuid.is_empty() {

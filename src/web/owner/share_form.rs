@@ -3,9 +3,11 @@
 //! beside its field.
 
 use super::form_errors::FormErrors;
-use super::{see_other, state, ALL, BY_NAME};
+use super::{see_other, state};
 use crate::domain::assets::FolderRef;
 use crate::domain::auth::WebUser;
+use crate::domain::library::{File, Folder};
+use crate::domain::paging::{Seek, PAGE_SIZE};
 use crate::domain::shares::{
     Access, ItemKind, ItemSpec, Permission, RecipientSpec, Share, SharePatch, TimeValue, UserSpec,
     MAX_DOWNLOADS_MAX, RECIPIENTS_MAX, SHARE_PASSWORD_MAX, TEXT_MAX, TITLE_MAX,
@@ -62,6 +64,8 @@ struct ShareFormPage {
     action: String,
     v: ShareValues,
     picks: Vec<Pick>,
+    /// The library's top has more than the form lists.
+    more_picks: bool,
     zones: &'static [chrono_tz::Tz],
     errors: HashMap<String, String>,
     editing: bool,
@@ -74,58 +78,87 @@ impl ShareFormPage {
     }
 }
 
+/// What the form offers to tick: the items already chosen (wherever they sit), then the top of
+/// the library (its first page). Never the whole library: a deeper item is chosen in the
+/// Library ("Share selected…"), which opens this form with it.
 async fn library_picks(
     state: &AppState,
     org_id: i64,
     v: &ShareValues,
-) -> Result<Vec<Pick>, AppError> {
-    let root = FolderRef::Path(FolderPath::parse("folder", "/")?);
-    let (_, folders, _) = state
-        .assets
-        .list_folders(org_id, root.clone(), true, BY_NAME, ALL)
-        .await?;
-    let (_, files, _) = state
-        .assets
-        .list_files(org_id, root, true, BY_NAME, ALL)
-        .await?;
-    let mut picks: Vec<Pick> = folders
-        .into_iter()
-        .map(|f| {
-            let value = format!("folder:{}", f.uuid);
-            Pick {
-                checked: v.items.contains(&value),
-                recursive: v.recursive.contains(&f.uuid),
-                visibility: v
-                    .visibility
-                    .get(&f.uuid)
-                    .cloned()
-                    .unwrap_or_else(|| "PUB,ORG".into()),
-                label: format!("{}/", f.path),
-                folder: true,
-                uuid: f.uuid,
-                value,
-            }
-        })
-        .collect();
-    picks.extend(files.into_iter().map(|f| {
+) -> Result<(Vec<Pick>, bool), AppError> {
+    let folder_pick = |f: &Folder| {
+        let value = format!("folder:{}", f.uuid);
+        Pick {
+            checked: v.items.contains(&value),
+            recursive: v.recursive.contains(&f.uuid),
+            visibility: v
+                .visibility
+                .get(&f.uuid)
+                .cloned()
+                .unwrap_or_else(|| "PUB,ORG".into()),
+            label: format!("{}/", f.path),
+            folder: true,
+            uuid: f.uuid.clone(),
+            value,
+        }
+    };
+    let file_pick = |f: &File| {
         let value = format!("file:{}", f.uuid);
-        let path = if f.folder_path == "/" {
-            format!("/{}", f.name)
-        } else {
-            format!("{}/{}", f.folder_path, f.name)
-        };
         Pick {
             checked: v.items.contains(&value),
             recursive: false,
             visibility: String::new(),
-            label: format!("{path} ({})", size_label(f.size as u64)),
+            label: format!("{} ({})", f.path(), size_label(f.size.max(0) as u64)),
             folder: false,
-            uuid: f.uuid,
+            uuid: f.uuid.clone(),
             value,
         }
-    }));
-    picks.sort_by(|a, b| a.label.cmp(&b.label));
-    Ok(picks)
+    };
+    let mut picks = Vec::new();
+    for item in &v.items {
+        // Items that are gone (or were never the org's) are left out; the form's check says so.
+        let pick = match item.split_once(':') {
+            Some(("folder", uuid)) => state
+                .assets
+                .get_folder(org_id, FolderRef::Uuid(uuid.to_string()))
+                .await
+                .ok()
+                .map(|f| folder_pick(&f)),
+            Some(("file", uuid)) => state
+                .assets
+                .get_file(org_id, uuid.to_string())
+                .await
+                .ok()
+                .map(|f| file_pick(&f)),
+            _ => None,
+        };
+        if let Some(p) = pick.filter(|p| !picks.iter().any(|q: &Pick| q.value == p.value)) {
+            picks.push(p);
+        }
+    }
+    let top = state
+        .assets
+        .folder_page(
+            org_id,
+            FolderRef::Path(FolderPath::parse("folder", "/")?),
+            Seek::First,
+            None,
+            PAGE_SIZE,
+        )
+        .await?;
+    let more = top.entries.has_next;
+    let listed = top
+        .entries
+        .folders
+        .iter()
+        .map(|e| folder_pick(&e.folder))
+        .chain(top.entries.files.iter().map(file_pick));
+    for p in listed {
+        if !picks.iter().any(|q| q.value == p.value) {
+            picks.push(p);
+        }
+    }
+    Ok((picks, more))
 }
 
 async fn share_form_page(
@@ -136,7 +169,7 @@ async fn share_form_page(
     errors: FormErrors,
 ) -> Result<HttpResponse, AppError> {
     let errors = errors.into_map();
-    let picks = library_picks(state, user.org_id, &v).await?;
+    let (picks, more_picks) = library_picks(state, user.org_id, &v).await?;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -155,6 +188,7 @@ async fn share_form_page(
         editing: editing.is_some(),
         v,
         picks,
+        more_picks,
         zones: &chrono_tz::TZ_VARIANTS,
         errors,
     };
