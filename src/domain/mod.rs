@@ -10,6 +10,7 @@ pub mod library;
 pub mod links;
 pub mod shares;
 pub mod throttle;
+pub mod tus;
 pub mod types;
 pub mod unlock;
 pub mod uploads;
