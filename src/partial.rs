@@ -204,6 +204,7 @@ impl PartialDir {
                 None => rehash(&file, offset)?,
             };
             Ok(Some(Sink {
+                held: None,
                 file,
                 hashes,
                 check: None,
@@ -230,8 +231,14 @@ fn rehash(file: &File, len: u64) -> Result<Hashes, AppError> {
     Ok(hashes)
 }
 
+/// The lock of an upload's in-memory hashes, held by the PATCH writing to it. A `Sink` owns it,
+/// so a write still running on the blocking pool after its request was dropped keeps the next
+/// PATCH of that upload waiting until the file is no longer touched.
+pub type Held = tokio::sync::OwnedMutexGuard<Option<Hashes>>;
+
 /// One PATCH's bytes going into an upload file at its offset.
 pub struct Sink {
+    held: Option<Held>,
     file: File,
     /// Over the upload's bytes up to `start + written`.
     hashes: Hashes,
@@ -256,6 +263,12 @@ pub enum End {
 impl Sink {
     pub fn with_checksum(mut self, check: Option<Checksum>) -> Sink {
         self.check = check;
+        self
+    }
+
+    /// The sink keeps `held` until `commit` or `discard` hands it back.
+    pub fn holding(mut self, held: Held) -> Sink {
+        self.held = Some(held);
         self
     }
 
@@ -292,19 +305,24 @@ impl Sink {
         self.check.take().is_none_or(Checksum::matches)
     }
 
-    /// Puts the bytes on disk (fsync); returns the hashes of everything up to the new offset.
-    pub async fn commit(self) -> Result<Hashes, AppError> {
+    /// Puts the bytes on disk (fsync); returns the hashes of everything up to the new offset,
+    /// and the lock.
+    pub async fn commit(self) -> Result<(Hashes, Option<Held>), AppError> {
         crate::db::blocking(move || {
             self.file.sync_data()?;
-            Ok(self.hashes)
+            Ok((self.hashes, self.held))
         })
         .await?
     }
 
-    /// Drops this chunk's bytes: the file ends at the offset it started from.
-    pub async fn discard(self) -> Result<(), AppError> {
+    /// Drops this chunk's bytes: the file ends at the offset it started from. Returns the lock.
+    pub async fn discard(self) -> Result<Option<Held>, AppError> {
         let start = self.start;
-        crate::db::blocking(move || Ok(self.file.set_len(start)?)).await?
+        crate::db::blocking(move || {
+            self.file.set_len(start)?;
+            Ok(self.held)
+        })
+        .await?
     }
 
     /// Writes `body` at the offset, at most `allowance` bytes, until it ends, breaks, runs too
@@ -322,7 +340,7 @@ impl Sink {
     {
         tokio::pin!(stop);
         let mut sink = Some(self);
-        let mut pending: Option<tokio::task::JoinHandle<std::io::Result<(Sink, Vec<u8>)>>> = None;
+        let mut pending: Option<Writing> = None;
         let mut buf: Vec<u8> = Vec::with_capacity(BUF);
         let mut spare: Option<Vec<u8>> = None;
         let mut received: u64 = 0;
@@ -375,6 +393,9 @@ impl Sink {
         Ok((s, end))
     }
 }
+
+/// A buffer being written on the blocking pool; gives the sink and the buffer back.
+type Writing = tokio::task::JoinHandle<std::io::Result<(Sink, Vec<u8>)>>;
 
 fn joined<T>(r: Result<std::io::Result<T>, tokio::task::JoinError>) -> Result<T, AppError> {
     r.map_err(|e| AppError::internal(format!("blocking pool: {e}")))?

@@ -85,11 +85,11 @@ impl From<&TusRow> for TusState {
 }
 
 /// One upload's in-memory part: its hashes, and whose turn it is. Each PATCH takes a new
-/// turn, which tells an older PATCH still reading a dead connection to stop and record what it
-/// has; the hashes' lock then orders them.
+/// turn, which tells an older PATCH still reading a dead connection to stop (its chunk is
+/// dropped); the hashes' lock, held while the file is written, then orders them.
 #[derive(Default)]
 struct Slot {
-    hashes: tokio::sync::Mutex<Option<Hashes>>,
+    hashes: Arc<tokio::sync::Mutex<Option<Hashes>>>,
     turn: tokio::sync::watch::Sender<u64>,
 }
 
@@ -291,7 +291,7 @@ impl TusService {
             turn = *t;
         });
         let mut stop = slot.turn.subscribe();
-        let mut hashes = slot.hashes.lock().await;
+        let mut held = slot.hashes.clone().lock_owned().await;
         if *slot.turn.borrow() != turn {
             return Err(AppError::OffsetMismatch(
                 "A newer PATCH of this upload arrived meanwhile: HEAD it and resume.".into(),
@@ -304,7 +304,7 @@ impl TusService {
         }
         let Some(sink) = self
             .dir
-            .open(&row.uuid, offset, hashes.take())
+            .open(&row.uuid, offset, held.take())
             .await
             .map_err(disk)?
         else {
@@ -317,6 +317,7 @@ impl TusService {
             }
         };
         let (mut sink, end) = sink
+            .holding(held)
             .with_checksum(check)
             .receive(body, length - offset, stop)
             .await
@@ -330,8 +331,9 @@ impl TusService {
             End::TooLong => false,
         };
         if !keep {
-            sink.discard().await.map_err(disk)?;
-            *hashes = Some(base);
+            if let Some(mut held) = sink.discard().await.map_err(disk)? {
+                *held = Some(base);
+            }
             return Err(match end {
                 End::Whole => AppError::ChecksumMismatch(
                     "The chunk does not match its Upload-Checksum; it was discarded: send it again."
@@ -351,27 +353,29 @@ impl TusService {
             });
         }
         let new_offset = offset + sink.written();
-        let done = sink.commit().await.map_err(disk)?;
+        let (done, held) = sink.commit().await.map_err(disk)?;
         if new_offset == length {
-            drop(hashes);
-            return self.complete(&row, done).await;
+            // Held until the file is in the library: a PATCH waiting meanwhile then sees it done.
+            let completed = self.complete(&row, done).await;
+            drop(held);
+            return completed;
         }
         let expires = self.clock.now() + self.policy.ttl;
         let (row_id, t) = (row.id, ts(expires));
         self.db
             .write(move |tx| q::set_received(tx, row_id, new_offset as i64, t))
             .await?;
-        *hashes = Some(done);
+        if let Some(mut held) = held {
+            *held = Some(done);
+        }
         match end {
             End::Whole => Ok(TusState {
                 offset: new_offset,
                 expires_at: expires,
                 ..TusState::from(&row)
             }),
-            End::Superseded => Err(AppError::OffsetMismatch(
-                "A newer PATCH of this upload arrived; what this one sent so far is kept.".into(),
-            )),
-            End::Cut(_) | End::TooLong => Err(AppError::invalid(
+            // Only a cut body is kept short of its end (superseded and too long were dropped).
+            End::Cut(_) | End::Superseded | End::TooLong => Err(AppError::invalid(
                 "body",
                 "the body was cut off; what arrived is kept: HEAD the upload and resume",
             )),
