@@ -276,7 +276,7 @@ impl TusService {
         if offset != row.received as u64 {
             return Err(mismatch(offset, row.received as u64));
         }
-        if let Some(n) = declared.filter(|n| offset + n > length) {
+        if let Some(n) = declared.filter(|n| offset.saturating_add(*n) > length) {
             return Err(AppError::invalid(
                 "Content-Length",
                 format!(
