@@ -585,7 +585,11 @@ fn tuspy_resumes_after_the_server_is_killed_mid_upload() {
     let upload_url = created["url"].as_str().unwrap().to_string();
     assert!(on_disk < 48 * MIB);
 
+    // A file no upload names (a crash between making it and recording it) goes at the start.
+    let orphan = uploads.join("0123456789abcdef0123456789abcdef.part");
+    std::fs::write(&orphan, b"orphan").unwrap();
     let mut srv = binary::Server::restart(&data, &[]);
+    assert!(!orphan.exists(), "the start removed the orphan");
     srv.key = key;
     srv.org = org;
     // The client spoke through its throttling proxy: the same upload, on the new server.
