@@ -202,6 +202,21 @@ async fn creation_with_upload_and_empty_files() {
         sha256_hex(b"0123456789")
     );
 
+    // A first chunk that fails its checksum still leaves the upload created, at offset 0.
+    let r = app
+        .call(
+            tus(&app, "POST", "/tus/")
+                .insert_header(("Upload-Length", "4"))
+                .insert_header(("Upload-Metadata", meta(&[("filename", "b.txt")])))
+                .insert_header(("Content-Type", "application/offset+octet-stream"))
+                .insert_header(("Upload-Checksum", format!("sha256 {}", sha256_b64(b"nope"))))
+                .set_payload(b"abcd".to_vec()),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.header("upload-offset"), Some("0"));
+    assert!(r.header("sharebox-file-uuid").is_none());
+
     // An empty file is complete at its creation.
     let r = app
         .call(

@@ -6,7 +6,7 @@
 use crate::api::{header_str, state};
 use crate::domain::assets::FolderRef;
 use crate::domain::auth;
-use crate::domain::tus::{NewTus, TusState};
+use crate::domain::tus::{FirstChunk, NewTus, TusState};
 use crate::domain::types::{FolderPath, Name};
 use crate::error::AppError;
 use crate::partial::{Checksum, CHECKSUM_ALGORITHMS};
@@ -212,23 +212,12 @@ pub async fn create(
     let check = if with_body { checksum(&req)? } else { None };
     let declared = u64_header(&req, "Content-Length")?;
     let n = new_upload(length, header_str(&req, "upload-metadata").unwrap_or(""))?;
-    let mut s = state.tus.create(caller.org_id, n).await?;
-    if with_body && s.file_uuid.is_none() && declared != Some(0) {
-        // A failed first chunk still leaves a created upload: answer where it stands, and the
-        // client PATCHes from there.
-        match state
-            .tus
-            .patch(caller.org_id, &s.id, 0, check, declared, payload)
-            .await
-        {
-            Ok(after) => s = after,
-            Err(e @ AppError::Unavailable(_)) => return Err(e),
-            Err(e) => {
-                tracing::info!(upload = %s.id, error = %e, "creation-with-upload: body not kept");
-                s = state.tus.head(caller.org_id, &s.id).await.unwrap_or(s);
-            }
-        }
-    }
+    let first = with_body.then_some(FirstChunk {
+        check,
+        declared,
+        body: payload,
+    });
+    let s = state.tus.create(caller.org_id, n, first).await?;
     let mut b = HttpResponse::Created();
     b.insert_header((
         header::LOCATION,

@@ -59,6 +59,14 @@ pub struct NewTus {
     pub metadata: String,
 }
 
+/// The body of a creation request (creation-with-upload).
+pub struct FirstChunk<S> {
+    pub check: Option<Checksum>,
+    /// Its Content-Length.
+    pub declared: Option<u64>,
+    pub body: S,
+}
+
 /// An upload as the protocol reports it.
 #[derive(Debug, Clone)]
 pub struct TusState {
@@ -163,8 +171,40 @@ impl TusService {
     }
 
     /// `POST`: checks size and target before anything is stored, then makes the empty file
-    /// and its row. An empty upload is complete at once (no PATCH will come).
-    pub async fn create(&self, org_id: i64, n: NewTus) -> Result<TusState, AppError> {
+    /// and its row, and takes `first` as the bytes at offset 0 (creation-with-upload). A first
+    /// chunk that is not kept (a bad checksum, a cut) still leaves the upload created: the
+    /// answer says where it stands and the client PATCHes from there. An empty upload is
+    /// complete at once (no PATCH will come).
+    pub async fn create<S, E>(
+        &self,
+        org_id: i64,
+        n: NewTus,
+        first: Option<FirstChunk<S>>,
+    ) -> Result<TusState, AppError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let created = self.create_empty(org_id, n).await?;
+        let Some(first) = first.filter(|f| created.file_uuid.is_none() && f.declared != Some(0))
+        else {
+            return Ok(created);
+        };
+        let (check, declared) = (first.check, first.declared);
+        match self
+            .patch(org_id, &created.id, 0, check, declared, first.body)
+            .await
+        {
+            Ok(after) => Ok(after),
+            Err(e @ AppError::Unavailable(_)) => Err(e),
+            Err(e) => {
+                tracing::info!(upload = %created.id, error = %e, "creation-with-upload: body not kept");
+                Ok(self.head(org_id, &created.id).await.unwrap_or(created))
+            }
+        }
+    }
+
+    async fn create_empty(&self, org_id: i64, n: NewTus) -> Result<TusState, AppError> {
         if n.length > self.policy.max_bytes {
             return Err(AppError::TooLarge {
                 limit: self.policy.max_bytes,
