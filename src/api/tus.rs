@@ -6,7 +6,7 @@
 use crate::api::{header_str, state};
 use crate::domain::assets::FolderRef;
 use crate::domain::auth;
-use crate::domain::tus::{FirstChunk, NewTus, TusState};
+use crate::domain::tus::{unavailable, FirstChunk, NewTus, TusState};
 use crate::domain::types::{FolderPath, Name};
 use crate::error::AppError;
 use crate::partial::{Checksum, CHECKSUM_ALGORITHMS};
@@ -217,7 +217,11 @@ pub async fn create(
         declared,
         body: payload,
     });
-    let s = state.tus.create(caller.org_id, n, first).await?;
+    let s = state
+        .tus
+        .create(caller.org_id, n, first)
+        .await
+        .map_err(unavailable)?;
     let mut b = HttpResponse::Created();
     b.insert_header((
         header::LOCATION,
@@ -251,7 +255,11 @@ pub async fn head(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    let s = state.tus.head(caller.org_id, &id).await?;
+    let s = state
+        .tus
+        .head(caller.org_id, &id)
+        .await
+        .map_err(unavailable)?;
     let mut b = HttpResponse::Ok();
     upload_headers(&mut b, &s);
     b.insert_header(("Upload-Length", s.length.to_string()))
@@ -292,7 +300,8 @@ pub async fn patch(
     let s = state
         .tus
         .patch(caller.org_id, &id, offset, check, declared, payload)
-        .await?;
+        .await
+        .map_err(unavailable)?;
     let mut b = HttpResponse::NoContent();
     upload_headers(&mut b, &s);
     Ok(b.finish())
@@ -309,7 +318,11 @@ pub async fn terminate(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    state.tus.terminate(caller.org_id, &id).await?;
+    state
+        .tus
+        .terminate(caller.org_id, &id)
+        .await
+        .map_err(unavailable)?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -127,13 +127,15 @@ fn mismatch(sent: u64, at: u64) -> AppError {
     ))
 }
 
-/// A failed disk is a 503 saying so; other errors pass unchanged.
-fn disk(e: AppError) -> AppError {
+/// A failed disk or database is a 503 saying so (the cause goes to the log); other errors
+/// pass unchanged. Every answer of the tus routes goes through it: no 500 reaches a client.
+pub fn unavailable(e: AppError) -> AppError {
     match e {
         AppError::Internal(cause) => {
-            tracing::error!(%cause, "tus upload: disk failure");
+            tracing::error!(%cause, "tus upload: storage failure");
             AppError::Unavailable(
-                "The upload could not be written to disk; try again later.".into(),
+                "The upload could not be stored right now (disk or database); try again later."
+                    .into(),
             )
         }
         other => other,
@@ -230,7 +232,7 @@ impl TusService {
         let now = self.clock.now();
         self.sweep().await?;
         let id = Uuid::new_v4().simple().to_string();
-        self.dir.create(&id).await.map_err(disk)?;
+        self.dir.create(&id).await.map_err(unavailable)?;
         let row = TusRow {
             id: 0,
             uuid: id.clone(),
@@ -346,7 +348,7 @@ impl TusService {
             .dir
             .open(&row.uuid, offset, held.take())
             .await
-            .map_err(disk)?
+            .map_err(unavailable)?
         else {
             return Err(self.forget(&row).await);
         };
@@ -361,7 +363,7 @@ impl TusService {
             .with_checksum(check)
             .receive(body, length - offset, stop)
             .await
-            .map_err(disk)?;
+            .map_err(unavailable)?;
         let keep = match &end {
             End::Whole => sink.checksum_ok(),
             // A cut chunk without a checksum keeps what arrived; one superseded by a newer
@@ -371,7 +373,7 @@ impl TusService {
             End::TooLong => false,
         };
         if !keep {
-            if let Some(mut held) = sink.discard().await.map_err(disk)? {
+            if let Some(mut held) = sink.discard().await.map_err(unavailable)? {
                 *held = Some(base);
             }
             return Err(match end {
@@ -393,7 +395,7 @@ impl TusService {
             });
         }
         let new_offset = offset + sink.written();
-        let (done, held) = sink.commit().await.map_err(disk)?;
+        let (done, held) = sink.commit().await.map_err(unavailable)?;
         if new_offset == length {
             // Held until the file is in the library: a PATCH waiting meanwhile then sees it done.
             let completed = self.complete(&row, done).await;
