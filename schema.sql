@@ -396,3 +396,26 @@ END;
 CREATE TRIGGER content_gen_item_update AFTER UPDATE ON share_items BEGIN
     UPDATE content_generation SET n = n + 1;
 END;
+
+-- version: 9
+-- tus uploads in progress (/tus/, API.md "Resumable uploads"). Their bytes live in
+-- uploads/<uuid>.part, a server-made name; `received` counts only bytes already fsynced there.
+-- `kind` keeps routes apart ('library' for /tus/; a file request's uploads will have their own).
+CREATE TABLE tus_uploads (
+    id           INTEGER PRIMARY KEY,
+    uuid         TEXT NOT NULL UNIQUE,
+    kind         TEXT NOT NULL,
+    org_id       INTEGER NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+    length       INTEGER NOT NULL,          -- Upload-Length
+    received     INTEGER NOT NULL DEFAULT 0,
+    filename     TEXT NOT NULL,
+    filetype     TEXT,
+    folder_path  TEXT,                      -- where the file goes: a library path...
+    folder_uuid  TEXT,                      -- ...or a folder
+    metadata     TEXT NOT NULL,             -- the Upload-Metadata header, echoed by HEAD
+    file_uuid    TEXT,                      -- the library file, once complete
+    created_at   INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL           -- 24 h after the last PATCH
+);
+CREATE INDEX tus_uploads_org ON tus_uploads(org_id);
+CREATE INDEX tus_uploads_expires ON tus_uploads(expires_at);

@@ -35,6 +35,19 @@ pub struct Staged {
     pub crc32: u32,
 }
 
+impl Staged {
+    /// A finished file written elsewhere on this file system (a tus upload under uploads/),
+    /// with the hashes computed while it was written.
+    pub fn adopt(path: PathBuf, size: u64, sha256: String, crc32: u32) -> Result<Staged, AppError> {
+        Ok(Staged {
+            file: tempfile::TempPath::try_from_path(path)?,
+            size,
+            sha256,
+            crc32,
+        })
+    }
+}
+
 /// Writes one upload into `tmp/`, hashing as it goes, refusing bytes past `limit`.
 pub struct Staging {
     path: tempfile::TempPath,

@@ -324,6 +324,9 @@ fn pretty<T: serde::Serialize>(made: &T) -> String {
 /// How often view and download counts are written.
 const COUNTER_FLUSH: std::time::Duration = std::time::Duration::from_millis(250);
 
+/// How often expired tus uploads (and their files) are removed, besides on every creation.
+const TUS_SWEEP: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Clears uploads left in tmp/ by a previous run: nothing there can be finished.
 fn clean_tmp(config: &Config) -> std::io::Result<()> {
     for entry in std::fs::read_dir(config.tmp_dir())? {
@@ -345,6 +348,12 @@ pub async fn serve(settings: Settings) -> Result<(), AppError> {
     let config = settings.config(bound);
     let state = AppState::open(config, Clock::system())?;
     clean_tmp(&state.config)?;
+    // uploads/ is kept: tus uploads resume after a restart. Only files no row names go.
+    let tus = state.tus.clone();
+    let orphans = crate::db::blocking(move || tus.remove_orphans_sync()).await??;
+    if orphans > 0 {
+        tracing::info!(orphans, "removed tus upload files without an upload");
+    }
     let base_url = state.config.base_url.clone();
     let db = state.db.clone();
     let now = state.clock.now();
@@ -386,6 +395,18 @@ pub async fn serve(settings: Settings) -> Result<(), AppError> {
         })
     };
     let mailer = crate::mail::worker::spawn(state.clone());
+    let sweeper = {
+        let state = state.clone();
+        actix_web::rt::spawn(async move {
+            let mut tick = tokio::time::interval(TUS_SWEEP);
+            loop {
+                tick.tick().await;
+                if let Err(e) = state.tus.sweep().await {
+                    tracing::warn!(error = %e, "expired tus uploads not removed yet; will retry");
+                }
+            }
+        })
+    };
     actix_web::HttpServer::new(move || app(app_state.clone()))
         .tcp_nodelay(true)
         // Database calls and file reads share this pool; more threads than the pool has
@@ -396,6 +417,7 @@ pub async fn serve(settings: Settings) -> Result<(), AppError> {
         .run()
         .await?;
     flusher.abort();
+    sweeper.abort();
     mailer.abort();
     // Counts of the last moments are written before the process ends.
     state.shares.flush_counts().await?;

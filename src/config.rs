@@ -44,6 +44,10 @@ impl Config {
     pub fn tmp_dir(&self) -> PathBuf {
         self.data_dir.join("tmp")
     }
+    /// tus uploads in progress: kept across restarts, unlike tmp/.
+    pub fn uploads_dir(&self) -> PathBuf {
+        self.data_dir.join("uploads")
+    }
     pub fn outbox_dir(&self) -> PathBuf {
         self.data_dir.join("outbox")
     }
@@ -54,6 +58,7 @@ impl Config {
             self.data_dir.clone(),
             self.blobs_dir(),
             self.tmp_dir(),
+            self.uploads_dir(),
             self.outbox_dir(),
         ] {
             std::fs::create_dir_all(&dir)?;

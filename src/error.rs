@@ -32,6 +32,8 @@ impl Family {
             ["api", ..] => Family::Nomad,
             [_, "v4" | "v5", ..] => Family::Filerobot,
             ["healthz"] | ["openapi.json"] => Family::Filerobot,
+            // tus answers errors in Filerobot's envelope (API.md, Resumable uploads).
+            ["tus", ..] => Family::Filerobot,
             [first, _, _] if !PAGE_PREFIXES.contains(first) => Family::Filerobot,
             _ => Family::Html,
         }
@@ -156,6 +158,18 @@ pub enum AppError {
     TooLarge { limit: u64 },
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// tus: `Upload-Offset` is not where the upload stands.
+    #[error("{0}")]
+    OffsetMismatch(String),
+    /// tus: `Tus-Resumable` missing or not `1.0.0`.
+    #[error("Send `Tus-Resumable: 1.0.0`: this server speaks tus 1.0.0 only.")]
+    TusVersion,
+    /// tus: the chunk's `Upload-Checksum` does not match its bytes; the chunk was discarded.
+    #[error("{0}")]
+    ChecksumMismatch(String),
+    /// tus: an upload past its expiry.
+    #[error("{0}")]
+    UploadExpired(String),
     #[error("The range is outside the file of {size} bytes.")]
     RangeNotSatisfiable { size: u64 },
     #[error("Too many failed attempts; try again in {retry_after} seconds.")]
@@ -231,6 +245,10 @@ impl AppError {
             ShareExpired(_) => "SHARE_EXPIRED",
             TooLarge { .. } => "TOO_LARGE",
             UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
+            OffsetMismatch(_) => "OFFSET_MISMATCH",
+            TusVersion => "TUS_VERSION",
+            ChecksumMismatch(_) => "CHECKSUM_MISMATCH",
+            UploadExpired(_) => "UPLOAD_EXPIRED",
             RangeNotSatisfiable { .. } => "RANGE_NOT_SATISFIABLE",
             TooManyAttempts { .. } => "TOO_MANY_ATTEMPTS",
             Unavailable(_) => "UNAVAILABLE",
@@ -259,8 +277,13 @@ impl AppError {
             | CsrfFailed => StatusCode::FORBIDDEN,
             NotFound(_) => StatusCode::NOT_FOUND,
             MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            NameExists(_) | FolderNotEmpty(_) | UploadIncomplete(_) => StatusCode::CONFLICT,
-            ShareExpired(_) => StatusCode::GONE,
+            NameExists(_) | FolderNotEmpty(_) | UploadIncomplete(_) | OffsetMismatch(_) => {
+                StatusCode::CONFLICT
+            }
+            ShareExpired(_) | UploadExpired(_) => StatusCode::GONE,
+            TusVersion => StatusCode::PRECONDITION_FAILED,
+            // tus's own status for a checksum mismatch (the checksum extension).
+            ChecksumMismatch(_) => StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST),
             TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
@@ -353,6 +376,12 @@ impl AppError {
         match self {
             AppError::TooManyAttempts { retry_after } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+            }
+            AppError::TusVersion => {
+                headers.insert(
+                    header::HeaderName::from_static("tus-version"),
+                    HeaderValue::from_static("1.0.0"),
+                );
             }
             AppError::RangeNotSatisfiable { size } => {
                 if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {

@@ -19,6 +19,7 @@
 //!                      of Forwarded / X-Forwarded-*): throttles, activity, the request log
 //!   wire.rs            DTO building blocks: Patch<T>, Object<T>, wrong-kind messages
 //!   openapi.rs         /openapi.json
+//!   tus.rs             /tus/: the tus 1.0.0 protocol over TusService (headers, auth, CORS)
 //!   filerobot/         v4 assets (assets.rs) and uploads (upload.rs); v5 shares: handlers
 //!                      (shares.rs), the body DTO (share_body.rs) and its readers (kinds.rs);
 //!                      the sharebox reader and share link (reader.rs)
@@ -37,6 +38,7 @@
 //!                      a batch at a time (walk), the zip's plan and bytes (zipplan); cache
 //!   assets/            AssetService: folders and files, Nomad's asset view, uploads
 //!   uploads.rs         UploadService: Nomad's chunked uploads
+//!   tus.rs             TusService: tus uploads (create, offset, PATCH, terminate, expire)
 //!   auth.rs            AuthService: keys, API and web sessions; orgs, users, keys (CLI)
 //!   accounts.rs        AccountService: your account (+ admin.rs: the org's users and keys;
 //!                      links.rs: set-password links); the CLI's account commands
@@ -49,6 +51,7 @@
 //! db/                  SQLite: the read pool, the one writer thread, every query; rows
 //!                      (shared.rs: a share's contents, each query an indexed read)
 //! blob.rs              file contents on disk: stream in with SHA-256 and CRC-32, serve Range
+//! partial.rs           tus uploads in progress under uploads/: written at the offset, hashed
 //! backup.rs            `sharebox backup` (consistent beside a running server) and `verify`
 //! zip.rs               the STORED zip's records, each made on its own (any offset can start)
 //! mail/                compose (askama) and the outbox worker (SMTP or .eml files)
@@ -67,6 +70,7 @@ pub mod error;
 pub mod mail;
 pub mod malloc;
 pub mod net;
+pub mod partial;
 pub mod state;
 pub mod web;
 pub mod zip;
@@ -166,6 +170,10 @@ fn register(cfg: &mut aw::ServiceConfig) -> Vec<(&'static str, &'static str)> {
         "/api/share/expire/{id}" => { post: nomad::shares::expire }
         "/api/share/{id}" => { get: nomad::shares::get, put: nomad::shares::put, delete: nomad::shares::delete }
         "/api/share/{id}/notification" => { post: nomad::shares::notify }
+
+        "/tus" => { post: api::tus::create_bare }
+        "/tus/" => { post: api::tus::create }
+        "/tus/{id}" => { head: api::tus::head, patch: api::tus::patch, delete: api::tus::terminate }
 
         "/{token}/v4/meta/model/fields" => { get: filerobot::meta_model_fields }
         "/{token}/v4/key/info" => { get: filerobot::key_info }

@@ -9,6 +9,7 @@ use crate::domain::accounts::AccountService;
 use crate::domain::assets::AssetService;
 use crate::domain::auth::AuthService;
 use crate::domain::shares::ShareService;
+use crate::domain::tus::{Policy, TusService};
 use crate::domain::unlock::UnlockKey;
 use crate::domain::uploads::UploadService;
 use crate::error::AppError;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub shares: ShareService,
     pub assets: AssetService,
     pub uploads: UploadService,
+    /// `/tus/`: resumable uploads into the library.
+    pub tus: TusService,
     pub auth: AuthService,
     pub accounts: AccountService,
     /// Serves file contents (downloads, previews, zips).
@@ -77,6 +80,13 @@ impl AppState {
                 clock.clone(),
                 assets.clone(),
                 config.max_upload_bytes,
+            ),
+            tus: TusService::new(
+                db.clone(),
+                assets.clone(),
+                clock.clone(),
+                crate::partial::PartialDir::new(config.uploads_dir()),
+                Policy::library(config.max_upload_bytes),
             ),
             auth: AuthService::new(db.clone(), clock.clone()),
             accounts: AccountService::new(db.clone()),

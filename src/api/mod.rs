@@ -4,6 +4,7 @@ pub mod client;
 pub mod filerobot;
 pub mod nomad;
 pub mod openapi;
+pub mod tus;
 pub mod wire;
 
 use crate::domain::auth::{self, Principal};
@@ -45,7 +46,7 @@ pub fn user_agent(req: &HttpRequest) -> String {
 
 pub use client::client_addr;
 
-fn header_str<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+pub(crate) fn header_str<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -252,6 +253,9 @@ pub async fn cors(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     if !Family::of_path(req.path()).is_api() {
         return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    if tus::is_tus_path(req.path()) {
+        return tus::cors(req, next).await;
     }
     let mut res = if req.method() == Method::OPTIONS {
         let res = HttpResponse::NoContent()

@@ -58,6 +58,11 @@ use utoipa::{Modify, OpenApi};
         nomad::shares::put,
         nomad::shares::delete,
         nomad::shares::notify,
+        crate::api::tus::create,
+        crate::api::tus::create_bare,
+        crate::api::tus::head,
+        crate::api::tus::patch,
+        crate::api::tus::terminate,
     ),
     modifiers(&Security, &Aliases)
 )]

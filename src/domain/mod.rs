@@ -11,6 +11,7 @@ pub mod links;
 pub mod paging;
 pub mod shares;
 pub mod throttle;
+pub mod tus;
 pub mod types;
 pub mod unlock;
 pub mod uploads;

@@ -90,6 +90,17 @@ const STATIC_FILES: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../../static/app.js"),
     ),
+    // tus-js-client 4.3.1's browser build, as published on npm (MIT: tus-js-client.LICENSE).
+    (
+        "tus.min.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/tus.min.js"),
+    ),
+    (
+        "tus-js-client.LICENSE",
+        "text/plain; charset=utf-8",
+        include_str!("../../static/tus-js-client.LICENSE"),
+    ),
 ];
 
 pub async fn static_file(name: web::Path<String>) -> Result<HttpResponse, AppError> {

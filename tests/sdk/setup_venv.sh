@@ -3,6 +3,7 @@
 # acceptance tests drive against sharebox:
 #   filerobot        (Filerobot's Python SDK, `from filerobot import Filerobot`)
 #   nomad-media-pip  (Nomad's Python SDK; needs Python >= 3.12)
+#   tuspy            (the Python tus client: `from tusclient import client`)
 # and the tools other tests run: aiosmtpd (an SMTP sink), openapi-spec-validator.
 #
 # usage: tests/sdk/setup_venv.sh <venv-dir>
@@ -13,6 +14,7 @@ set -euo pipefail
 
 FILEROBOT_VERSION=0.0.25
 NOMAD_VERSION=0.1.9
+TUSPY_VERSION=1.1.0
 # filerobot 0.0.25 imports `requests` and `urllib3` but declares no dependency at all, so they are
 # pinned here explicitly (the versions the SDK notes were written against).
 REQUESTS_VERSION=2.34.2
@@ -21,6 +23,8 @@ URLLIB3_VERSION=2.8.0
 PINS=(
   "filerobot==${FILEROBOT_VERSION}"
   "nomad-media-pip==${NOMAD_VERSION}"
+  # The resumable-upload tests (tests/tus.rs) drive the server with a real tus client.
+  "tuspy==${TUSPY_VERSION}"
   "requests==${REQUESTS_VERSION}"
   "urllib3==${URLLIB3_VERSION}"
   # A real SMTP server for the mail tests (tests/sdk/smtp_sink.py).
@@ -107,15 +111,17 @@ fi
 rm -f "$MARKER"
 "$PY" -m pip install --disable-pip-version-check --no-input -q "${PINS[@]}" \
   || die "pip install ${PINS[*]} failed (is PyPI reachable?)"
-FILEROBOT_VERSION=$FILEROBOT_VERSION NOMAD_VERSION=$NOMAD_VERSION "$PY" - <<'PY' || die "installed packages do not import"
+FILEROBOT_VERSION=$FILEROBOT_VERSION NOMAD_VERSION=$NOMAD_VERSION TUSPY_VERSION=$TUSPY_VERSION "$PY" - <<'PY' || die "installed packages do not import"
 import importlib.metadata as md
 from filerobot import Filerobot  # noqa: F401
 import nomad_media_pip  # noqa: F401
 import requests, urllib3  # noqa: F401
 import openapi_spec_validator  # noqa: F401
+from tusclient import client  # noqa: F401
 import os
 assert md.version("filerobot") == os.environ["FILEROBOT_VERSION"], md.version("filerobot")
 assert md.version("nomad_media_pip") == os.environ["NOMAD_VERSION"], md.version("nomad_media_pip")
+assert md.version("tuspy") == os.environ["TUSPY_VERSION"], md.version("tuspy")
 PY
 printf '%s' "$WANT" > "$MARKER"
 echo "setup_venv.sh: ready: $VENV ($("$PY" --version 2>&1); ${PINS[*]})" >&2

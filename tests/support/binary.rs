@@ -114,7 +114,13 @@ impl Server {
 
     /// `start` with `RUST_LOG=<rust_log>` (`info` logs every request).
     pub fn start_logging(data: &Path, extra: &[&str], rust_log: &str) -> Server {
-        let mut srv = Self::spawn(data, extra, rust_log);
+        Self::start_on(data, "127.0.0.1:0", extra, rust_log)
+    }
+
+    /// `start` listening on `listen` (a test that must know the port before the server runs,
+    /// e.g. to give a proxy in front of it as `--base-url`).
+    pub fn start_on(data: &Path, listen: &str, extra: &[&str], rust_log: &str) -> Server {
+        let mut srv = Self::spawn(data, listen, extra, rust_log);
         srv.key = srv
             .value("API key:")
             .unwrap_or_else(|| panic!("no `API key:` line in {:#?}", srv.banner));
@@ -127,10 +133,10 @@ impl Server {
     /// A later start on a data dir that has been started before. That banner prints no
     /// secrets, so `key` and `org` are empty.
     pub fn restart(data: &Path, extra: &[&str]) -> Server {
-        Self::spawn(data, extra, "warn")
+        Self::spawn(data, "127.0.0.1:0", extra, "warn")
     }
 
-    fn spawn(data: &Path, extra: &[&str], rust_log: &str) -> Server {
+    fn spawn(data: &Path, listen: &str, extra: &[&str], rust_log: &str) -> Server {
         let log = data.with_file_name(format!(
             "{}.server.log",
             data.file_name().and_then(|n| n.to_str()).unwrap_or("data")
@@ -142,7 +148,7 @@ impl Server {
             .open(&log)
             .expect("create server log");
         let mut child = command()
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .args(["serve", "--listen", listen, "--data-dir"])
             .arg(data)
             .args(extra)
             .env("RUST_LOG", rust_log)

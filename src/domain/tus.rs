@@ -1,0 +1,547 @@
+//! tus 1.0.0 uploads (API.md "Resumable uploads"): create, report the offset, take bytes at the
+//! offset, terminate, expire. The route-specific parts are a `Policy` (which rows it sees, how
+//! long an idle upload lives, the size limit) and the caller's org: a file request's route can
+//! run a second `TusService` with its own policy over the same table and files.
+//!
+//! The offset an upload reports is always bytes on disk: a PATCH writes, fsyncs, then records.
+//! SHA-256 and CRC-32 run while bytes arrive and stay in memory between PATCHes, so completing
+//! reads nothing again; after a restart the next PATCH hashes the bytes already there once.
+
+use crate::blob::Staged;
+use crate::clock::Clock;
+use crate::db::tus::{self as q, TusRow};
+use crate::db::{from_ts, ts, Db};
+use crate::domain::assets::{detect_type, AssetService, FolderRef, Incoming};
+use crate::domain::types::{FolderPath, Name, Visibility};
+use crate::error::AppError;
+use crate::partial::{Checksum, End, Hashes, PartialDir};
+use bytes::Bytes;
+use chrono::{DateTime, Duration, Utc};
+use futures_util::Stream;
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// A library upload expires this long after its last PATCH.
+pub const LIBRARY_TTL_HOURS: i64 = 24;
+
+/// What differs between routes that take tus uploads.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// Stored with each upload: a route sees only uploads of its own kind.
+    pub kind: &'static str,
+    /// An upload expires this long after its creation or last PATCH.
+    pub ttl: Duration,
+    /// The largest `Upload-Length` taken (`Tus-Max-Size`).
+    pub max_bytes: u64,
+}
+
+impl Policy {
+    /// `/tus/`: the library of the caller's org.
+    pub fn library(max_bytes: u64) -> Policy {
+        Policy {
+            kind: "library",
+            ttl: Duration::hours(LIBRARY_TTL_HOURS),
+            max_bytes,
+        }
+    }
+}
+
+/// A creation request, its metadata parsed.
+#[derive(Debug, Clone)]
+pub struct NewTus {
+    pub length: u64,
+    pub name: Name,
+    pub filetype: Option<String>,
+    pub folder: FolderRef,
+    /// The `Upload-Metadata` header as sent, for HEAD to echo.
+    pub metadata: String,
+}
+
+/// The body of a creation request (creation-with-upload).
+pub struct FirstChunk<S> {
+    pub check: Option<Checksum>,
+    /// Its Content-Length.
+    pub declared: Option<u64>,
+    pub body: S,
+}
+
+/// An upload as the protocol reports it.
+#[derive(Debug, Clone)]
+pub struct TusState {
+    pub id: String,
+    pub length: u64,
+    pub offset: u64,
+    pub expires_at: DateTime<Utc>,
+    pub metadata: String,
+    /// The library file, once the upload is complete.
+    pub file_uuid: Option<String>,
+}
+
+impl From<&TusRow> for TusState {
+    fn from(r: &TusRow) -> TusState {
+        TusState {
+            id: r.uuid.clone(),
+            length: r.length as u64,
+            offset: r.received as u64,
+            expires_at: from_ts(r.expires_at),
+            metadata: r.metadata.clone(),
+            file_uuid: r.file_uuid.clone(),
+        }
+    }
+}
+
+/// One upload's in-memory part: its hashes, and whose turn it is. Each PATCH takes a new
+/// turn, which tells an older PATCH still reading a dead connection to stop (its chunk is
+/// dropped); the hashes' lock, held while the file is written, then orders them.
+#[derive(Default)]
+struct Slot {
+    hashes: Arc<tokio::sync::Mutex<Option<Hashes>>>,
+    turn: tokio::sync::watch::Sender<u64>,
+}
+
+#[derive(Clone)]
+pub struct TusService {
+    db: Db,
+    assets: AssetService,
+    clock: Clock,
+    dir: PartialDir,
+    policy: Policy,
+    slots: Arc<Mutex<HashMap<String, Arc<Slot>>>>,
+}
+
+fn not_found() -> AppError {
+    AppError::not_found("The upload")
+}
+
+/// An upload id as the path gives it: 32 lower-case hex digits, else unknown (404).
+fn parse_upload_id(raw: &str) -> Option<String> {
+    let u = Uuid::try_parse(raw).ok()?.simple().to_string();
+    (u == raw).then_some(u)
+}
+
+fn mismatch(sent: u64, at: u64) -> AppError {
+    AppError::OffsetMismatch(format!(
+        "Upload-Offset is {sent} but the upload stands at {at}: HEAD it and resume from there."
+    ))
+}
+
+/// A failed disk or database is a 503 saying so (the cause goes to the log); other errors
+/// pass unchanged. Every answer of the tus routes goes through it: no 500 reaches a client.
+pub fn unavailable(e: AppError) -> AppError {
+    match e {
+        AppError::Internal(cause) => {
+            tracing::error!(%cause, "tus upload: storage failure");
+            AppError::Unavailable(
+                "The upload could not be stored right now (disk or database); try again later."
+                    .into(),
+            )
+        }
+        other => other,
+    }
+}
+
+impl TusService {
+    pub fn new(
+        db: Db,
+        assets: AssetService,
+        clock: Clock,
+        dir: PartialDir,
+        policy: Policy,
+    ) -> TusService {
+        TusService {
+            db,
+            assets,
+            clock,
+            dir,
+            policy,
+            slots: Arc::default(),
+        }
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    fn slot(&self, id: &str) -> Arc<Slot> {
+        self.slots.lock().entry(id.to_string()).or_default().clone()
+    }
+
+    fn drop_slot(&self, id: &str) {
+        self.slots.lock().remove(id);
+    }
+
+    /// `POST`: checks size and target before anything is stored, then makes the empty file
+    /// and its row, and takes `first` as the bytes at offset 0 (creation-with-upload). A first
+    /// chunk that is not kept (a bad checksum, a cut) still leaves the upload created: the
+    /// answer says where it stands and the client PATCHes from there. An empty upload is
+    /// complete at once (no PATCH will come).
+    pub async fn create<S, E>(
+        &self,
+        org_id: i64,
+        n: NewTus,
+        first: Option<FirstChunk<S>>,
+    ) -> Result<TusState, AppError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let created = self.create_empty(org_id, n).await?;
+        let Some(first) = first.filter(|f| created.file_uuid.is_none() && f.declared != Some(0))
+        else {
+            return Ok(created);
+        };
+        let (check, declared) = (first.check, first.declared);
+        match self
+            .patch(org_id, &created.id, 0, check, declared, first.body)
+            .await
+        {
+            Ok(after) => Ok(after),
+            Err(e @ AppError::Unavailable(_)) => Err(e),
+            Err(e) => {
+                tracing::info!(upload = %created.id, error = %e, "creation-with-upload: body not kept");
+                Ok(self.head(org_id, &created.id).await.unwrap_or(created))
+            }
+        }
+    }
+
+    async fn create_empty(&self, org_id: i64, n: NewTus) -> Result<TusState, AppError> {
+        if n.length > self.policy.max_bytes {
+            return Err(AppError::TooLarge {
+                limit: self.policy.max_bytes,
+            });
+        }
+        let (folder_path, folder_uuid) = match &n.folder {
+            FolderRef::Path(p) => (Some(path_string(p)), None),
+            FolderRef::Uuid(u) => {
+                let folder = self
+                    .assets
+                    .get_folder(org_id, FolderRef::Uuid(u.clone()))
+                    .await
+                    .map_err(|e| match e {
+                        AppError::NotFound(_) => AppError::invalid(
+                            "folder_uuid",
+                            format!("'{u}' is not a folder of this org"),
+                        ),
+                        other => other,
+                    })?;
+                (None, Some(folder.uuid))
+            }
+        };
+        let now = self.clock.now();
+        self.sweep().await?;
+        let id = Uuid::new_v4().simple().to_string();
+        self.dir.create(&id).await.map_err(unavailable)?;
+        let row = TusRow {
+            id: 0,
+            uuid: id.clone(),
+            kind: self.policy.kind.to_string(),
+            org_id,
+            length: n.length as i64,
+            received: 0,
+            filename: n.name.as_str().to_string(),
+            filetype: n.filetype,
+            folder_path,
+            folder_uuid,
+            metadata: n.metadata,
+            file_uuid: None,
+            created_at: ts(now),
+            expires_at: ts(now + self.policy.ttl),
+        };
+        let inserted = row.clone();
+        let written = self.db.write(move |tx| q::insert(tx, &inserted)).await;
+        let row_id = match written {
+            Ok(row_id) => row_id,
+            Err(e) => {
+                self.dir.remove(vec![id]).await;
+                return Err(e);
+            }
+        };
+        let row = TusRow { id: row_id, ..row };
+        if n.length == 0 {
+            return self.complete(&row, Hashes::default()).await;
+        }
+        Ok(TusState::from(&row))
+    }
+
+    /// The caller's upload, not expired: 404 unknown (or another org's), 410 expired.
+    async fn live(&self, org_id: i64, raw_id: &str) -> Result<TusRow, AppError> {
+        let id = parse_upload_id(raw_id).ok_or_else(not_found)?;
+        let kind = self.policy.kind;
+        let row = self
+            .db
+            .read(move |c| q::find(c, kind, &id))
+            .await?
+            .filter(|r| r.org_id == org_id)
+            .ok_or_else(not_found)?;
+        if ts(self.clock.now()) >= row.expires_at {
+            return Err(AppError::UploadExpired(
+                "The upload expired: nothing was received for too long. Start a new one.".into(),
+            ));
+        }
+        Ok(row)
+    }
+
+    /// `HEAD`: where the upload stands.
+    pub async fn head(&self, org_id: i64, id: &str) -> Result<TusState, AppError> {
+        Ok(TusState::from(&self.live(org_id, id).await?))
+    }
+
+    /// `PATCH` (and a POST's body): takes the bytes at `offset`. `declared` is the body's
+    /// Content-Length, refused before a byte is read when it would pass the upload's length.
+    /// A chunk with a checksum is kept only when whole and matching; one without keeps what
+    /// arrived even when the connection broke. The PATCH that completes the upload puts the
+    /// file in the library.
+    pub async fn patch<S, E>(
+        &self,
+        org_id: i64,
+        id: &str,
+        offset: u64,
+        check: Option<Checksum>,
+        declared: Option<u64>,
+        body: S,
+    ) -> Result<TusState, AppError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let row = self.live(org_id, id).await?;
+        let length = row.length as u64;
+        if row.file_uuid.is_some() {
+            // Complete: only a repeat of the last, empty request is answered kindly.
+            return match (offset == length, declared.unwrap_or(0)) {
+                (true, 0) => Ok(TusState::from(&row)),
+                _ => Err(mismatch(offset, length)),
+            };
+        }
+        if offset != row.received as u64 {
+            return Err(mismatch(offset, row.received as u64));
+        }
+        if let Some(n) = declared.filter(|n| offset.saturating_add(*n) > length) {
+            return Err(AppError::invalid(
+                "Content-Length",
+                format!(
+                    "{n} bytes at offset {offset} run past the upload's length of {length} bytes"
+                ),
+            ));
+        }
+        let slot = self.slot(&row.uuid);
+        let mut turn = 0;
+        slot.turn.send_modify(|t| {
+            *t += 1;
+            turn = *t;
+        });
+        let mut stop = slot.turn.subscribe();
+        let mut held = slot.hashes.clone().lock_owned().await;
+        if *slot.turn.borrow() != turn {
+            return Err(AppError::OffsetMismatch(
+                "A newer PATCH of this upload arrived meanwhile: HEAD it and resume.".into(),
+            ));
+        }
+        // Under the lock: an earlier PATCH may have moved the offset while this one waited.
+        let row = self.live(org_id, id).await?;
+        if row.file_uuid.is_some() || offset != row.received as u64 {
+            return Err(mismatch(offset, row.received as u64));
+        }
+        let Some(sink) = self
+            .dir
+            .open(&row.uuid, offset, held.take())
+            .await
+            .map_err(unavailable)?
+        else {
+            return Err(self.forget(&row).await);
+        };
+        let base = sink.hashes_at_start();
+        let stop = async move {
+            if stop.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        let (mut sink, end) = sink
+            .holding(held)
+            .with_checksum(check)
+            .receive(body, length - offset, stop)
+            .await
+            .map_err(unavailable)?;
+        let keep = match &end {
+            End::Whole => sink.checksum_ok(),
+            // A cut chunk without a checksum keeps what arrived; one superseded by a newer
+            // PATCH is dropped, so the newer one (sent from the offset HEAD gave) fits.
+            End::Cut(_) => !sink.has_checksum(),
+            End::Superseded => false,
+            End::TooLong => false,
+        };
+        if !keep {
+            if let Some(mut held) = sink.discard().await.map_err(unavailable)? {
+                *held = Some(base);
+            }
+            return Err(match end {
+                End::Whole => AppError::ChecksumMismatch(
+                    "The chunk does not match its Upload-Checksum; it was discarded: send it again."
+                        .into(),
+                ),
+                End::TooLong => AppError::invalid(
+                    "body",
+                    format!("the body runs past the upload's length of {length} bytes; it was discarded"),
+                ),
+                End::Cut(e) => AppError::invalid(
+                    "body",
+                    format!("the body was cut off ({e}); the chunk was discarded"),
+                ),
+                End::Superseded => AppError::OffsetMismatch(
+                    "A newer PATCH of this upload arrived; this chunk was discarded.".into(),
+                ),
+            });
+        }
+        let new_offset = offset + sink.written();
+        let (done, held) = sink.commit().await.map_err(unavailable)?;
+        if new_offset == length {
+            // Held until the file is in the library: a PATCH waiting meanwhile then sees it done.
+            let completed = self.complete(&row, done).await;
+            drop(held);
+            return completed;
+        }
+        let expires = self.clock.now() + self.policy.ttl;
+        let (row_id, t) = (row.id, ts(expires));
+        self.db
+            .write(move |tx| q::set_received(tx, row_id, new_offset as i64, t))
+            .await?;
+        if let Some(mut held) = held {
+            *held = Some(done);
+        }
+        match end {
+            End::Whole => Ok(TusState {
+                offset: new_offset,
+                expires_at: expires,
+                ..TusState::from(&row)
+            }),
+            // Only a cut body is kept short of its end (superseded and too long were dropped).
+            End::Cut(_) | End::Superseded | End::TooLong => Err(AppError::invalid(
+                "body",
+                "the body was cut off; what arrived is kept: HEAD the upload and resume",
+            )),
+        }
+    }
+
+    /// Moves a whole upload into the library: the file (already fsynced, its hashes known)
+    /// becomes a blob, the file row is recorded, the upload row remembers the file.
+    async fn complete(&self, row: &TusRow, hashes: Hashes) -> Result<TusState, AppError> {
+        let (sha256, crc32) = hashes.finish();
+        let length = row.length as u64;
+        let staged = Staged::adopt(self.dir.path(&row.uuid), length, sha256, crc32)?;
+        let name = Name::parse("filename", &row.filename)?;
+        let mime = detect_type(&row.filename, row.filetype.as_deref());
+        let folder = match (&row.folder_uuid, &row.folder_path) {
+            (Some(u), _) => FolderRef::Uuid(u.clone()),
+            (None, p) => FolderRef::Path(FolderPath::parse("folder", p.as_deref().unwrap_or("/"))?),
+        };
+        let stored = self
+            .assets
+            .store_upload(
+                row.org_id,
+                folder,
+                vec![Incoming { name, mime, staged }],
+                Visibility::Org,
+            )
+            .await;
+        self.drop_slot(&row.uuid);
+        let file = match stored.map(|mut files| files.pop()) {
+            Ok(Some(file)) => file,
+            Ok(None) => return Err(AppError::internal("upload stored no file")),
+            Err(e) => {
+                // The bytes went with the failed store: the upload cannot finish any more.
+                let id = row.id;
+                let _ = self.db.write(move |tx| q::delete(tx, id)).await;
+                return Err(e);
+            }
+        };
+        let expires = self.clock.now() + self.policy.ttl;
+        let (row_id, uuid, t) = (row.id, file.uuid.clone(), ts(expires));
+        self.db
+            .write(move |tx| q::set_completed(tx, row_id, &uuid, t))
+            .await?;
+        Ok(TusState {
+            offset: length,
+            expires_at: expires,
+            file_uuid: Some(file.uuid),
+            ..TusState::from(row)
+        })
+    }
+
+    /// Forgets an upload whose file is gone (a damaged data dir): its URL is dead.
+    async fn forget(&self, row: &TusRow) -> AppError {
+        tracing::warn!(upload = %row.uuid, "tus upload file missing; upload dropped");
+        let id = row.id;
+        self.drop_slot(&row.uuid);
+        if let Err(e) = self.db.write(move |tx| q::delete(tx, id)).await {
+            return e;
+        }
+        not_found()
+    }
+
+    /// `DELETE`: the upload and its bytes go (a PATCH still running is stopped first). A
+    /// completed upload's file stays in the library; only the upload is forgotten.
+    pub async fn terminate(&self, org_id: i64, id: &str) -> Result<(), AppError> {
+        let row = self.live(org_id, id).await?;
+        let slot = self.slot(&row.uuid);
+        slot.turn.send_modify(|t| *t += 1);
+        let _hashes = slot.hashes.lock().await;
+        let row_id = row.id;
+        self.db.write(move |tx| q::delete(tx, row_id)).await?;
+        self.dir.remove(vec![row.uuid.clone()]).await;
+        self.drop_slot(&row.uuid);
+        Ok(())
+    }
+
+    /// Drops uploads past their expiry, their rows and their files. Runs on every creation and
+    /// periodically (the server's cleanup task), by the app's clock.
+    pub async fn sweep(&self) -> Result<usize, AppError> {
+        let (kind, now) = (self.policy.kind, ts(self.clock.now()));
+        let gone = self
+            .db
+            .write(move |tx| q::delete_expired(tx, kind, now))
+            .await?;
+        for id in &gone {
+            self.drop_slot(id);
+        }
+        let n = gone.len();
+        self.dir.remove(gone).await;
+        Ok(n)
+    }
+
+    /// At start: removes files under uploads/ that no upload row names (a crash between
+    /// making the file and recording it, or an org deleted).
+    pub fn remove_orphans_sync(&self) -> Result<usize, AppError> {
+        let mut removed = 0;
+        for id in self.dir.list_sync()? {
+            let known = self.db.read_sync(|c| q::exists(c, &id))?;
+            if !known {
+                std::fs::remove_file(self.dir.path(&id))?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
+
+/// `/a/b` for a folder path (`/` for the root).
+fn path_string(p: &FolderPath) -> String {
+    let names: Vec<&str> = p.segments().iter().map(|n| n.as_str()).collect();
+    format!("/{}", names.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upload_ids_are_server_made_hex() {
+        let id = Uuid::new_v4().simple().to_string();
+        assert_eq!(parse_upload_id(&id), Some(id.clone()));
+        assert_eq!(parse_upload_id(&id.to_uppercase()), None);
+        assert_eq!(parse_upload_id("../../etc/passwd"), None);
+        let hyphenated = Uuid::new_v4().to_string();
+        assert_eq!(parse_upload_id(&hyphenated), None);
+    }
+}
