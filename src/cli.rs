@@ -419,8 +419,10 @@ pub async fn serve(settings: Settings) -> Result<(), AppError> {
     flusher.abort();
     sweeper.abort();
     mailer.abort();
-    // Counts of the last moments are written before the process ends.
+    // Counts of the last moments are written before the process ends, and so are the tus
+    // bytes written but not synced yet (a crash would make their clients send them again).
     state.shares.flush_counts().await?;
+    state.tus.sync_all().await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -128,6 +128,12 @@ impl PartialDir {
         self.dir.join(format!("{uuid}.part"))
     }
 
+    /// Puts an upload's bytes written so far on disk (fdatasync).
+    pub async fn sync(&self, uuid: &str) -> Result<(), AppError> {
+        let path = self.path(uuid);
+        crate::db::blocking(move || Ok(File::open(path)?.sync_data()?)).await?
+    }
+
     /// A new, empty upload file.
     pub async fn create(&self, uuid: &str) -> Result<(), AppError> {
         let path = self.path(uuid);
@@ -320,9 +326,12 @@ impl Sink {
         self.check.take().is_none_or(Checksum::matches)
     }
 
-    /// Puts the bytes on disk (fsync); returns the hashes of everything up to the new offset,
-    /// and the lock.
-    pub async fn commit(self) -> Result<(Hashes, Option<Held>), AppError> {
+    /// Keeps the chunk: with `sync`, puts the bytes on disk first (fdatasync). Returns the
+    /// hashes of everything up to the new offset, and the lock.
+    pub async fn commit(self, sync: bool) -> Result<(Hashes, Option<Held>), AppError> {
+        if !sync {
+            return Ok((self.hashes, self.held));
+        }
         crate::db::blocking(move || {
             self.file.sync_data()?;
             Ok((self.hashes, self.held))

@@ -465,6 +465,8 @@ async fn a_restart_resumes_from_the_recorded_offset() {
     let path = create(&app, data.len() as u64, &meta(&[("filename", "r.bin")])).await;
     let r = app.call(patch_req(&app, &path, 0, &data[..20_000])).await;
     assert_eq!(r.status, 204);
+    // A HEAD syncs and records what the PATCH wrote.
+    assert_eq!(offset_of(&app, &path).await, 20_000);
     // A crash after writing bytes but before recording them leaves extra bytes on disk.
     let part = upload_files(&app).pop().unwrap();
     {
@@ -481,6 +483,38 @@ async fn a_restart_resumes_from_the_recorded_offset() {
     // bytes past the recorded offset are cut off first.
     let r = app
         .call(patch_req(&app, &path, 20_000, &data[20_000..]))
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    let uuid = r.header("sharebox-file-uuid").unwrap();
+    let f = app.call(app.fr("GET", &format!("/v4/files/{uuid}"))).await;
+    assert_eq!(f.json()["file"]["hash"]["sha256"], sha256_hex(&data));
+}
+
+/// A PATCH is answered before its bytes are synced (they are synced every 128 MiB, at a HEAD
+/// and at completion): after a crash the record is behind, HEAD says where, and the client
+/// resends from there to a whole, right file.
+#[actix_web::test]
+async fn a_crash_before_the_sync_rewinds_to_the_recorded_offset() {
+    let mut app = TestApp::new().await;
+    let data = body(50_000, 5);
+    let path = create(&app, data.len() as u64, &meta(&[("filename", "c.bin")])).await;
+    let r = app.call(patch_req(&app, &path, 0, &data[..10_000])).await;
+    assert_eq!(r.status, 204);
+    assert_eq!(offset_of(&app, &path).await, 10_000);
+    let r = app
+        .call(patch_req(&app, &path, 10_000, &data[10_000..30_000]))
+        .await;
+    assert_eq!(r.status, 204);
+    assert_eq!(r.header("upload-offset"), Some("30000"));
+    // The process goes before anything synced the second chunk.
+    app.restart().await;
+    assert_eq!(offset_of(&app, &path).await, 10_000);
+    let stale = app
+        .call(patch_req(&app, &path, 30_000, &data[30_000..]))
+        .await;
+    assert_eq!(stale.status, 409);
+    let r = app
+        .call(patch_req(&app, &path, 10_000, &data[10_000..]))
         .await;
     assert_eq!(r.status, 204, "{}", r.text());
     let uuid = r.header("sharebox-file-uuid").unwrap();
@@ -699,4 +733,49 @@ fn a_256_mib_tus_upload_keeps_server_memory_flat() {
         peak as f64 / MIB as f64,
         idle as f64 / MIB as f64
     );
+}
+
+/// A clean stop (SIGTERM) syncs and records what PATCHes wrote: the upload goes on from there
+/// after the start, nothing sent again.
+#[test]
+fn a_clean_stop_keeps_the_bytes_patched_since_the_last_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let srv = binary::Server::start(&data, &[]);
+    let agent = binary::agent();
+    let created = agent
+        .post(&format!("{}/tus/", srv.url))
+        .set("Tus-Resumable", "1.0.0")
+        .set("X-Filerobot-Key", &srv.key)
+        .set("Upload-Length", "30000")
+        .set("Upload-Metadata", &meta(&[("filename", "stop.bin")]))
+        .call()
+        .unwrap();
+    let id = created
+        .header("Location")
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let patched = agent
+        .request("PATCH", &format!("{}/tus/{id}", srv.url))
+        .set("Tus-Resumable", "1.0.0")
+        .set("X-Filerobot-Key", &srv.key)
+        .set("Content-Type", "application/offset+octet-stream")
+        .set("Upload-Offset", "0")
+        .send_bytes(&[7u8; 12_000])
+        .unwrap();
+    assert_eq!(patched.status(), 204);
+    let key = srv.key.clone();
+    srv.stop();
+    let srv = binary::Server::restart(&data, &[]);
+    let head = agent
+        .head(&format!("{}/tus/{id}", srv.url))
+        .set("Tus-Resumable", "1.0.0")
+        .set("X-Filerobot-Key", &key)
+        .call()
+        .unwrap();
+    assert_eq!(head.header("Upload-Offset"), Some("12000"));
+    srv.stop();
 }
