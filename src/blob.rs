@@ -91,6 +91,16 @@ impl BlobStore {
         self.blobs.join(blob_id)
     }
 
+    /// Up to `max` bytes from the start of a blob (blocking: call it on the blocking pool).
+    pub fn read_head(&self, blob_id: &str, max: usize) -> std::io::Result<Vec<u8>> {
+        use std::io::Read;
+        let mut out = Vec::new();
+        std::fs::File::open(self.path(blob_id))?
+            .take(max as u64)
+            .read_to_end(&mut out)?;
+        Ok(out)
+    }
+
     /// A new upload in `tmp/` under a random name.
     pub async fn stage(&self, limit: u64) -> Result<Staging, AppError> {
         let tmp = self.tmp.clone();

@@ -123,6 +123,66 @@ struct FileView {
     kind: &'static str,
     download: Option<String>,
     preview: Option<String>,
+    /// The start of a text file, shown escaped, and whether it was cut.
+    text: Option<(String, bool)>,
+}
+
+/// The start of a text file a page shows: at most this much...
+const TEXT_PREVIEW_BYTES: usize = 256 * 1024;
+/// ...for at most this many text files of a page (a page reads no more than 2 MiB).
+const TEXT_PREVIEWS_PER_PAGE: usize = 8;
+
+/// Text of the bytes, when they read as text: valid UTF-8 (a character cut at the cap aside)
+/// with no NUL byte. Anything else shows no preview rather than mojibake.
+fn as_text(bytes: &[u8], cut: bool) -> Option<String> {
+    if bytes.contains(&0) {
+        return None;
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(t) => Some(t.to_string()),
+        // Up to 3 bytes of a character may be cut off at the cap.
+        Err(e) if cut && e.error_len().is_none() && bytes.len() - e.valid_up_to() < 4 => {
+            Some(String::from_utf8_lossy(&bytes[..e.valid_up_to()]).into_owned())
+        }
+        Err(_) => None,
+    }
+}
+
+/// Reads the starts of the page's first text files, in one trip to the blocking pool.
+async fn text_previews(state: &AppState, files: &mut [FileView], of: &[TreeFile]) {
+    let wanted: Vec<(usize, String, bool)> = of
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| shares::text_like(&f.mime) && f.size > 0)
+        .take(TEXT_PREVIEWS_PER_PAGE)
+        .map(|(i, f)| {
+            (
+                i,
+                f.blob_id.clone(),
+                f.size as u64 > TEXT_PREVIEW_BYTES as u64,
+            )
+        })
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    let blobs = state.blobs.clone();
+    let read = crate::db::blocking(move || {
+        wanted
+            .into_iter()
+            .filter_map(|(i, id, cut)| {
+                let bytes = blobs.read_head(&id, TEXT_PREVIEW_BYTES).ok()?;
+                as_text(&bytes, cut).map(|t| (i, t, cut))
+            })
+            .collect::<Vec<_>>()
+    })
+    .await;
+    // A preview that cannot be read is left out; the file is still listed.
+    for (i, text, cut) in read.unwrap_or_default() {
+        if let Some(v) = files.get_mut(i) {
+            v.text = Some((text, cut));
+        }
+    }
 }
 
 #[derive(Template)]
@@ -176,6 +236,7 @@ fn file_view(base: &str, f: &TreeFile, can_download: bool) -> FileView {
         kind: if previewable { kind } else { "other" },
         preview: previewable.then(|| format!("{href}/preview")),
         download: can_download.then_some(href),
+        text: None,
     }
 }
 
@@ -298,6 +359,12 @@ pub async fn share_page(
         listing.has_prev,
         listing.has_next,
     );
+    let mut files: Vec<FileView> = listing
+        .files
+        .iter()
+        .map(|f| file_view(&base, f, can_download))
+        .collect();
+    text_previews(&state, &mut files, &listing.files).await;
     let pg = SharePage {
         title: opened.share.title.clone(),
         description: opened.share.description.clone(),
@@ -314,11 +381,7 @@ pub async fn share_page(
                 href: format!("{base}?folder={}", f.uuid),
             })
             .collect(),
-        files: listing
-            .files
-            .iter()
-            .map(|f| file_view(&base, f, can_download))
-            .collect(),
+        files,
         zip: (can_download && opened.top.has_files()).then(|| format!("{base}/zip")),
         label: pager.label,
         prev: pager.prev.map(|p| format!("?{p}")),

@@ -542,6 +542,25 @@ pub(super) fn folder_listing(
     Ok(Listing::from(w, total.max(0) as u64))
 }
 
+/// Shown as text on a public page (escaped, never rendered): plain text, Markdown and code.
+pub fn text_like(mime: &str) -> bool {
+    let m = mime.to_ascii_lowercase();
+    let m = m.split(';').next().unwrap_or("").trim();
+    m.starts_with("text/")
+        || matches!(
+            m,
+            "application/json"
+                | "application/xml"
+                | "application/javascript"
+                | "application/x-javascript"
+                | "application/toml"
+                | "application/yaml"
+                | "application/x-yaml"
+                | "application/x-sh"
+                | "application/sql"
+        )
+}
+
 /// Previewable inline: safe image, video, audio and PDF types (never SVG).
 pub fn previewable(mime: &str) -> bool {
     let m = mime.to_ascii_lowercase();
