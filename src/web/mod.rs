@@ -90,6 +90,12 @@ const STATIC_FILES: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../../static/app.js"),
     ),
+    // Our own icon (uploaded SVG is never served inline; this one is part of the binary).
+    (
+        "favicon.svg",
+        "image/svg+xml",
+        include_str!("../../static/favicon.svg"),
+    ),
     // tus-js-client 4.3.1's browser build, as published on npm (MIT: tus-js-client.LICENSE).
     (
         "tus.min.js",

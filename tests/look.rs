@@ -1,0 +1,73 @@
+//! Issue 19 (in part): the navigation marks the current page, every page has our icon, and the
+//! stylesheet carries a dark theme for `prefers-color-scheme: dark`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "support/common.rs"]
+mod common;
+
+use common::*;
+
+#[actix_web::test]
+async fn the_navigation_marks_the_page_you_are_on() {
+    let app = TestApp::new().await;
+    let (r, s) = sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD, "/app").await;
+    assert_eq!(r.status, 303);
+    let s = s.unwrap();
+    let links = [
+        ("/app", "Library"),
+        ("/app/shares", "Shares"),
+        ("/app/shares/new", "New share"),
+        ("/app/account", "Your account"),
+    ];
+    for (page, current) in [
+        ("/app", "/app"),
+        ("/app/shares", "/app/shares"),
+        ("/app/shares/new", "/app/shares/new"),
+        ("/app/account", "/app/account"),
+    ] {
+        let html = get_as(&app, &s, page).await.text();
+        for (href, label) in links {
+            let marked = format!("<a href=\"{href}\" aria-current=\"page\">{label}</a>");
+            let plain = format!("<a href=\"{href}\">{label}</a>");
+            if href == current {
+                assert!(html.contains(&marked), "{page}: {label} not marked");
+            } else {
+                assert!(html.contains(&plain), "{page}: {label} marked or missing");
+            }
+        }
+        assert!(html.contains("rel=\"icon\" href=\"/static/favicon.svg\""));
+    }
+}
+
+#[actix_web::test]
+async fn the_icon_and_the_dark_theme_are_served() {
+    let app = TestApp::new().await;
+    let icon = app.call(request("GET", "/static/favicon.svg")).await;
+    assert_eq!(icon.status, 200);
+    assert_eq!(icon.content_type(), "image/svg+xml");
+    assert!(icon.text().starts_with("<svg"));
+    let css = app.call(request("GET", "/static/app.css")).await.text();
+    let dark = css
+        .find("@media (prefers-color-scheme: dark)")
+        .expect("a dark theme");
+    // The dark block redefines the colours every rule reads.
+    for var in [
+        "--fg:",
+        "--bg:",
+        "--card:",
+        "--accent:",
+        "--line:",
+        "--danger:",
+    ] {
+        assert!(css[dark..].contains(var), "{var} not in the dark theme");
+    }
+    // No rule outside the themes hard-codes a colour the dark theme could not change.
+    let rules: String = css
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect();
+    assert!(!rules.contains('#'), "a hard-coded colour: {rules}");
+    let login = app.call(request("GET", "/login")).await.text();
+    assert!(login.contains("name=\"color-scheme\" content=\"light dark\""));
+}
