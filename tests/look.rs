@@ -71,3 +71,64 @@ async fn the_icon_and_the_dark_theme_are_served() {
     let login = app.call(request("GET", "/login")).await.text();
     assert!(login.contains("name=\"color-scheme\" content=\"light dark\""));
 }
+
+/// Icons are inline SVG, never emoji (which a machine without an emoji font shows as boxes).
+#[actix_web::test]
+async fn pages_draw_icons_not_emoji() {
+    let app = TestApp::new().await;
+    let folder = app.mkdir("/pics").await;
+    app.mkdir("/pics/old").await;
+    for (name, bytes) in [
+        ("a.png", &b"\x89PNG"[..]),
+        ("b.mp4", b"...."),
+        ("c.mp3", b"...."),
+        ("d.pdf", b"%PDF"),
+        ("e.txt", b"text"),
+        ("f.bin", b"\x00\x01"),
+    ] {
+        app.upload_one("/pics", name, bytes).await;
+    }
+    let s = create_share(
+        &app,
+        &serde_json::json!({"title": "Pics", "items": [{"type": "folder_uuid",
+            "identifiers": [folder["uuid"]], "options": {"recursive": true}}]}),
+    )
+    .await;
+    let base = s["share_uri"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://sharebox.test")
+        .to_string();
+    let page = app
+        .call(request(
+            "GET",
+            &format!("{base}?folder={}", folder["uuid"].as_str().unwrap()),
+        ))
+        .await
+        .text();
+    let (r, session) = sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD, "/app").await;
+    assert_eq!(r.status, 303);
+    let session = session.unwrap();
+    let library = get_as(
+        &app,
+        &session,
+        &format!("/app?folder_uuid={}", folder["uuid"].as_str().unwrap()),
+    )
+    .await
+    .text();
+    let form = get_as(&app, &session, "/app/shares/new").await.text();
+    for (what, html, icons) in [
+        ("share page", &page, 7),
+        ("library", &library, 1),
+        ("share form", &form, 1),
+    ] {
+        let emoji = html
+            .chars()
+            .find(|c| matches!(*c as u32, 0x1F300..=0x1FAFF | 0x2600..=0x27BF));
+        assert_eq!(emoji, None, "{what} has an emoji");
+        assert!(
+            html.matches("<svg class=\"ico\"").count() >= icons,
+            "{what}: too few icons"
+        );
+    }
+}

@@ -2,6 +2,7 @@
 
 pub mod guard;
 pub mod head;
+pub mod icons;
 pub mod owner;
 pub mod public;
 

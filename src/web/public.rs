@@ -209,19 +209,20 @@ struct SharePage {
 }
 
 fn icon(mime: &str) -> (&'static str, &'static str) {
+    use crate::web::icons;
     let m = mime.to_ascii_lowercase();
     if m.starts_with("image/") {
-        ("🖼️", "image")
+        (icons::IMAGE, "image")
     } else if m.starts_with("video/") {
-        ("🎬", "video")
+        (icons::VIDEO, "video")
     } else if m.starts_with("audio/") {
-        ("🎵", "audio")
+        (icons::AUDIO, "audio")
     } else if m == "application/pdf" {
-        ("📕", "pdf")
-    } else if m.starts_with("text/") {
-        ("📄", "text")
+        (icons::PDF, "pdf")
+    } else if shares::text_like(&m) {
+        (icons::TEXT, "text")
     } else {
-        ("📦", "other")
+        (icons::ARCHIVE, "other")
     }
 }
 
