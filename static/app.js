@@ -190,11 +190,7 @@
   // A zone not chosen yet defaults to the browser's.
   var zone = "";
   try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }
-  Array.prototype.forEach.call(document.querySelectorAll("select.zone"), function (s) {
-    if (!s.dataset.value && zone) {
-      for (var i = 0; i < s.options.length; i++) {
-        if (s.options[i].value === zone) { s.selectedIndex = i; break; }
-      }
-    }
+  Array.prototype.forEach.call(document.querySelectorAll("input.zone"), function (s) {
+    if (!s.dataset.value && zone) { s.value = zone; }
   });
 })();

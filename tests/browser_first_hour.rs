@@ -210,7 +210,7 @@ async fn set_expiry(c: &Client, at: &str) {
     c.execute(
         "const input = document.getElementById('expires_at'); \
          input.value = arguments[0]; \
-         const zone = document.querySelector('select[name=expires_tz]'); \
+         const zone = document.querySelector('[name=expires_tz]'); \
          zone.value = 'UTC'; \
          for (const e of [input, zone]) { \
            e.dispatchEvent(new Event('input', {bubbles: true})); \

@@ -330,14 +330,14 @@ async fn owner_flow(
             "file:{uuid} is not checked"
         );
     }
-    // datetime-local and a 400-zone select: typing into them depends on the locale and the
+    // datetime-local and the zone field: typing into them depends on the locale and the
     // platform's pickers, so they are set as a script would, with the events a user makes.
     let set = c
         .execute(
             "const [at, zone] = arguments; \
              const input = document.getElementById('expires_at'); \
              input.value = at; \
-             const select = document.querySelector('select[name=expires_tz]'); \
+             const select = document.querySelector('[name=expires_tz]'); \
              select.value = zone; \
              for (const e of [input, select]) { \
                e.dispatchEvent(new Event('input', {bubbles: true})); \

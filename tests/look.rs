@@ -132,3 +132,21 @@ async fn pages_draw_icons_not_emoji() {
         );
     }
 }
+
+/// The zone fields suggest one zone per place with its UTC offset, never deprecated aliases.
+#[actix_web::test]
+async fn the_zone_fields_offer_places_with_their_offsets() {
+    let app = TestApp::new().await;
+    let (_, s) = sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD, "/app").await;
+    let html = get_as(&app, &s.unwrap(), "/app/shares/new").await.text();
+    let list = &html[html.find("<datalist id=\"zones\">").expect("a zone list")..];
+    let list = &list[..list.find("</datalist>").unwrap()];
+    let options = list.matches("<option ").count();
+    assert!((400..500).contains(&options), "{options} zones");
+    assert!(list.contains("<option value=\"Europe/Sofia\" label=\"UTC+02:00 Europe/Sofia\">"));
+    assert!(list.contains("value=\"UTC\""));
+    for alias in ["US/Pacific", "Asia/Calcutta", "Etc/GMT+5", "Europe/Kiev"] {
+        assert!(!list.contains(&format!("\"{alias}\"")), "{alias} offered");
+    }
+    assert_eq!(html.matches("list=\"zones\"").count(), 2);
+}

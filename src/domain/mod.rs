@@ -16,3 +16,4 @@ pub mod types;
 pub mod unlock;
 pub mod uploads;
 pub mod window;
+pub mod zones;

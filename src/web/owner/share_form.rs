@@ -66,7 +66,8 @@ struct ShareFormPage {
     picks: Vec<Pick>,
     /// The library's top has more than the form lists.
     more_picks: bool,
-    zones: &'static [chrono_tz::Tz],
+    /// The zones offered (name, "UTC+02:00 Europe/Sofia"), by offset.
+    zones: Vec<(&'static str, String)>,
     errors: HashMap<String, String>,
     editing: bool,
     has_password: bool,
@@ -189,7 +190,7 @@ async fn share_form_page(
         v,
         picks,
         more_picks,
-        zones: &chrono_tz::TZ_VARIANTS,
+        zones: crate::domain::zones::choices(state.clock.now()),
         errors,
     };
     let mut res = page(&pg)?;
