@@ -345,7 +345,7 @@ pub async fn delete(
         }
         "shares" => {
             state.shares.delete(user.org_id, &uuid).await?;
-            return Ok(see_other("/app/shares"));
+            return Ok(super::shares::done("deleted", &uuid));
         }
         _ => return Err(AppError::not_found("This route")),
     };

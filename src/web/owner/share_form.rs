@@ -621,7 +621,7 @@ pub async fn update_share(
         Err(errors) => return again(errors).await,
     };
     match state.shares.update(user.org_id, &path, patch).await {
-        Ok(_) => Ok(see_other("/app/shares")),
+        Ok(s) => Ok(super::shares::done("updated", &s.uuid)),
         Err(e) => match FormErrors::of_service(&e) {
             Some(errors) => again(errors).await,
             None => Err(e),

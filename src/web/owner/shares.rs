@@ -64,12 +64,42 @@ pub async fn share_action(
                 .shares
                 .notify(user.org_id, &uuid, vec![], vec![email])
                 .await?;
-            return Ok(see_other("/app/shares"));
+            return Ok(done("resent", &uuid));
         }
         _ => return Err(AppError::not_found("This route")),
     };
     state.shares.update(user.org_id, &uuid, patch).await?;
-    Ok(see_other("/app/shares"))
+    let code = match action.as_str() {
+        "revoke" => "revoked",
+        "restore" => "restored",
+        _ => "extended",
+    };
+    Ok(done(code, &uuid))
+}
+
+/// Back to the list after an action, which says what happened (`flash`).
+pub(super) fn done(code: &str, uuid: &str) -> HttpResponse {
+    see_other(&format!("/app/shares?done={code}&share={uuid}"))
+}
+
+/// The one line that confirms an action: from the code the redirect carries (never text from
+/// the URL) and the share as it is now.
+fn flash(code: &str, share: Option<&crate::domain::shares::Share>) -> Option<String> {
+    // "Share “Q3 deck”", or just "Share" when it cannot be read (gone, another org's).
+    let title = share.map_or_else(String::new, |s| format!(" “{}”", s.title));
+    Some(match code {
+        "created" => format!("Share{title} created."),
+        "updated" => format!("Share{title} saved."),
+        "revoked" => format!("Share{title} revoked: its link no longer works."),
+        "restored" => format!("Share{title} restored."),
+        "extended" => match share.and_then(|s| s.expires_at.map(|e| (e, &s.expires_tz))) {
+            Some((at, tz)) => format!("Share{title} now expires {}.", display_in(at, tz)),
+            None => format!("Share{title} no longer expires."),
+        },
+        "resent" => format!("The link{} was mailed again.", title.replacen(' ', " to ", 1)),
+        "deleted" => "The share was deleted: its link no longer works.".to_string(),
+        _ => return None,
+    })
 }
 
 struct ShareCard {
@@ -97,6 +127,8 @@ struct SharesPage {
     /// `/app/shares?...` of the previous and next pages.
     prev: Option<String>,
     next: Option<String>,
+    /// What the last action did.
+    notice: Option<String>,
 }
 
 /// Shares per page: each card carries its recipients and actions.
@@ -175,6 +207,17 @@ pub async fn list_shares(
         .map(|(_, last)| link("after", last, at + len));
     let list = pg.shares;
     let created = params.get("created").unwrap_or("");
+    // What the last action did (creating a share says `created=<uuid>`).
+    let (code, about) = match params.get("done") {
+        Some(code) => (code, params.get("share").unwrap_or("")),
+        None if !created.is_empty() => ("created", created),
+        None => ("", ""),
+    };
+    let about = match about {
+        "" => None,
+        uuid => state.shares.get(user.org_id, uuid).await.ok(),
+    };
+    let notice = flash(code, about.as_ref());
     let cards = list
         .iter()
         .map(|s| ShareCard {
@@ -216,5 +259,6 @@ pub async fn list_shares(
         label,
         prev,
         next,
+        notice,
     })
 }
