@@ -187,6 +187,18 @@
     });
   });
 
+  // The users box matters only for "only these users": shown then, hidden otherwise.
+  var access = document.getElementById("access");
+  var users = document.getElementById("users");
+  if (access && users) {
+    var row = [document.querySelector("label[for=users]"), users.parentNode];
+    var sync = function () {
+      row.forEach(function (el) { if (el) { el.hidden = access.value !== "users"; } });
+    };
+    access.addEventListener("change", sync);
+    sync();
+  }
+
   // A zone not chosen yet defaults to the browser's.
   var zone = "";
   try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }

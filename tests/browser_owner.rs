@@ -309,6 +309,23 @@ async fn owner_flow(
     c.find(Locator::Css("#share-form"))
         .await
         .expect("the share form");
+    // The users box shows only for "only these users".
+    let shown =
+        |js: &'static str| async move { c.execute(js, vec![]).await.expect("users box state") };
+    assert_eq!(
+        shown("return document.getElementById('users').offsetParent === null;").await,
+        json!(true),
+        "the users box shows for a link share"
+    );
+    let after = shown(
+        "const a = document.getElementById('access'); a.value = 'users'; \
+         a.dispatchEvent(new Event('change', {bubbles: true})); \
+         const hidden = document.getElementById('users').offsetParent === null; \
+         a.value = 'link'; a.dispatchEvent(new Event('change', {bubbles: true})); \
+         return hidden;",
+    )
+    .await;
+    assert_eq!(after, json!(false), "the users box stays hidden for users");
     let title = format!("Survey for the board ({w} px)");
     c.find(Locator::Css("#title"))
         .await

@@ -37,6 +37,8 @@ struct ShareValues {
     starts_tz: String,
     expires_at: String,
     expires_tz: String,
+    /// A preset (`1d`, `7d`, `30d`) or "" (the date field; empty: never).
+    expires_in: String,
     permissions: String,
     max_downloads: String,
     access: String,
@@ -220,6 +222,8 @@ pub struct ShareForm {
     #[serde(deserialize_with = "last")]
     expires_tz: String,
     #[serde(deserialize_with = "last")]
+    expires_in: String,
+    #[serde(deserialize_with = "last")]
     password: String,
     #[serde(deserialize_with = "last")]
     keep_password: String,
@@ -277,6 +281,7 @@ impl ShareForm {
             starts_tz: self.starts_tz.clone(),
             expires_at: self.expires_at.clone(),
             expires_tz: self.expires_tz.clone(),
+            expires_in: self.expires_in.clone(),
             permissions: self.permissions.clone(),
             max_downloads: self.max_downloads.clone(),
             access: self.access.clone(),
@@ -462,6 +467,27 @@ impl ShareForm {
             &self.expires_at,
             &self.expires_tz,
         );
+        // A preset wins over the date field: "in 7 days" from now, to the minute.
+        let days = match self.expires_in.trim() {
+            "" => None,
+            "1d" => Some(1),
+            "7d" => Some(7),
+            "30d" => Some(30),
+            other => {
+                errors.add(
+                    "expires_in",
+                    format!("'{other}' is not one of the choices (1d, 7d, 30d, or empty)."),
+                );
+                None
+            }
+        };
+        let expires = match days {
+            Some(d) => {
+                let t = now + chrono::Duration::days(d);
+                Some(t - chrono::Duration::seconds(t.timestamp() % 60))
+            }
+            None => expires,
+        };
         if let Some(e) = expires {
             if e <= now {
                 errors.add("expires_at", "The expiry must be in the future.");
@@ -562,6 +588,7 @@ fn values_of(s: &Share) -> ShareValues {
         starts_tz: r.starts_tz.clone(),
         expires_at: local_input(r.expires_at, &r.expires_tz),
         expires_tz: r.expires_tz.clone(),
+        expires_in: String::new(),
         permissions: if r.permission.can_download() {
             "READ+DOWNLOAD".into()
         } else {

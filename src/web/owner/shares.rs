@@ -96,7 +96,10 @@ fn flash(code: &str, share: Option<&crate::domain::shares::Share>) -> Option<Str
             Some((at, tz)) => format!("Share{title} now expires {}.", display_in(at, tz)),
             None => format!("Share{title} no longer expires."),
         },
-        "resent" => format!("The link{} was mailed again.", title.replacen(' ', " to ", 1)),
+        "resent" => format!(
+            "The link{} was mailed again.",
+            title.replacen(' ', " to ", 1)
+        ),
         "deleted" => "The share was deleted: its link no longer works.".to_string(),
         _ => return None,
     })

@@ -1,5 +1,6 @@
-//! Issue 19 (in part): every action on a share is followed by a one-line confirmation on the
-//! list it returns to, made from a code and the share as it is now (never text from the URL).
+//! Issue 19 (in part), the owner's pages: every action on a share is followed by a one-line
+//! confirmation on the list it returns to, made from a code and the share as it is now (never
+//! text from the URL); the share form's expiry presets.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -120,4 +121,56 @@ async fn each_action_says_what_it_did() {
         notice(&other).as_deref(),
         Some("Share revoked: its link no longer works.")
     );
+}
+
+/// Expiry presets: "in 7 days" counts from now, to the minute; an unknown preset is refused
+/// with the form back and nothing stored.
+#[actix_web::test]
+async fn expiry_presets_count_from_now() {
+    let app = TestApp::new().await;
+    let (_, s) = sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD, "/app").await;
+    let s = s.unwrap();
+    let f = app.upload_one("/", "deck.pdf", b"%PDF").await;
+    let item = format!("file:{}", f["uuid"].as_str().unwrap());
+    let form = |preset: &'static str| {
+        vec![
+            ("csrf_token", s.csrf.clone()),
+            ("title", "Preset".to_string()),
+            ("item", item.clone()),
+            ("expires_in", preset.to_string()),
+            ("expires_tz", "Europe/Sofia".to_string()),
+            ("permissions", "READ+DOWNLOAD".to_string()),
+            ("access", "link".to_string()),
+        ]
+    };
+    let post = |fields: Vec<(&'static str, String)>| {
+        let body = serde_urlencoded::to_string(&fields).unwrap();
+        app.call(
+            request("POST", "/app/shares")
+                .insert_header(("cookie", s.cookie.clone()))
+                .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                .set_payload(body),
+        )
+    };
+    let bad = post(form("9d")).await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.text().contains("is not one of the choices"));
+    assert_eq!(share_count(&app).await, 0);
+
+    let r = post(form("7d")).await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let uuid = r
+        .header("location")
+        .unwrap()
+        .split("created=")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let j = app
+        .call(app.fr("GET", &format!("/v5/shares/{uuid}")))
+        .await
+        .json();
+    // The test clock stands at 2030-01-15 12:00 UTC.
+    assert_eq!(j["share"]["expires_at"], "2030-01-22T12:00:00Z");
+    assert_eq!(j["share"]["expires_tz"], "Europe/Sofia");
 }
