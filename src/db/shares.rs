@@ -15,6 +15,8 @@ pub struct ShareRow {
     pub org_id: i64,
     pub owner_user_id: Option<i64>,
     pub owner_uuid: Option<String>,
+    /// The owner's email (read with the row; never stored here).
+    pub owner_email: Option<String>,
     pub title: String,
     pub description: String,
     pub starts_at: Option<i64>,
@@ -40,7 +42,7 @@ const SHARE_COLS: &str =
     "s.id, s.uuid, s.puid, s.org_id, s.owner_user_id, u.uuid, s.title, s.description,
     s.starts_at, s.expires_at, s.starts_tz, s.expires_tz, s.show_starts_at, s.show_expires_at,
     s.password_hash, s.password_gen, s.can_download, s.max_downloads, s.users_only, s.message,
-    s.revoked, s.views, s.downloads, s.created_at, s.updated_at";
+    s.revoked, s.views, s.downloads, s.created_at, s.updated_at, u.email";
 
 fn share_row(r: &Row) -> rusqlite::Result<ShareRow> {
     Ok(ShareRow {
@@ -69,6 +71,7 @@ fn share_row(r: &Row) -> rusqlite::Result<ShareRow> {
         downloads: r.get(22)?,
         created_at: r.get(23)?,
         updated_at: r.get(24)?,
+        owner_email: r.get(25)?,
     })
 }
 

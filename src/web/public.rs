@@ -189,6 +189,8 @@ async fn text_previews(state: &AppState, files: &mut [FileView], of: &[TreeFile]
 #[template(path = "public/share.html")]
 struct SharePage {
     title: String,
+    /// "From ann@acme.test (acme)": who shared it, never on the locked page.
+    from: String,
     description: String,
     validity: Vec<String>,
     /// `2 of 5 downloads left` on a share with a download limit.
@@ -366,7 +368,12 @@ pub async fn share_page(
         .map(|f| file_view(&base, f, can_download))
         .collect();
     text_previews(&state, &mut files, &listing.files).await;
+    let from = match &opened.share.owner_email {
+        Some(email) => format!("From {email} ({})", opened.share.org_token),
+        None => format!("From {}", opened.share.org_token),
+    };
     let pg = SharePage {
+        from,
         title: opened.share.title.clone(),
         description: opened.share.description.clone(),
         validity: opened.share.shown_dates(),

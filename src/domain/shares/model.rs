@@ -84,6 +84,8 @@ pub struct Share {
     pub recipients: Vec<Recipient>,
     pub message: Option<String>,
     pub owner_uuid: Option<String>,
+    /// Who made it (None: an API key); public pages say who it is from.
+    pub owner_email: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// At the moment of the read, with the exact totals below.
@@ -252,6 +254,7 @@ pub(super) fn load(
             .collect(),
         message: row.message.clone(),
         owner_uuid: row.owner_uuid.clone(),
+        owner_email: row.owner_email.clone(),
         created_at: from_ts(row.created_at),
         updated_at: from_ts(row.updated_at),
         // Set by `refresh` just below.
