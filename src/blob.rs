@@ -146,11 +146,18 @@ impl BlobStore {
     }
 
     fn remove_sync(&self, ids: impl IntoIterator<Item = String>) {
-        for id in ids {
-            if let Err(e) = std::fs::remove_file(self.path(&id)) {
+        let ids: Vec<String> = ids.into_iter().collect();
+        for id in &ids {
+            if let Err(e) = std::fs::remove_file(self.path(id)) {
                 tracing::warn!(blob = %id, error = %e, "could not remove blob");
             }
         }
+        crate::thumbs::Thumbs::new(self.thumbs_dir()).remove_sync(&ids);
+    }
+
+    /// Where thumbnails of these blobs are kept: `thumbs/` beside `blobs/`.
+    pub fn thumbs_dir(&self) -> PathBuf {
+        self.blobs.with_file_name("thumbs")
     }
 
     /// Removes blobs from disk (after the rows that named them are gone).

@@ -53,6 +53,7 @@
 //! blob.rs              file contents on disk: stream in with SHA-256 and CRC-32, serve Range
 //! partial.rs           tus uploads in progress under uploads/: written at the offset, hashed
 //! backup.rs            `sharebox backup` (consistent beside a running server) and `verify`
+//! thumbs.rs            image thumbnails: made on demand, bounded, kept on disk by blob
 //! zip.rs               the STORED zip's records, each made on its own (any offset can start)
 //! mail/                compose (askama) and the outbox worker (SMTP or .eml files)
 //! malloc.rs            glibc malloc settings
@@ -72,6 +73,7 @@ pub mod malloc;
 pub mod net;
 pub mod partial;
 pub mod state;
+pub mod thumbs;
 pub mod web;
 pub mod zip;
 
@@ -139,6 +141,7 @@ fn register(cfg: &mut aw::ServiceConfig) -> Vec<(&'static str, &'static str)> {
         "/app/admin/keys/{id}/revoke" => { post: web::owner::admin::revoke_key }
         "/app/files/{uuid}" => { get: web::owner::files::download }
         "/app/files/{uuid}/preview" => { get: web::owner::files::preview }
+        "/app/files/{uuid}/thumb" => { get: web::owner::files::thumb }
         "/app/{kind}/{uuid}/rename" => { post: web::owner::library::rename }
         "/app/{kind}/{uuid}/delete" => { get: web::owner::library::confirm_delete, post: web::owner::library::delete }
         "/app/shares/{uuid}/{action}" => { post: web::owner::shares::share_action }
@@ -148,6 +151,7 @@ fn register(cfg: &mut aw::ServiceConfig) -> Vec<(&'static str, &'static str)> {
         "/s/{puid}/{slug}/zip" => { get: web::public::zip_all }
         "/s/{puid}/{slug}/files/{file}" => { get: web::public::download }
         "/s/{puid}/{slug}/files/{file}/preview" => { get: web::public::preview }
+        "/s/{puid}/{slug}/files/{file}/thumb" => { get: web::public::thumb }
 
         "/api/account/login" => { post: nomad::account::login }
         "/api/account/refresh-token" => { post: nomad::account::refresh_token }

@@ -13,6 +13,7 @@ use crate::domain::tus::{Policy, TusService};
 use crate::domain::unlock::UnlockKey;
 use crate::domain::uploads::UploadService;
 use crate::error::AppError;
+use crate::thumbs::Thumbs;
 use std::sync::Arc;
 
 /// Everything a request may need; nothing global.
@@ -29,6 +30,8 @@ pub struct AppState {
     pub accounts: AccountService,
     /// Serves file contents (downloads, previews, zips).
     pub blobs: BlobStore,
+    /// Thumbnails of images, made on demand.
+    pub thumbs: Thumbs,
     /// For the background jobs (checkpoints, the mail worker), the CLI and tests.
     pub db: Db,
 }
@@ -93,6 +96,7 @@ impl AppState {
             assets,
             config: Arc::new(config),
             clock,
+            thumbs: Thumbs::new(blobs.thumbs_dir()),
             blobs,
             db,
         })

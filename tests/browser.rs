@@ -169,16 +169,17 @@ async fn flow(c: &Client, fx: &Fixture, laps: &mut Laps) {
     assert_eq!(cookies, json!(""), "a cookie is readable by scripts");
     laps.lap("unlock");
 
-    // Wait for the image preview, so the measurement and the screenshot see the final layout.
+    // Wait for the image's thumbnail (made by the server, 320 px at most), so the measurement
+    // and the screenshot see the final layout.
     c.wait()
         .at_most(WAIT)
-        .for_element(Locator::Css("img.preview"))
+        .for_element(Locator::Css("img.thumb"))
         .await
-        .expect("the image preview");
+        .expect("the image thumbnail");
     let loaded = c
         .execute_async(
             "const done = arguments[arguments.length - 1]; \
-             const img = document.querySelector('img.preview'); \
+             const img = document.querySelector('img.thumb'); \
              img.scrollIntoView(); \
              const report = () => done({complete: img.complete, width: img.naturalWidth, \
                                         shown: img.getBoundingClientRect().width}); \
@@ -187,7 +188,7 @@ async fn flow(c: &Client, fx: &Fixture, laps: &mut Laps) {
         )
         .await
         .expect("image load");
-    assert_eq!(loaded["width"], 1200, "the preview loaded: {loaded}");
+    assert_eq!(loaded["width"], 320, "the thumbnail loaded: {loaded}");
     assert!(
         loaded["shown"].as_f64().unwrap() <= WIDTH as f64,
         "the preview is wider than the screen: {loaded}"

@@ -511,11 +511,12 @@ async fn visitor_flow(c: &Client, srv: &Server, round: &Round, link: &str, laps:
     let mut want: Vec<String> = round.files.iter().map(|f| f.0.clone()).collect();
     want.sort();
     assert_eq!(names, want, "the file list in the DOM");
-    // The image's preview is lazy: load it, so the measurement sees the final layout.
+    // The image's thumbnail (made by the server, 320 px wide at most, linking to the full
+    // preview) is lazy: load it, so the measurement sees the final layout.
     let img = c
         .execute_async(
             "const done = arguments[arguments.length - 1]; \
-             const img = document.querySelector('img.preview'); \
+             const img = document.querySelector('a.thumb-link img.thumb'); \
              if (!img) { done(null); return; } \
              img.scrollIntoView(); \
              const report = () => done({width: img.naturalWidth, \
@@ -526,7 +527,7 @@ async fn visitor_flow(c: &Client, srv: &Server, round: &Round, link: &str, laps:
         )
         .await
         .expect("the preview");
-    assert_eq!(img["width"], 900, "the preview loaded: {img}");
+    assert_eq!(img["width"], 320, "the thumbnail loaded: {img}");
     check_page(c, "share", w).await;
     laps.lap(format!("{w}: unlock"));
 

@@ -108,8 +108,9 @@ async fn page_escapes_and_lists() {
     assert!(html.contains("Available until 24 Aug 2031, 18:29 Europe/Sofia"));
     assert!(html.contains(&format!("{}/files/{}", s.base, d["uuid"].as_str().unwrap())));
     assert!(html.contains(&format!("{}/zip", s.base)));
+    // An image shows its thumbnail, which links to the full preview.
     assert!(html.contains(&format!(
-        "<img class=\"preview\" src=\"{}/files/{}/preview\"",
+        "<a class=\"thumb-link\" href=\"{0}/files/{1}/preview\"><img class=\"thumb\" src=\"{0}/files/{1}/thumb\"",
         s.base,
         f["uuid"].as_str().unwrap()
     )));

@@ -110,6 +110,16 @@ const STATIC_FILES: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// A thumbnail made by `thumbs`: a small PNG of ours, read whole.
+pub async fn thumbnail(path: std::path::PathBuf) -> Result<HttpResponse, AppError> {
+    let bytes = tokio::fs::read(path).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("image/png")
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::CACHE_CONTROL, "private, max-age=86400"))
+        .body(bytes))
+}
+
 pub async fn static_file(name: web::Path<String>) -> Result<HttpResponse, AppError> {
     let (_, mime, body) = STATIC_FILES
         .iter()

@@ -123,6 +123,8 @@ struct FileView {
     kind: &'static str,
     download: Option<String>,
     preview: Option<String>,
+    /// A small image of it (images only).
+    thumb: Option<String>,
     /// The start of a text file, shown escaped, and whether it was cut.
     text: Option<(String, bool)>,
 }
@@ -238,6 +240,7 @@ fn file_view(base: &str, f: &TreeFile, can_download: bool) -> FileView {
         icon,
         kind: if previewable { kind } else { "other" },
         preview: previewable.then(|| format!("{href}/preview")),
+        thumb: crate::thumbs::thumbable(&f.mime).then(|| format!("{href}/thumb")),
         download: can_download.then_some(href),
         text: None,
     }
@@ -530,6 +533,32 @@ async fn serve_file(
     )
     .await?;
     Ok(private(res))
+}
+
+/// `GET .../files/{uuid}/thumb`: a small PNG of an image of the share (previews are allowed on
+/// view-only shares, and so are thumbnails); 404 for any other type or an image too big.
+pub async fn thumb(
+    req: HttpRequest,
+    path: web::Path<(String, String, String)>,
+    params: Params,
+    user: Option<WebUser>,
+) -> Result<HttpResponse, AppError> {
+    let state = app_state(&req)?;
+    let (puid, _slug, file_uuid) = path.into_inner();
+    let v = visitor(&req, &params, vec![], user);
+    let opened = match open_or_answer(&state, &req, &puid, &v, false).await? {
+        Ok(o) => o,
+        Err(res) => return Ok(private(res)),
+    };
+    let f = state
+        .shares
+        .shared_file(&opened, file_uuid)
+        .await?
+        .ok_or_else(|| AppError::not_found("This file of the share"))?;
+    match state.thumbs.get(&state.blobs, &f.blob_id, &f.mime).await? {
+        Some(p) => Ok(private(crate::web::thumbnail(p).await?)),
+        None => Err(AppError::not_found("A thumbnail of this file")),
+    }
 }
 
 pub async fn download(

@@ -56,3 +56,25 @@ async fn serve(
     )
     .await
 }
+
+/// `GET /app/files/{uuid}/thumb`: a small PNG of an image (PNG, JPEG, WebP, GIF); 404 for any
+/// other type, or an image too big to decode.
+pub async fn thumb(
+    req: HttpRequest,
+    user: WebUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let state = state(&req)?;
+    let file = state
+        .assets
+        .get_file(user.org_id, path.into_inner())
+        .await?;
+    match state
+        .thumbs
+        .get(&state.blobs, &file.blob_id, &file.mime)
+        .await?
+    {
+        Some(p) => crate::web::thumbnail(p).await,
+        None => Err(AppError::not_found("A thumbnail of this file")),
+    }
+}

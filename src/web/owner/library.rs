@@ -31,6 +31,8 @@ struct FileRowView {
     uuid: String,
     /// Its type is one the browser may show inline (`/app/files/{uuid}/preview`).
     previewable: bool,
+    /// An image with a thumbnail (`/app/files/{uuid}/thumb`).
+    thumb: bool,
     name: String,
     size: String,
     mime: String,
@@ -185,6 +187,7 @@ pub async fn library(
             .map(|f| FileRowView {
                 uuid: f.uuid.clone(),
                 previewable: crate::domain::shares::previewable(&f.mime),
+                thumb: crate::thumbs::thumbable(&f.mime),
                 name: f.name.clone(),
                 size: size_label(f.size as u64),
                 mime: f.mime.clone(),
