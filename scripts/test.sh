@@ -30,11 +30,12 @@ if ! command -v openssl >/dev/null || ! command -v script >/dev/null; then
     apt-get install -y -qq openssl bsdutils >/dev/null
 fi
 
-# curl (the zip resume test drives `curl -C -`) and unzip (zips are read back with `unzip -t`).
-if ! command -v curl >/dev/null || ! command -v unzip >/dev/null; then
+# curl (the zip resume test drives `curl -C -`), unzip (zips are read back with `unzip -t`) and
+# zbar's `zbarimg` (the share page's QR code is decoded by a real reader).
+if ! command -v curl >/dev/null || ! command -v unzip >/dev/null || ! command -v zbarimg >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq curl unzip >/dev/null
+    apt-get install -y -qq curl unzip zbar-tools >/dev/null
 fi
 
 cargo fmt --all -- --check

@@ -128,7 +128,7 @@ fn register(cfg: &mut aw::ServiceConfig) -> Vec<(&'static str, &'static str)> {
         "/app/folders" => { post: web::owner::library::create_folder }
         "/app/shares" => { get: web::owner::shares::list_shares, post: web::owner::share_form::create_share }
         "/app/shares/new" => { get: web::owner::share_form::new_share }
-        "/app/shares/{uuid}" => { post: web::owner::share_form::update_share }
+        "/app/shares/{uuid}" => { get: web::owner::detail::share_detail, post: web::owner::share_form::update_share }
         "/app/shares/{uuid}/edit" => { get: web::owner::share_form::edit_share }
         "/app/shares/{uuid}/activity" => { get: web::owner::activity::share_activity }
         "/app/account" => { get: web::owner::account::account }

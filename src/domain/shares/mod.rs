@@ -26,7 +26,7 @@ pub use model::{
 };
 pub use open::{Denied, Opened, Visitor};
 pub use patch::{ItemKind, ItemSpec, RecipientSpec, SharePatch, StatusChange, TimeValue, UserSpec};
-pub use service::{parse_state, Activity, ShareService};
+pub use service::{parse_state, Activity, DayCount, ShareService};
 pub use tree::{previewable, text_like, ListedFolder, Listing, Place, Top, TopFolder, TreeFile};
 pub use walk::{Cursor, Event};
 pub use zipplan::ZipPlan;

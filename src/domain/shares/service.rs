@@ -37,6 +37,14 @@ pub struct Activity {
 }
 
 /// The one share service every dialect and page calls.
+/// One day of a share's activity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayCount {
+    pub day: chrono::NaiveDate,
+    pub views: i64,
+    pub downloads: i64,
+}
+
 #[derive(Clone)]
 pub struct ShareService {
     pub(super) db: Db,
@@ -316,6 +324,40 @@ impl ShareService {
                 Ok(to.into_iter().map(|(e, _)| e).collect())
             })
             .await
+    }
+
+    /// Views and downloads on each of the last `days` UTC days, oldest first, today included
+    /// (days without any count as zero).
+    pub async fn per_day(
+        &self,
+        org_id: i64,
+        uuid: &str,
+        days: i64,
+    ) -> Result<Vec<DayCount>, AppError> {
+        let id = parse_id(uuid).ok_or_else(share_not_found)?;
+        self.flush_counts().await?;
+        let today = self.clock.now().timestamp().div_euclid(86_400);
+        let first = today - days + 1;
+        let rows = self
+            .db
+            .read(move |c| {
+                let row = q::find_share(c, org_id, &id)?.ok_or_else(share_not_found)?;
+                q::activity_per_day(c, row.id, first * 86_400)
+            })
+            .await?;
+        Ok((first..=today)
+            .map(|day| {
+                let (views, downloads) = rows
+                    .iter()
+                    .find(|r| r.0 == day)
+                    .map_or((0, 0), |r| (r.1, r.2));
+                DayCount {
+                    day: from_ts(day * 86_400).date_naive(),
+                    views,
+                    downloads,
+                }
+            })
+            .collect())
     }
 
     /// A page of the share's activity, newest first, and the count.

@@ -16,6 +16,7 @@
 pub mod account;
 pub mod activity;
 pub mod admin;
+pub mod detail;
 pub mod files;
 pub mod form_errors;
 pub mod library;
