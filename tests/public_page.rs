@@ -53,6 +53,7 @@ async fn text_files_show_their_start_escaped() {
     assert!(html.contains("# Title"));
     assert!(!html.contains("<h1>Title"));
     assert!(html.contains("fn main()"));
+    assert!(html.contains("<ul class=\"entries\">"), "no images, no grid");
     assert_eq!(
         html.matches("class=\"text-preview\"").count(),
         4,

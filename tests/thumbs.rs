@@ -130,6 +130,8 @@ async fn images_get_thumbnails_and_nothing_else_does() {
         "png, jpg, webp, gif, and the fake png"
     );
     assert!(!page.contains(&format!("{svg}/thumb")));
+    // Five images of six files: the page is a grid of thumbnails.
+    assert!(page.contains("<ul class=\"entries grid\">"));
 
     // The owner's library shows them too, through its own route.
     let (_, session) = sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD, "/app").await;

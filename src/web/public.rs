@@ -207,6 +207,8 @@ struct SharePage {
     label: String,
     prev: Option<String>,
     next: Option<String>,
+    /// Most of the page's files are images: shown as a grid of thumbnails.
+    grid: bool,
     /// The name filter, and the query string that keeps the folder (for its form).
     q: String,
     folder: Option<String>,
@@ -371,6 +373,9 @@ pub async fn share_page(
         .map(|f| file_view(&base, f, can_download))
         .collect();
     text_previews(&state, &mut files, &listing.files).await;
+    // An image-heavy page (four images or more, and most of its files) is a grid of thumbnails.
+    let images = files.iter().filter(|f| f.thumb.is_some()).count();
+    let grid = images >= 4 && images * 2 >= files.len();
     let from = match &opened.share.owner_email {
         Some(email) => format!("From {email} ({})", opened.share.org_token),
         None => format!("From {}", opened.share.org_token),
@@ -394,6 +399,7 @@ pub async fn share_page(
             .collect(),
         files,
         zip: (can_download && opened.top.has_files()).then(|| format!("{base}/zip")),
+        grid,
         label: pager.label,
         prev: pager.prev.map(|p| format!("?{p}")),
         next: pager.next.map(|n| format!("?{n}")),
