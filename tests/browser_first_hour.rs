@@ -291,7 +291,7 @@ async fn share_form(c: &Client, srv: &Server, laps: &mut Laps) -> String {
         "return location.pathname + location.search;",
         |v| {
             v.as_str()
-                .is_some_and(|p| p.starts_with("/app/shares?created="))
+                .is_some_and(|p| p.starts_with("/app/shares/") && p.ends_with("?done=created"))
         },
     )
     .await;
@@ -299,16 +299,15 @@ async fn share_form(c: &Client, srv: &Server, laps: &mut Laps) -> String {
     created
         .as_str()
         .unwrap()
-        .split("created=")
-        .nth(1)
-        .unwrap()
+        .trim_start_matches("/app/shares/")
+        .trim_end_matches("?done=created")
         .to_string()
 }
 
 async fn activity(c: &Client, srv: &Server, uuid: &str, laps: &mut Laps) {
     // The share as a visitor sees it, and a download from its page.
     let link = c
-        .find(Locator::Css(&format!("#share-{uuid} input.share-link")))
+        .find(Locator::Css(".share-detail input.share-link"))
         .await
         .expect("the share link")
         .prop("value")

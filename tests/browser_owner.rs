@@ -389,26 +389,25 @@ async fn owner_flow(
         "return location.pathname + location.search;",
         |v| {
             v.as_str()
-                .is_some_and(|p| p.starts_with("/app/shares?created="))
+                .is_some_and(|p| p.starts_with("/app/shares/") && p.ends_with("?done=created"))
         },
     )
     .await;
     let uuid = created
         .as_str()
         .unwrap()
-        .split("created=")
-        .nth(1)
-        .unwrap()
+        .trim_start_matches("/app/shares/")
+        .trim_end_matches("?done=created")
         .to_string();
     laps.lap(format!("{w}: share form"));
 
-    // The dashboard: the new share, highlighted, with its link and its expiry in Sofia time.
+    // The new share's panel: its link, a QR code and its expiry in Sofia time.
     let card = c
         .wait()
         .at_most(WAIT)
-        .for_element(Locator::Css(&format!("li.share-card.created#share-{uuid}")))
+        .for_element(Locator::Css(".share-detail"))
         .await
-        .expect("the new share on the dashboard");
+        .expect("the new share's panel");
     let text = card.text().await.expect("card text");
     assert!(text.contains(&title), "card: {text}");
     assert!(
@@ -428,8 +427,8 @@ async fn owner_flow(
         link.starts_with(&format!("{}/", srv.url)),
         "the link is on the server: {link}"
     );
-    check_page(c, "dashboard", w).await;
-    laps.lap(format!("{w}: dashboard"));
+    check_page(c, "share-panel", w).await;
+    laps.lap(format!("{w}: share panel"));
     (uuid, link)
 }
 

@@ -369,7 +369,13 @@ async fn share_form_csrf_zones_and_dashboard() {
     assert!(share["owner_uuid"].is_string());
     assert_eq!(
         r.header("location"),
-        Some(format!("/app/shares?created={}", share["uuid"].as_str().unwrap()).as_str())
+        Some(
+            format!(
+                "/app/shares/{}?done=created",
+                share["uuid"].as_str().unwrap()
+            )
+            .as_str()
+        )
     );
 
     // The dashboard lists it with its link, expiry in its zone and delivery states.

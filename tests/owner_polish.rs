@@ -159,12 +159,12 @@ async fn expiry_presets_count_from_now() {
 
     let r = post(form("7d")).await;
     assert_eq!(r.status, 303, "{}", r.text());
+    // Created: to the new share's panel, `/app/shares/<uuid>?done=created`.
     let uuid = r
         .header("location")
         .unwrap()
-        .split("created=")
-        .nth(1)
-        .unwrap()
+        .trim_start_matches("/app/shares/")
+        .trim_end_matches("?done=created")
         .to_string();
     let j = app
         .call(app.fr("GET", &format!("/v5/shares/{uuid}")))

@@ -53,7 +53,10 @@ async fn text_files_show_their_start_escaped() {
     assert!(html.contains("# Title"));
     assert!(!html.contains("<h1>Title"));
     assert!(html.contains("fn main()"));
-    assert!(html.contains("<ul class=\"entries\">"), "no images, no grid");
+    assert!(
+        html.contains("<ul class=\"entries\">"),
+        "no images, no grid"
+    );
     assert_eq!(
         html.matches("class=\"text-preview\"").count(),
         4,
@@ -115,12 +118,12 @@ async fn the_page_says_who_shared_it_and_how_big_each_file_is() {
         )
         .await;
     assert_eq!(r.status, 303, "{}", r.text());
+    // Created: to the new share's panel, `/app/shares/<uuid>?done=created`.
     let uuid = r
         .header("location")
         .unwrap()
-        .split("created=")
-        .nth(1)
-        .unwrap()
+        .trim_start_matches("/app/shares/")
+        .trim_end_matches("?done=created")
         .to_string();
     let locked = app
         .call(app.fr("GET", &format!("/v5/shares/{uuid}")))

@@ -73,6 +73,14 @@ async fn the_detail_page_charts_each_day_and_its_qr_code_opens_the_link() {
         "destructive actions in a menu"
     );
 
+    // After create, the form lands here and says so.
+    let created = get_as(&app, &s, &format!("/app/shares/{uuid}?done=created"))
+        .await
+        .text();
+    assert!(
+        created.contains("<p class=\"notice-ok\" role=\"status\">Share “Board deck” created.</p>")
+    );
+
     // The QR code, as the page serves it, rendered by Chromium and read by zbar.
     let start = html.find("<svg class=\"qr\"").expect("a QR code");
     let svg = &html[start..start + html[start..].find("</svg>").unwrap() + 6];

@@ -48,6 +48,8 @@ struct Detail {
     /// The chart's scale: its tallest count.
     top: i64,
     activity: Vec<(String, String, String)>,
+    /// What the last action did ("Share “Q3” created.").
+    notice: Option<String>,
 }
 
 /// The link as a QR code: inline SVG, dark on light whatever the theme (scanners want it so).
@@ -95,6 +97,7 @@ pub async fn share_detail(
     req: HttpRequest,
     user: WebUser,
     path: web::Path<String>,
+    params: crate::api::Params,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     let uuid = path.into_inner();
@@ -149,6 +152,9 @@ pub async fn share_detail(
         }
     }
     let (bars, top) = bars(&days);
+    let notice = params
+        .get("done")
+        .and_then(|code| super::shares::flash(code, Some(&s)));
     let pg = Detail {
         email: user.email.clone(),
         csrf: user.csrf.clone(),
@@ -174,6 +180,7 @@ pub async fn share_detail(
             .map(|m| format!("{} of {m} downloads used", s.downloads)),
         bars,
         top,
+        notice,
         activity: activity
             .into_iter()
             .map(|a| {

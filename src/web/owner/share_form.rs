@@ -542,7 +542,8 @@ pub async fn create_share(
         .create(user.org_id, Some(user.user_id), patch)
         .await
     {
-        Ok(s) => Ok(see_other(&format!("/app/shares?created={}", s.uuid))),
+        // The new share's panel: its link, QR code, dates and mail.
+        Ok(s) => Ok(see_other(&format!("/app/shares/{}?done=created", s.uuid))),
         Err(e) => match FormErrors::of_service(&e) {
             Some(errors) => again(errors).await,
             None => Err(e),

@@ -84,7 +84,7 @@ pub(super) fn done(code: &str, uuid: &str) -> HttpResponse {
 
 /// The one line that confirms an action: from the code the redirect carries (never text from
 /// the URL) and the share as it is now.
-fn flash(code: &str, share: Option<&crate::domain::shares::Share>) -> Option<String> {
+pub(super) fn flash(code: &str, share: Option<&crate::domain::shares::Share>) -> Option<String> {
     // "Share “Q3 deck”", or just "Share" when it cannot be read (gone, another org's).
     let title = share.map_or_else(String::new, |s| format!(" “{}”", s.title));
     Some(match code {
