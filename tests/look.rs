@@ -94,11 +94,7 @@ async fn pages_draw_icons_not_emoji() {
             "identifiers": [folder["uuid"]], "options": {"recursive": true}}]}),
     )
     .await;
-    let base = s["share_uri"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("http://sharebox.test")
-        .to_string();
+    let base = share_path(&s);
     let page = app
         .call(request(
             "GET",

@@ -32,11 +32,7 @@ async fn text_files_show_their_start_escaped() {
             "identifiers": [folder["uuid"]]}]}),
     )
     .await;
-    let base = s["share_uri"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("http://sharebox.test")
-        .to_string();
+    let base = share_path(&s);
     let page = app
         .call(request(
             "GET",
@@ -86,11 +82,7 @@ async fn the_page_says_who_shared_it_and_how_big_each_file_is() {
         &json!({"title": "Report", "items": [{"type": "file_uuid", "identifiers": [f["uuid"]]}]}),
     )
     .await;
-    let base = s["share_uri"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("http://sharebox.test")
-        .to_string();
+    let base = share_path(&s);
     let html = app.call(request("GET", &base)).await.text();
     // Made with an API key: no owner, the org only.
     assert!(
@@ -129,11 +121,7 @@ async fn the_page_says_who_shared_it_and_how_big_each_file_is() {
         .call(app.fr("GET", &format!("/v5/shares/{uuid}")))
         .await
         .json();
-    let base = locked["share"]["share_uri"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("http://sharebox.test")
-        .to_string();
+    let base = share_path(&locked["share"]);
     let form = app.call(request("GET", &base)).await.text();
     assert!(
         !form.contains(ADMIN_EMAIL) && !form.contains("From "),

@@ -92,11 +92,7 @@ async fn images_get_thumbnails_and_nothing_else_does() {
             "identifiers": [folder["uuid"]]}]}),
     )
     .await;
-    let base = s["share_uri"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("http://sharebox.test")
-        .to_string();
+    let base = share_path(&s);
     let expected = [(320, 240), (160, 320), (320, 320), (200, 100)];
     for (uuid, want) in uuids.iter().zip(expected) {
         let r = app

@@ -42,11 +42,7 @@ async fn pack(app: &TestApp) -> (String, Value) {
             "options": {"recursive": true, "visibility": "PUB,ORG"}}]}),
     )
     .await;
-    let base = s["share_uri"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("http://sharebox.test")
-        .to_string();
+    let base = share_path(&s);
     (format!("{base}/zip"), s)
 }
 

@@ -484,6 +484,29 @@ pub async fn unlock(
     Ok(private(res.finish()))
 }
 
+/// Opens the share a file route names and finds the file in it (404 when it holds no such
+/// file), or answers why not.
+async fn open_file(
+    state: &AppState,
+    req: &HttpRequest,
+    path: web::Path<(String, String, String)>,
+    params: &Params,
+    user: Option<WebUser>,
+) -> Result<Result<(Opened, TreeFile, Visitor), HttpResponse>, AppError> {
+    let (puid, _slug, file_uuid) = path.into_inner();
+    let v = visitor(req, params, vec![], user);
+    let opened = match open_or_answer(state, req, &puid, &v, false).await? {
+        Ok(o) => o,
+        Err(res) => return Ok(Err(res)),
+    };
+    let f = state
+        .shares
+        .shared_file(&opened, file_uuid)
+        .await?
+        .ok_or_else(|| AppError::not_found("This file of the share"))?;
+    Ok(Ok((opened, f, v)))
+}
+
 /// Serves one file of an open share (download or inline preview).
 async fn serve_file(
     req: HttpRequest,
@@ -493,20 +516,13 @@ async fn serve_file(
     preview: bool,
 ) -> Result<HttpResponse, AppError> {
     let state = app_state(&req)?;
-    let (puid, _slug, file_uuid) = path.into_inner();
-    let v = visitor(&req, &params, vec![], user);
-    let opened = match open_or_answer(&state, &req, &puid, &v, false).await? {
-        Ok(o) => o,
+    let (opened, f, v) = match open_file(&state, &req, path, &params, user).await? {
+        Ok(found) => found,
         Err(res) => return Ok(private(res)),
     };
     if !preview && !opened.share.permission.can_download() {
         return Err(AppError::DownloadNotPermitted);
     }
-    let f = state
-        .shares
-        .shared_file(&opened, file_uuid)
-        .await?
-        .ok_or_else(|| AppError::not_found("This file of the share"))?;
     if preview && !shares::previewable(&f.mime) {
         return Err(AppError::not_found("A preview of this file"));
     }
@@ -550,17 +566,10 @@ pub async fn thumb(
     user: Option<WebUser>,
 ) -> Result<HttpResponse, AppError> {
     let state = app_state(&req)?;
-    let (puid, _slug, file_uuid) = path.into_inner();
-    let v = visitor(&req, &params, vec![], user);
-    let opened = match open_or_answer(&state, &req, &puid, &v, false).await? {
-        Ok(o) => o,
+    let f = match open_file(&state, &req, path, &params, user).await? {
+        Ok((_, f, _)) => f,
         Err(res) => return Ok(private(res)),
     };
-    let f = state
-        .shares
-        .shared_file(&opened, file_uuid)
-        .await?
-        .ok_or_else(|| AppError::not_found("This file of the share"))?;
     match state.thumbs.get(&state.blobs, &f.blob_id, &f.mime).await? {
         Some(p) => Ok(private(crate::web::thumbnail(p).await?)),
         None => Err(AppError::not_found("A thumbnail of this file")),

@@ -396,6 +396,15 @@ pub async fn create_share(app: &TestApp, body: &Value) -> Value {
     r.json()["share"].clone()
 }
 
+/// The path of a share's link (`/s/<puid>/<slug>`), as the app in a test is called.
+pub fn share_path(share: &Value) -> String {
+    share["share_uri"]
+        .as_str()
+        .expect("share_uri")
+        .trim_start_matches("http://sharebox.test")
+        .to_string()
+}
+
 /// How many shares `ORG` has (`total` of `GET /v5/shares`).
 pub async fn share_count(app: &TestApp) -> i64 {
     app.call(app.fr("GET", "/v5/shares")).await.json()["total"]
