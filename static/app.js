@@ -53,6 +53,8 @@
       });
       ui.onPause = function () { up.abort(); };
       ui.onResume = function () { up.start(); };
+      // Cancel: stop, and terminate the upload on the server (its bytes go).
+      ui.onCancel = function () { up.abort(true).then(function () {}, function () {}); };
       ui.pausable(true);
       up.findPreviousUploads().then(function (previous) {
         if (previous.length) { up.resumeFromPreviousUpload(previous[0]); }
@@ -72,6 +74,8 @@
       xhr.onerror = function () {
         done(false, "The upload was cut off: check the connection and try again.");
       };
+      xhr.onabort = function () { /* cancelled: the row says so already */ };
+      ui.onCancel = function () { xhr.abort(); };
       var data = new FormData();
       data.append("file", file, file.name);
       xhr.send(data);
@@ -121,8 +125,13 @@
         li.appendChild(name);
         li.appendChild(bar);
         li.appendChild(pct);
+        var cancel = document.createElement("button");
+        cancel.type = "button";
+        cancel.className = "button small danger cancel";
+        cancel.textContent = "Cancel";
         li.appendChild(pause);
         li.appendChild(resume);
+        li.appendChild(cancel);
         list.appendChild(li);
         var ui = {
           progress: function (share) {
@@ -132,8 +141,17 @@
           },
           pausable: function (on) { pause.hidden = !on; resume.hidden = true; },
           onPause: null,
-          onResume: null
+          onResume: null,
+          onCancel: null,
+          ended: false
         };
+        cancel.addEventListener("click", function () {
+          if (ui.ended) { return; }
+          if (ui.onCancel) { ui.onCancel(); }
+          pause.hidden = true;
+          resume.hidden = true;
+          done(false, "Cancelled: nothing of it was kept.");
+        });
         pause.addEventListener("click", function () {
           if (ui.onPause) { ui.onPause(); }
           pause.hidden = true;
@@ -146,11 +164,17 @@
           if (ui.onResume) { ui.onResume(); }
         });
         if (maxBytes > 0 && file.size > maxBytes) {
+          ui.ended = true;
+          cancel.hidden = true;
           finish(false, li, pct, "Not sent: this file is " + sizeLabel(file.size) +
             ", over the limit of " + maxLabel + " per file.");
           return;
         }
         var done = function (ok, msg) {
+          // Once per file: a cancel and a late answer must not count it twice.
+          if (ui.ended) { return; }
+          ui.ended = true;
+          cancel.hidden = true;
           if (ok) { bar.value = 100; pct.textContent = "100%"; }
           finish(ok, li, pct, msg);
         };

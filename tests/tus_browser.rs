@@ -172,6 +172,8 @@ async fn the_owner_uploads_50_mib_through_tus_across_a_dropped_connection() {
         gen.sha256()
     };
 
+    let cancelled = dir.path().join("cancelled.bin");
+    write_generated(&cancelled, 0x7e57_0c41, 16 * MIB);
     let paused = dir.path().join("paused.bin");
     let paused_sha = write_generated(&paused, 0x7e57_0b51, 16 * MIB);
     let reloaded = dir.path().join("reloaded.bin");
@@ -291,6 +293,24 @@ async fn the_owner_uploads_50_mib_through_tus_across_a_dropped_connection() {
         let end = wait_for_end(&c).await;
         assert_eq!(end["cls"], "done", "{end}");
         laps.lap("reload and resume");
+
+        // Cancel: the upload stops and is terminated on the server, nothing of it kept.
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        c.goto(&format!("{base}/app")).await.unwrap();
+        proxy.pause_us.store(8_000, Ordering::SeqCst);
+        pick_and_send(&c, &cancelled).await;
+        wait_for_bar(&c, 10).await;
+        c.execute(
+            "document.querySelector('#progress li button.cancel').click();",
+            vec![],
+        )
+        .await
+        .unwrap();
+        proxy.pause_us.store(0, Ordering::SeqCst);
+        let end = wait_for_end(&c).await;
+        assert_eq!(end["cls"], "failed", "{end}");
+        assert!(end.to_string().contains("Cancelled"), "{end}");
+        laps.lap("cancel");
     })
     .await;
     let result = tokio::time::timeout(Duration::from_secs(5), async {
@@ -320,6 +340,15 @@ async fn the_owner_uploads_50_mib_through_tus_across_a_dropped_connection() {
         .unwrap_or_else(|| panic!("fifty.bin not in {files}"))
         .clone();
     assert_eq!(f["size"]["bytes"], 50 * MIB);
+    // The cancelled upload was terminated: not in the library, no bytes left under uploads/.
+    assert!(
+        !files.to_string().contains("cancelled.bin"),
+        "a cancelled upload landed"
+    );
+    let left: Vec<_> = std::fs::read_dir(srv.data.join("uploads"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "left under uploads/: {left:?}");
     assert_eq!(f["hash"]["sha256"], sha.as_str(), "byte-exact");
     for (name, sha) in [("paused.bin", &paused_sha), ("reloaded.bin", &reloaded_sha)] {
         let f = files["files"]
