@@ -54,7 +54,7 @@ pub fn contains_pattern(x: &str) -> String {
 }
 
 /// The range condition and direction of a keyset read on `col`: `?2` is the bound's name.
-fn keyset(bound: &Bound, col: &str) -> (String, &'static str) {
+pub(super) fn keyset(bound: &Bound, col: &str) -> (String, &'static str) {
     match bound {
         Bound::After(None) => (String::new(), "ASC"),
         Bound::After(Some(_)) => (format!("AND {col} > ?2"), "ASC"),
@@ -63,14 +63,14 @@ fn keyset(bound: &Bound, col: &str) -> (String, &'static str) {
     }
 }
 
-fn bound_name(bound: &Bound) -> Option<&str> {
+pub(super) fn bound_name(bound: &Bound) -> Option<&str> {
     match bound {
         Bound::After(n) | Bound::Before(n) => n.as_deref(),
     }
 }
 
 /// `?3` is the LIKE pattern (NULL: no filter); it filters, the index still bounds the read.
-const NAME_FILTER: &str = "(?3 IS NULL OR {col} LIKE ?3 ESCAPE '\\')";
+pub(super) const NAME_FILTER: &str = "(?3 IS NULL OR {col} LIKE ?3 ESCAPE '\\')";
 
 /// The keyset page of child folders: `?1` parent id, `?2` bound name, `?3` pattern, `?4` limit.
 pub fn child_folders_sql(bound: &Bound) -> String {
@@ -104,7 +104,7 @@ fn child_path(parent: &str, name: &str) -> String {
     }
 }
 
-fn limit_of(n: usize) -> i64 {
+pub(super) fn limit_of(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 

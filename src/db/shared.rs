@@ -1,7 +1,9 @@
 //! What a share holds, read a page or a batch at a time: every query here is an indexed range
 //! or point read, so its cost follows the page, never the size of the share or the library.
 
+use super::listing::{bound_name, contains_pattern, keyset, limit_of, NAME_FILTER};
 use super::OptionalExtension;
+use crate::domain::paging::Bound;
 use crate::error::AppError;
 use r2d2_sqlite::rusqlite::{params, Connection, Row};
 
@@ -21,30 +23,6 @@ impl Shown {
             Shown::Pub => format!("{alias}.visibility = 'PUB'"),
             Shown::Org => format!("{alias}.visibility = 'ORG'"),
             Shown::Both => format!("+{alias}.visibility IN ('PUB', 'ORG')"),
-        }
-    }
-}
-
-/// Entries by name after `name` (ascending; all when None), or before it (descending; from
-/// the last when None).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NameRange {
-    pub name: Option<String>,
-    pub desc: bool,
-}
-
-impl NameRange {
-    pub fn after(name: Option<String>) -> NameRange {
-        NameRange { name, desc: false }
-    }
-
-    fn sql(&self, col: &str) -> String {
-        match (&self.name, self.desc) {
-            // `?5` appears either way, so every query binds the same five parameters.
-            (None, false) => format!("AND ?5 IS NULL ORDER BY {col} ASC"),
-            (None, true) => format!("AND ?5 IS NULL ORDER BY {col} DESC"),
-            (Some(_), false) => format!("AND {col} > ?5 ORDER BY {col} ASC"),
-            (Some(_), true) => format!("AND {col} < ?5 ORDER BY {col} DESC"),
         }
     }
 }
@@ -138,69 +116,60 @@ fn folder_row(r: &Row) -> r2d2_sqlite::rusqlite::Result<SharedFolderRow> {
     })
 }
 
-/// `LIKE` pattern of a name filter: `%`, `_` and `\` match themselves.
-fn like(q: &str) -> String {
-    let mut out = String::from("%");
-    for ch in q.chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(ch);
-    }
-    out.push('%');
-    out
-}
-
-/// The name filter `?4` (a `LIKE` pattern; none when NULL).
-fn filter_sql(col: &str) -> String {
-    format!("AND (?4 IS NULL OR {col} LIKE ?4 ESCAPE '\\')")
-}
-
-/// SQL of a page of the files directly in folder `?1`; `?2` says whether sub-folders show
-/// (then a folder of the same name is the file's rival).
-pub fn files_sql(shown: Shown, range: &NameRange) -> String {
+/// SQL of a page of the files directly in folder `?1`, keyset `?2`, name filter `?3` (as
+/// `listing`'s pages), at most `?4`; `?5` says whether sub-folders show (then a folder of the
+/// same name is the file's rival).
+pub fn files_sql(shown: Shown, bound: &Bound) -> String {
+    let (range, dir) = keyset(bound, "x.name");
     format!(
         "SELECT {FILE_COLS} FROM files x JOIN blobs b ON b.id = x.blob_id
-         LEFT JOIN folders r ON ?2 AND r.parent_id = x.folder_id AND r.name = x.name
-         WHERE x.folder_id = ?1 AND {} {} {} LIMIT ?3",
+         LEFT JOIN folders r ON ?5 AND r.parent_id = x.folder_id AND r.name = x.name
+         WHERE x.folder_id = ?1 AND {} {range} AND {}
+         ORDER BY x.name {dir} LIMIT ?4",
         shown.sql("x"),
-        filter_sql("x.name"),
-        range.sql("x.name"),
+        NAME_FILTER.replace("{col}", "x.name"),
     )
 }
 
-/// Up to `limit` files directly in `folder_id` that show, by name from `range`, with their
+/// Up to `limit` files directly in `folder_id` that show, by name past `bound`, with their
 /// rivals when sub-folders show (`recursive`); `q` filters names (case-insensitive for ASCII).
 pub fn files_in(
     c: &Connection,
     folder_id: i64,
     shown: Shown,
     recursive: bool,
-    range: &NameRange,
+    bound: &Bound,
     q: Option<&str>,
     limit: usize,
 ) -> Result<Vec<SharedFileRow>, AppError> {
-    let mut stmt = c.prepare_cached(&files_sql(shown, range))?;
-    let pattern = q.map(like);
+    let mut stmt = c.prepare_cached(&files_sql(shown, bound))?;
+    let pattern = q.map(contains_pattern);
     let rows = stmt
         .query_map(
-            params![folder_id, recursive, limit as i64, pattern, range.name],
+            params![
+                folder_id,
+                bound_name(bound),
+                pattern,
+                limit_of(limit),
+                recursive
+            ],
             file_row,
         )?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
 
-/// SQL of a page of the folders directly in folder `?1`; a file that shows and has a folder's
-/// name is its rival.
-pub fn folders_sql(shown: Shown, range: &NameRange) -> String {
+/// SQL of a page of the folders directly in folder `?1` (keyset `?2`, filter `?3`, at most
+/// `?4`); a file that shows and has a folder's name is its rival.
+pub fn folders_sql(shown: Shown, bound: &Bound) -> String {
+    let (range, dir) = keyset(bound, "f.name");
     format!(
         "SELECT {FOLDER_COLS} FROM folders f
          LEFT JOIN files r ON r.folder_id = f.parent_id AND r.name = f.name AND {}
-         WHERE f.parent_id = ?1 {} {} LIMIT ?3",
+         WHERE f.parent_id = ?1 {range} AND {}
+         ORDER BY f.name {dir} LIMIT ?4",
         shown.sql("r"),
-        filter_sql("f.name"),
-        range.sql("f.name"),
+        NAME_FILTER.replace("{col}", "f.name"),
     )
 }
 
@@ -208,15 +177,15 @@ pub fn folders_in(
     c: &Connection,
     parent_id: i64,
     shown: Shown,
-    range: &NameRange,
+    bound: &Bound,
     q: Option<&str>,
     limit: usize,
 ) -> Result<Vec<SharedFolderRow>, AppError> {
-    let mut stmt = c.prepare_cached(&folders_sql(shown, range))?;
-    let pattern = q.map(like);
+    let mut stmt = c.prepare_cached(&folders_sql(shown, bound))?;
+    let pattern = q.map(contains_pattern);
     let rows = stmt
         .query_map(
-            params![parent_id, None::<i64>, limit as i64, pattern, range.name],
+            params![parent_id, bound_name(bound), pattern, limit_of(limit)],
             folder_row,
         )?
         .collect::<Result<Vec<_>, _>>()?;
@@ -284,13 +253,9 @@ pub const FILE_RIVAL: &str =
 
 /// The rival of a file named `name` in `folder_id`: a folder of that name there.
 pub fn file_rival(c: &Connection, folder_id: i64, name: &str) -> Result<Rival, AppError> {
-    Ok(
-        c.prepare_cached(
-            "SELECT created_at, uuid FROM folders WHERE parent_id = ?1 AND name = ?2",
-        )?
+    Ok(c.prepare_cached(FILE_RIVAL)?
         .query_row(params![folder_id, name], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?,
-    )
+        .optional()?)
 }
 
 pub fn folder_rival_sql(shown: Shown) -> String {
@@ -352,7 +317,9 @@ pub fn count_matching(
     q: &str,
 ) -> Result<i64, AppError> {
     Ok(c.prepare_cached(&count_sql(shown))?
-        .query_row(params![folder_id, like(q), recursive], |r| r.get(0))?)
+        .query_row(params![folder_id, contains_pattern(q), recursive], |r| {
+            r.get(0)
+        })?)
 }
 
 /// The library's content generation (see schema version 8).
@@ -376,18 +343,12 @@ mod tests {
         }
     }
 
-    fn ranges() -> [NameRange; 4] {
+    fn ranges() -> [Bound; 4] {
         [
-            NameRange::after(None),
-            NameRange::after(Some("x".into())),
-            NameRange {
-                name: None,
-                desc: true,
-            },
-            NameRange {
-                name: Some("x".into()),
-                desc: true,
-            },
+            Bound::After(None),
+            Bound::After(Some("x".into())),
+            Bound::Before(None),
+            Bound::Before(Some("x".into())),
         ]
     }
 
@@ -434,7 +395,7 @@ mod tests {
     #[test]
     fn a_dropped_index_fails_the_plan_assertion() {
         let (_dir, c) = scratch();
-        let sql = files_sql(Shown::Both, &NameRange::after(Some("x".into())));
+        let sql = files_sql(Shown::Both, &Bound::After(Some("x".into())));
         assert_uses_index(&c, &sql, "files_folder_name").unwrap();
         c.execute_batch("DROP INDEX files_folder_name").unwrap();
         let e = assert_uses_index(&c, &sql, "files_folder_name").unwrap_err();

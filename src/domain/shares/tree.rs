@@ -10,7 +10,7 @@
 
 use super::model::{FolderOptions, Share};
 use crate::db::from_ts;
-use crate::db::shared::{self as sq, NameRange, Rival, SharedFileRow, SharedFolderRow, Shown};
+use crate::db::shared::{self as sq, Rival, SharedFileRow, SharedFolderRow, Shown};
 use crate::db::shares as q;
 use crate::domain::paging::{self, Bound, Key, Seek, Window};
 use crate::domain::types::{split_extension, FolderVisibility};
@@ -492,13 +492,6 @@ pub(super) fn top_listing(top: &Top, seek: &Seek, q: Option<&str>) -> Listing {
     Listing::from(w, total as u64)
 }
 
-fn range(b: Bound) -> NameRange {
-    match b {
-        Bound::After(name) => NameRange { name, desc: false },
-        Bound::Before(name) => NameRange { name, desc: true },
-    }
-}
-
 /// A page of a shared folder: two indexed range reads, and the total from the folder's
 /// aggregates (a filter counts its matches).
 pub(super) fn folder_listing(
@@ -521,7 +514,7 @@ pub(super) fn folder_listing(
             if !options.recursive {
                 return Ok(vec![]);
             }
-            sq::folders_in(c, f.id, vis, &range(b), q, n)?
+            sq::folders_in(c, f.id, vis, &b, q, n)?
                 .into_iter()
                 .map(|r| {
                     Ok(ListedFolder {
@@ -533,7 +526,7 @@ pub(super) fn folder_listing(
                 .collect::<Result<Vec<_>, AppError>>()
         },
         |b, n| {
-            sq::files_in(c, f.id, vis, options.recursive, &range(b), q, n)?
+            sq::files_in(c, f.id, vis, options.recursive, &b, q, n)?
                 .into_iter()
                 .map(|r| file_in(c, r, options))
                 .collect::<Result<Vec<_>, AppError>>()

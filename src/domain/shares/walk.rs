@@ -7,7 +7,8 @@
 
 use super::tree::{file_in, folder_name_in, shown, Top, TreeFile};
 use super::FolderOptions;
-use crate::db::shared::{self as sq, NameRange};
+use crate::db::shared as sq;
+use crate::domain::paging::Bound;
 use crate::error::AppError;
 use r2d2_sqlite::rusqlite::Connection;
 
@@ -96,7 +97,7 @@ pub fn step(
         let vis = shown(fr.options.visibility);
         if !fr.files_done {
             let want = files - taken;
-            let range = NameRange::after(fr.file_after.clone());
+            let range = Bound::After(fr.file_after.clone());
             let rows = sq::files_in(c, fr.id, vis, fr.options.recursive, &range, None, want)?;
             fr.files_done = rows.len() < want;
             for r in rows {
@@ -111,7 +112,7 @@ pub fn step(
             continue;
         }
         let next = if fr.options.recursive {
-            let range = NameRange::after(fr.folder_after.clone());
+            let range = Bound::After(fr.folder_after.clone());
             sq::folders_in(c, fr.id, vis, &range, None, 1)?.pop()
         } else {
             None
