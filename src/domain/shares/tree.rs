@@ -203,6 +203,21 @@ pub(super) fn folder_name_in(
     )
 }
 
+/// The shown name of a folder read on its own (not in a page, whose query brings its rival).
+fn looked_up_name(
+    c: &Connection,
+    f: &SharedFolderRow,
+    options: FolderOptions,
+) -> Result<String, AppError> {
+    let rival = sq::folder_rival(
+        c,
+        f.parent_id.unwrap_or_default(),
+        &f.name,
+        shown(options.visibility),
+    )?;
+    folder_name_in(c, &SharedFolderRow { rival, ..f.clone() }, options)
+}
+
 /// The share's top level as it is now, inside a read the caller holds.
 pub(super) fn top_in(c: &Connection, share: &Share) -> Result<Top, AppError> {
     let files = q::item_files(c, share.row.id)?;
@@ -343,30 +358,17 @@ pub(super) fn locate_folder(
         trail.push((item.uuid.clone(), item.name.clone()));
         // The folders between the item and this one, top down.
         for id in ids[1..level].iter().rev() {
-            let Some(mut f) = sq::folder_by_id(c, share.row.org_id, *id)? else {
+            let Some(f) = sq::folder_by_id(c, share.row.org_id, *id)? else {
                 return Ok(None);
             };
-            f.rival = sq::folder_rival(
-                c,
-                f.parent_id.unwrap_or_default(),
-                &f.name,
-                shown(options.visibility),
-            )?;
-            let name = folder_name_in(c, &f, options)?;
+            let name = looked_up_name(c, &f, options)?;
             trail.push((f.uuid, name));
         }
     }
     let name = if level == 0 {
         item.name.clone()
     } else {
-        let mut own = row.clone();
-        own.rival = sq::folder_rival(
-            c,
-            own.parent_id.unwrap_or_default(),
-            &own.name,
-            shown(options.visibility),
-        )?;
-        folder_name_in(c, &own, options)?
+        looked_up_name(c, &row, options)?
     };
     Ok(Some(Place {
         trail,
