@@ -419,3 +419,125 @@ CREATE TABLE tus_uploads (
 );
 CREATE INDEX tus_uploads_org ON tus_uploads(org_id);
 CREATE INDEX tus_uploads_expires ON tus_uploads(expires_at);
+
+-- version: 10
+-- What a share holds in all, without a walk: `pub_bytes`/`org_bytes` split `byte_count` by the
+-- files' visibility, and the `tree_*` columns count the files (and their bytes) of each
+-- visibility in the folder and everything below it. Triggers keep them in the same transaction
+-- as the change; a change climbs to the root through `folders_tree_up`, which needs
+-- `PRAGMA recursive_triggers` (set on every connection, src/db/mod.rs) and bounds a folder's
+-- depth (`MAX_DEPTH` in src/domain/types.rs) below SQLite's trigger depth of 1000.
+ALTER TABLE folders ADD COLUMN pub_bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE folders ADD COLUMN org_bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE folders ADD COLUMN tree_pub_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE folders ADD COLUMN tree_org_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE folders ADD COLUMN tree_pub_bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE folders ADD COLUMN tree_org_bytes INTEGER NOT NULL DEFAULT 0;
+UPDATE folders SET
+    pub_bytes = (SELECT COALESCE(SUM(b.size), 0) FROM files x JOIN blobs b ON b.id = x.blob_id
+                 WHERE x.folder_id = folders.id AND x.visibility = 'PUB'),
+    org_bytes = (SELECT COALESCE(SUM(b.size), 0) FROM files x JOIN blobs b ON b.id = x.blob_id
+                 WHERE x.folder_id = folders.id AND x.visibility = 'ORG');
+CREATE TEMP TABLE tree_sums AS
+WITH RECURSIVE up(folder, ancestor) AS (
+    SELECT id, id FROM folders
+    UNION ALL
+    SELECT up.folder, f.parent_id FROM up JOIN folders f ON f.id = up.ancestor
+    WHERE f.parent_id IS NOT NULL
+)
+SELECT up.ancestor AS id, SUM(d.pub_count) AS pc, SUM(d.org_count) AS oc,
+       SUM(d.pub_bytes) AS pb, SUM(d.org_bytes) AS ob
+FROM up JOIN folders d ON d.id = up.folder GROUP BY up.ancestor;
+UPDATE folders SET tree_pub_count = s.pc, tree_org_count = s.oc, tree_pub_bytes = s.pb,
+    tree_org_bytes = s.ob
+FROM temp.tree_sums s WHERE s.id = folders.id;
+DROP TABLE temp.tree_sums;
+CREATE TRIGGER files_tree_insert AFTER INSERT ON files BEGIN
+    UPDATE folders SET
+        pub_bytes = pub_bytes + (NEW.visibility = 'PUB')
+            * COALESCE((SELECT size FROM blobs WHERE id = NEW.blob_id), 0),
+        org_bytes = org_bytes + (NEW.visibility = 'ORG')
+            * COALESCE((SELECT size FROM blobs WHERE id = NEW.blob_id), 0),
+        tree_pub_count = tree_pub_count + (NEW.visibility = 'PUB'),
+        tree_org_count = tree_org_count + (NEW.visibility = 'ORG'),
+        tree_pub_bytes = tree_pub_bytes + (NEW.visibility = 'PUB')
+            * COALESCE((SELECT size FROM blobs WHERE id = NEW.blob_id), 0),
+        tree_org_bytes = tree_org_bytes + (NEW.visibility = 'ORG')
+            * COALESCE((SELECT size FROM blobs WHERE id = NEW.blob_id), 0)
+    WHERE id = NEW.folder_id;
+END;
+CREATE TRIGGER files_tree_delete AFTER DELETE ON files BEGIN
+    UPDATE folders SET
+        pub_bytes = pub_bytes - (OLD.visibility = 'PUB')
+            * COALESCE((SELECT size FROM blobs WHERE id = OLD.blob_id), 0),
+        org_bytes = org_bytes - (OLD.visibility = 'ORG')
+            * COALESCE((SELECT size FROM blobs WHERE id = OLD.blob_id), 0),
+        tree_pub_count = tree_pub_count - (OLD.visibility = 'PUB'),
+        tree_org_count = tree_org_count - (OLD.visibility = 'ORG'),
+        tree_pub_bytes = tree_pub_bytes - (OLD.visibility = 'PUB')
+            * COALESCE((SELECT size FROM blobs WHERE id = OLD.blob_id), 0),
+        tree_org_bytes = tree_org_bytes - (OLD.visibility = 'ORG')
+            * COALESCE((SELECT size FROM blobs WHERE id = OLD.blob_id), 0)
+    WHERE id = OLD.folder_id;
+END;
+CREATE TRIGGER files_tree_update AFTER UPDATE OF folder_id, visibility, blob_id ON files BEGIN
+    UPDATE folders SET
+        pub_bytes = pub_bytes - (OLD.visibility = 'PUB')
+            * COALESCE((SELECT size FROM blobs WHERE id = OLD.blob_id), 0),
+        org_bytes = org_bytes - (OLD.visibility = 'ORG')
+            * COALESCE((SELECT size FROM blobs WHERE id = OLD.blob_id), 0),
+        tree_pub_count = tree_pub_count - (OLD.visibility = 'PUB'),
+        tree_org_count = tree_org_count - (OLD.visibility = 'ORG'),
+        tree_pub_bytes = tree_pub_bytes - (OLD.visibility = 'PUB')
+            * COALESCE((SELECT size FROM blobs WHERE id = OLD.blob_id), 0),
+        tree_org_bytes = tree_org_bytes - (OLD.visibility = 'ORG')
+            * COALESCE((SELECT size FROM blobs WHERE id = OLD.blob_id), 0)
+    WHERE id = OLD.folder_id;
+    UPDATE folders SET
+        pub_bytes = pub_bytes + (NEW.visibility = 'PUB')
+            * COALESCE((SELECT size FROM blobs WHERE id = NEW.blob_id), 0),
+        org_bytes = org_bytes + (NEW.visibility = 'ORG')
+            * COALESCE((SELECT size FROM blobs WHERE id = NEW.blob_id), 0),
+        tree_pub_count = tree_pub_count + (NEW.visibility = 'PUB'),
+        tree_org_count = tree_org_count + (NEW.visibility = 'ORG'),
+        tree_pub_bytes = tree_pub_bytes + (NEW.visibility = 'PUB')
+            * COALESCE((SELECT size FROM blobs WHERE id = NEW.blob_id), 0),
+        tree_org_bytes = tree_org_bytes + (NEW.visibility = 'ORG')
+            * COALESCE((SELECT size FROM blobs WHERE id = NEW.blob_id), 0)
+    WHERE id = NEW.folder_id;
+END;
+CREATE TRIGGER folders_tree_up
+AFTER UPDATE OF tree_pub_count, tree_org_count, tree_pub_bytes, tree_org_bytes ON folders
+WHEN NEW.parent_id IS NOT NULL BEGIN
+    UPDATE folders SET
+        tree_pub_count = tree_pub_count + NEW.tree_pub_count - OLD.tree_pub_count,
+        tree_org_count = tree_org_count + NEW.tree_org_count - OLD.tree_org_count,
+        tree_pub_bytes = tree_pub_bytes + NEW.tree_pub_bytes - OLD.tree_pub_bytes,
+        tree_org_bytes = tree_org_bytes + NEW.tree_org_bytes - OLD.tree_org_bytes
+    WHERE id = NEW.parent_id;
+END;
+CREATE TRIGGER folders_tree_move AFTER UPDATE OF parent_id ON folders
+WHEN OLD.parent_id IS NOT NEW.parent_id BEGIN
+    UPDATE folders SET
+        tree_pub_count = tree_pub_count - NEW.tree_pub_count,
+        tree_org_count = tree_org_count - NEW.tree_org_count,
+        tree_pub_bytes = tree_pub_bytes - NEW.tree_pub_bytes,
+        tree_org_bytes = tree_org_bytes - NEW.tree_org_bytes
+    WHERE id = OLD.parent_id;
+    UPDATE folders SET
+        tree_pub_count = tree_pub_count + NEW.tree_pub_count,
+        tree_org_count = tree_org_count + NEW.tree_org_count,
+        tree_pub_bytes = tree_pub_bytes + NEW.tree_pub_bytes,
+        tree_org_bytes = tree_org_bytes + NEW.tree_org_bytes
+    WHERE id = NEW.parent_id;
+END;
+-- A deleted folder's files and folders go by cascade after its row: their own triggers find
+-- it gone, so its totals leave its parent here, once.
+CREATE TRIGGER folders_tree_delete AFTER DELETE ON folders WHEN OLD.parent_id IS NOT NULL BEGIN
+    UPDATE folders SET
+        tree_pub_count = tree_pub_count - OLD.tree_pub_count,
+        tree_org_count = tree_org_count - OLD.tree_org_count,
+        tree_pub_bytes = tree_pub_bytes - OLD.tree_pub_bytes,
+        tree_org_bytes = tree_org_bytes - OLD.tree_org_bytes
+    WHERE id = OLD.parent_id;
+END;

@@ -18,6 +18,13 @@ pub struct FolderRow {
     pub updated_at: i64,
 }
 
+impl FolderRow {
+    /// Levels below the root: 0 for the root, 2 for `/a/b`.
+    pub fn depth(&self) -> usize {
+        self.path.split('/').filter(|s| !s.is_empty()).count()
+    }
+}
+
 /// What a listing is sorted by (the domain's `OrderField`); the column names never come from a
 /// request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,6 +235,20 @@ pub fn is_in_subtree(c: &Connection, ancestor: &FolderRow, id: i64) -> Result<bo
         params![ancestor.id, ancestor.path, id],
         |r| r.get(0),
     )?)
+}
+
+/// Levels below `folder` in its subtree: 0 when it has no sub-folder.
+pub fn subtree_height(c: &Connection, folder: &FolderRow) -> Result<usize, AppError> {
+    let h: i64 = c.query_row(
+        "WITH RECURSIVE t(id, d) AS (
+            SELECT ?1, 0
+            UNION ALL
+            SELECT f.id, t.d + 1 FROM folders f JOIN t ON f.parent_id = t.id
+        ) SELECT MAX(d) FROM t",
+        [folder.id],
+        |r| r.get(0),
+    )?;
+    Ok(usize::try_from(h).unwrap_or(0))
 }
 
 /// (folders, files) in the subtree under `folder`, the folder itself not counted.

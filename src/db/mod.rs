@@ -57,11 +57,13 @@ fn init(c: &mut Connection) -> rusqlite::Result<()> {
     c.set_prepared_statement_cache_capacity(128);
     // Checkpoints (the only fsyncs under synchronous=NORMAL) run from a background task
     // (`checkpoint`), not inside a request's commit; the high automatic threshold only
-    // bounds the WAL when no server runs one (the CLI alone).
+    // bounds the WAL when no server runs one (the CLI alone). Recursive triggers carry a
+    // folder's subtree totals up to the root (schema version 10).
     c.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
+         PRAGMA recursive_triggers = ON;
          PRAGMA wal_autocheckpoint = 20000;",
     )
 }

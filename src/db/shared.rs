@@ -322,6 +322,36 @@ pub fn count_matching(
         })?)
 }
 
+/// What a share shows in all: each file item, and each folder item's files of its visibility,
+/// directly inside or (recursive) at any depth. From the folders' aggregates (schema version
+/// 10): one row per item, never a walk.
+pub const SHARE_TOTALS: &str = "SELECT
+    COALESCE(SUM(CASE
+        WHEN si.file_id IS NOT NULL THEN fi.id IS NOT NULL
+        WHEN si.recursive THEN CASE si.visibility WHEN 'PUB' THEN fo.tree_pub_count
+            WHEN 'ORG' THEN fo.tree_org_count ELSE fo.tree_pub_count + fo.tree_org_count END
+        ELSE CASE si.visibility WHEN 'PUB' THEN fo.pub_count
+            WHEN 'ORG' THEN fo.org_count ELSE fo.pub_count + fo.org_count END
+    END), 0),
+    COALESCE(SUM(CASE
+        WHEN si.file_id IS NOT NULL THEN b.size
+        WHEN si.recursive THEN CASE si.visibility WHEN 'PUB' THEN fo.tree_pub_bytes
+            WHEN 'ORG' THEN fo.tree_org_bytes ELSE fo.tree_pub_bytes + fo.tree_org_bytes END
+        ELSE CASE si.visibility WHEN 'PUB' THEN fo.pub_bytes
+            WHEN 'ORG' THEN fo.org_bytes ELSE fo.pub_bytes + fo.org_bytes END
+    END), 0)
+    FROM share_items si
+    LEFT JOIN files fi ON fi.id = si.file_id
+    LEFT JOIN blobs b ON b.id = fi.blob_id
+    LEFT JOIN folders fo ON fo.id = si.folder_id
+    WHERE si.share_id = ?1";
+
+/// (files, bytes) share `share_id` shows in all ([`SHARE_TOTALS`]).
+pub fn share_totals(c: &Connection, share_id: i64) -> Result<(i64, i64), AppError> {
+    Ok(c.prepare_cached(SHARE_TOTALS)?
+        .query_row([share_id], |r| Ok((r.get(0)?, r.get(1)?)))?)
+}
+
 /// The library's content generation (see schema version 8).
 pub fn content_generation(c: &Connection) -> Result<i64, AppError> {
     Ok(
@@ -378,6 +408,7 @@ mod tests {
         assert_plan(&c, FILE_BY_UUID, "sqlite_autoindex_files_1");
         assert_plan(&c, &folder_sql(false), "sqlite_autoindex_folders_1");
         assert_plan(&c, FILE_RIVAL, "folders_parent_name");
+        assert_plan(&c, SHARE_TOTALS, "share_items_share");
         for s in [Shown::Both, Shown::Pub, Shown::Org] {
             // A point lookup of (folder, name): either files index finds the one row.
             for sql in [folder_rival_sql(s), name_shown_sql(s)] {

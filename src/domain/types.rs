@@ -202,13 +202,30 @@ pub fn pretty_size(bytes: u64) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FolderPath(Vec<Name>);
 
+/// The deepest a folder may sit (levels below the root). A change to a folder's contents climbs
+/// to the root through one SQLite trigger per level (schema version 10), and SQLite stops at
+/// 1000; no real library comes near this.
+pub const MAX_DEPTH: usize = 200;
+
+/// The 400 for a folder that would sit deeper than [`MAX_DEPTH`].
+pub fn too_deep(field: &str) -> AppError {
+    AppError::invalid(
+        field,
+        format!("folders nest at most {MAX_DEPTH} levels deep"),
+    )
+}
+
 impl FolderPath {
     pub fn parse(field: &str, raw: &str) -> Result<FolderPath, AppError> {
-        raw.split('/')
+        let path = raw
+            .split('/')
             .filter(|s| !s.is_empty())
             .map(|s| Name::parse(field, s))
-            .collect::<Result<Vec<_>, _>>()
-            .map(FolderPath)
+            .collect::<Result<Vec<_>, _>>()?;
+        if path.len() > MAX_DEPTH {
+            return Err(too_deep(field));
+        }
+        Ok(FolderPath(path))
     }
 
     pub fn segments(&self) -> &[Name] {

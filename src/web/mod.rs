@@ -54,6 +54,17 @@ pub async fn index(user: Option<WebUser>) -> HttpResponse {
         .finish()
 }
 
+/// "1 file, 12 bytes" / "20,001 files, 1.5 GiB": what a share holds in all, for its page and card.
+pub fn contents_label(files: i64, bytes: i64) -> String {
+    let n = files.max(0) as u64;
+    format!(
+        "{} file{}, {}",
+        crate::domain::paging::thousands(n),
+        if n == 1 { "" } else { "s" },
+        size_label(bytes.max(0) as u64)
+    )
+}
+
 /// A size as the pages write it: bytes below 1 KiB, else 1024-based KiB, MiB, GiB or TiB with at
 /// most one decimal (`1.5 KiB`, `10 GiB`), so a MiB is written MiB. The API's `size.pretty`
 /// keeps its own contract (`domain::types::pretty_size`, `1.50 KB`).

@@ -197,6 +197,8 @@ struct SharePage {
     validity: Vec<String>,
     /// `2 of 5 downloads left` on a share with a download limit.
     downloads_left: Option<String>,
+    /// "12 files, 3.4 MiB": the whole share, at any depth.
+    contents: String,
     crumbs: Vec<FolderLink>,
     here: Option<String>,
     folders: Vec<FolderLink>,
@@ -386,6 +388,7 @@ pub async fn share_page(
         description: opened.share.description.clone(),
         validity: opened.share.shown_dates(),
         downloads_left: downloads_left(&opened),
+        contents: crate::web::contents_label(opened.top.total_files, opened.top.total_bytes),
         crumbs,
         here,
         count: listing.folders.len() + listing.files.len(),

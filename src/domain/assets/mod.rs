@@ -15,7 +15,7 @@ use crate::clock::Clock;
 use crate::db::assets::{self as q, FileRow, FolderRow};
 use crate::db::{self, Db};
 use crate::domain::library::{models, File, Folder, Order, Page};
-use crate::domain::types::{FolderPath, Name, Visibility};
+use crate::domain::types::{too_deep, FolderPath, Name, Visibility, MAX_DEPTH};
 use crate::error::AppError;
 use r2d2_sqlite::rusqlite::Connection;
 use std::collections::HashMap;
@@ -225,6 +225,9 @@ impl AssetService {
                 }
                 if folder.parent_id == Some(dest.id) {
                     return Ok(folder);
+                }
+                if dest.depth() + 1 + q::subtree_height(tx, &folder)? > MAX_DEPTH {
+                    return Err(too_deep("dest"));
                 }
                 if q::child_folder(tx, dest.id, &folder.name)?.is_some() {
                     return Err(AppError::NameExists(format!(

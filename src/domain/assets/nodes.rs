@@ -4,7 +4,7 @@ use super::{folder_by_uuid, folder_not_found, parse_id, refuse_root, AssetServic
 use crate::db;
 use crate::db::assets::{self as q, FileRow, FolderRow};
 use crate::domain::library::{File, Folder, Order, Page};
-use crate::domain::types::Name;
+use crate::domain::types::{too_deep, Name, MAX_DEPTH};
 use crate::error::AppError;
 use r2d2_sqlite::rusqlite::Connection;
 use uuid::Uuid;
@@ -106,6 +106,9 @@ impl AssetService {
         self.db
             .write(move |tx| {
                 let parent = folder_by_uuid(tx, org_id, &parent)?;
+                if parent.depth() >= MAX_DEPTH {
+                    return Err(too_deep("parent"));
+                }
                 if q::child_folder(tx, parent.id, name.as_str())?.is_some() {
                     return Err(AppError::NameExists(format!(
                         "A folder named '{name}' exists already in '{}'.",

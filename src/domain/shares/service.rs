@@ -328,6 +328,17 @@ impl ShareService {
 
     /// Views and downloads on each of the last `days` UTC days, oldest first, today included
     /// (days without any count as zero).
+    /// (files, bytes) the share shows in all, at any depth.
+    pub async fn totals(&self, org_id: i64, uuid: &str) -> Result<(i64, i64), AppError> {
+        let id = parse_id(uuid).ok_or_else(share_not_found)?;
+        self.db
+            .read(move |c| {
+                let row = q::find_share(c, org_id, &id)?.ok_or_else(share_not_found)?;
+                crate::db::shared::share_totals(c, row.id)
+            })
+            .await
+    }
+
     pub async fn per_day(
         &self,
         org_id: i64,
@@ -460,6 +471,8 @@ pub fn parse_state(field: &str, raw: &str) -> Result<State, AppError> {
 #[derive(Debug, Clone)]
 pub struct SharePage {
     pub shares: Vec<Share>,
+    /// (files, bytes) each share shows in all, in the order of `shares`.
+    pub totals: Vec<(i64, i64)>,
     /// (created_at, id) of the first and last share shown: the previous and next pages' bounds.
     pub ends: Option<((i64, i64), (i64, i64))>,
     pub has_prev: bool,
@@ -509,12 +522,17 @@ impl ShareService {
                     .zip(rows.last())
                     .map(|(a, b)| ((a.created_at, a.id), (b.created_at, b.id)));
                 let total = q::count_shares(c, org_id, pattern.as_deref())?;
+                let totals = rows
+                    .iter()
+                    .map(|row| crate::db::shared::share_totals(c, row.id))
+                    .collect::<Result<Vec<_>, _>>()?;
                 let shares = rows
                     .into_iter()
                     .map(|row| load(c, row, &counters, &base, now, true))
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(SharePage {
                     shares,
+                    totals,
                     ends,
                     has_prev,
                     has_next,

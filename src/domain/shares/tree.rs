@@ -70,6 +70,9 @@ pub struct Top {
     pub folders: Vec<TopFolder>,
     /// By name.
     pub files: Vec<TreeFile>,
+    /// Files the share shows in all, at any depth, and their bytes.
+    pub total_files: i64,
+    pub total_bytes: i64,
 }
 
 impl Top {
@@ -238,7 +241,12 @@ pub(super) fn top_in(c: &Connection, share: &Share) -> Result<Top, AppError> {
             .map(|f| (f.name.clone(), f.created_at, f.uuid.clone(), false)),
     );
     let mut names = disambiguate(&entries).into_iter();
-    let mut top = Top::default();
+    let (total_files, total_bytes) = sq::share_totals(c, share.row.id)?;
+    let mut top = Top {
+        total_files,
+        total_bytes,
+        ..Top::default()
+    };
     for (f, options) in folders {
         let has_entries = f.shown_files(shown(options.visibility)) > 0
             || (options.recursive && f.folder_count > 0);

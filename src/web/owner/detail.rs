@@ -43,6 +43,8 @@ struct Detail {
     /// Names of the items (folders end in `/`), and how many more there are.
     items: Vec<String>,
     more_items: usize,
+    /// "12 files, 3.4 MiB": all the items hold, at any depth.
+    contents: String,
     limit: Option<String>,
     bars: Vec<Bar>,
     /// The chart's scale: its tallest count.
@@ -103,6 +105,7 @@ pub async fn share_detail(
     let uuid = path.into_inner();
     let s = state.shares.get(user.org_id, &uuid).await?;
     let days = state.shares.per_day(user.org_id, &uuid, CHART_DAYS).await?;
+    let (files, bytes) = state.shares.totals(user.org_id, &uuid).await?;
     let (activity, _) = state
         .shares
         .activity(
@@ -162,6 +165,7 @@ pub async fn share_detail(
         qr: qr_svg(&s.share_uri)?,
         starts: s.starts_at.map(|t| display_in(t, &s.starts_tz)),
         expires: s.expires_at.map(|t| display_in(t, &s.expires_tz)),
+        contents: crate::web::contents_label(files, bytes),
         mailed: s
             .users
             .iter()

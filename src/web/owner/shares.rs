@@ -113,6 +113,9 @@ struct ShareCard {
     expiry: String,
     views: i64,
     downloads: i64,
+    /// "12 files, 3.4 MiB".
+    contents: String,
+    password: bool,
     recipients: Vec<(String, String)>,
     revoked: bool,
     created: bool,
@@ -209,6 +212,7 @@ pub async fn list_shares(
         .filter(|_| pg.has_next)
         .map(|(_, last)| link("after", last, at + len));
     let list = pg.shares;
+    let totals = pg.totals;
     let created = params.get("created").unwrap_or("");
     // What the last action did (creating a share says `created=<uuid>`).
     let (code, about) = match params.get("done") {
@@ -223,7 +227,10 @@ pub async fn list_shares(
     let notice = flash(code, about.as_ref());
     let cards = list
         .iter()
-        .map(|s| ShareCard {
+        .zip(totals)
+        .map(|(s, (files, bytes))| ShareCard {
+            contents: crate::web::contents_label(files, bytes),
+            password: s.password_protected(),
             uuid: s.uuid.clone(),
             title: s.title.clone(),
             status: s.state.as_str(),
