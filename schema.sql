@@ -541,3 +541,97 @@ CREATE TRIGGER folders_tree_delete AFTER DELETE ON folders WHEN OLD.parent_id IS
         tree_org_bytes = tree_org_bytes - OLD.tree_org_bytes
     WHERE id = OLD.parent_id;
 END;
+
+-- version: 11
+-- File requests (API.md "File requests"): links through which people outside the org upload
+-- into one of its folders. A request's window works as a share's; `password_gen` moves with a
+-- new password or a revoke, which ends every uploader's cookie.
+CREATE TABLE requests (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid            TEXT NOT NULL UNIQUE,
+    puid            TEXT NOT NULL UNIQUE,   -- public id in links: random, >= 120 bits
+    org_id          INTEGER NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+    owner_user_id   INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    title           TEXT NOT NULL,
+    message         TEXT NOT NULL DEFAULT '',
+    folder_id       INTEGER REFERENCES folders(id) ON DELETE SET NULL,
+    starts_at       INTEGER,
+    expires_at      INTEGER,
+    starts_tz       TEXT NOT NULL DEFAULT 'UTC',
+    expires_tz      TEXT NOT NULL DEFAULT 'UTC',
+    password_hash   TEXT,
+    password_gen    INTEGER NOT NULL DEFAULT 0,
+    max_files       INTEGER,
+    max_file_bytes  INTEGER,
+    max_total_bytes INTEGER,
+    extensions      TEXT NOT NULL DEFAULT '',   -- lower-case, comma-separated; '' = any
+    notify          INTEGER NOT NULL DEFAULT 1,
+    notify_emails   TEXT NOT NULL DEFAULT '',   -- comma-separated; '' = the owner
+    revoked         INTEGER NOT NULL DEFAULT 0,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL
+);
+CREATE INDEX requests_org_created ON requests(org_id, created_at DESC, id DESC);
+-- One uploader of one request: the random cookie names it (SHA-256 kept, never the value).
+CREATE TABLE request_uploaders (
+    id          INTEGER PRIMARY KEY,
+    request_id  INTEGER NOT NULL REFERENCES requests(id) ON DELETE CASCADE,
+    token_hash  TEXT NOT NULL UNIQUE,
+    password_gen INTEGER NOT NULL,
+    name        TEXT,
+    email       TEXT,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL
+);
+CREATE INDEX request_uploaders_request ON request_uploaders(request_id);
+-- Files that came through a request: who sent them, and their note. A file the owner deletes
+-- from the library leaves its row (for the activity) without a file.
+CREATE TABLE request_files (
+    id          INTEGER PRIMARY KEY,
+    request_id  INTEGER NOT NULL REFERENCES requests(id) ON DELETE CASCADE,
+    uploader_id INTEGER NOT NULL REFERENCES request_uploaders(id) ON DELETE CASCADE,
+    file_id     INTEGER REFERENCES files(id) ON DELETE SET NULL,
+    name        TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    note        TEXT,
+    created_at  INTEGER NOT NULL,
+    removed_at  INTEGER
+);
+CREATE INDEX request_files_request ON request_files(request_id, id);
+CREATE INDEX request_files_uploader ON request_files(uploader_id, id);
+CREATE INDEX request_files_file ON request_files(file_id);
+-- A request's tus uploads reserve a file slot and their declared bytes while they live.
+ALTER TABLE tus_uploads ADD COLUMN request_id INTEGER REFERENCES requests(id) ON DELETE CASCADE;
+ALTER TABLE tus_uploads ADD COLUMN uploader_id INTEGER;
+ALTER TABLE tus_uploads ADD COLUMN note TEXT;
+CREATE INDEX tus_uploads_request ON tus_uploads(request_id, expires_at);
+-- The outbox also carries the batched "new files" mails of requests: a row is about one of a
+-- share, a link or a request. `after_file` is the last request file an earlier mail listed.
+CREATE TABLE outbox_v11 (
+    id              INTEGER PRIMARY KEY,
+    share_id        INTEGER REFERENCES shares(id) ON DELETE CASCADE,
+    link_id         INTEGER REFERENCES password_links(id) ON DELETE CASCADE,
+    request_id      INTEGER REFERENCES requests(id) ON DELETE CASCADE,
+    after_file      INTEGER,
+    upto_file       INTEGER,
+    email           TEXT NOT NULL,
+    name            TEXT,
+    kind            TEXT NOT NULL,
+    status          TEXT NOT NULL DEFAULT 'pending',
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT,
+    created_at      INTEGER NOT NULL,
+    sent_at         INTEGER,
+    CHECK ((share_id IS NOT NULL) + (link_id IS NOT NULL) + (request_id IS NOT NULL) = 1)
+);
+INSERT INTO outbox_v11 (id, share_id, link_id, email, name, kind, status, attempts,
+                        next_attempt_at, last_error, created_at, sent_at)
+SELECT id, share_id, link_id, email, name, kind, status, attempts, next_attempt_at, last_error,
+       created_at, sent_at FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v11 RENAME TO outbox;
+CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
+CREATE INDEX outbox_share_email ON outbox(share_id, email COLLATE NOCASE, id DESC);
+CREATE INDEX outbox_link ON outbox(link_id);
+CREATE INDEX outbox_request ON outbox(request_id, email, id DESC);

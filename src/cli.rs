@@ -401,8 +401,10 @@ pub async fn serve(settings: Settings) -> Result<(), AppError> {
             let mut tick = tokio::time::interval(TUS_SWEEP);
             loop {
                 tick.tick().await;
-                if let Err(e) = state.tus.sweep().await {
-                    tracing::warn!(error = %e, "expired tus uploads not removed yet; will retry");
+                for tus in [&state.tus, &state.request_tus] {
+                    if let Err(e) = tus.sweep().await {
+                        tracing::warn!(error = %e, "expired tus uploads not removed yet; will retry");
+                    }
                 }
             }
         })
@@ -423,6 +425,7 @@ pub async fn serve(settings: Settings) -> Result<(), AppError> {
     // bytes written but not synced yet (a crash would make their clients send them again).
     state.shares.flush_counts().await?;
     state.tus.sync_all().await;
+    state.request_tus.sync_all().await;
     tracing::info!("stopped");
     Ok(())
 }

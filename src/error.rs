@@ -23,7 +23,7 @@ pub enum Family {
 }
 
 /// First path segments that belong to pages, never to the share link's `/{company}/{token}/{puid}`.
-const PAGE_PREFIXES: &[&str] = &["s", "app", "static", "login", "logout"];
+const PAGE_PREFIXES: &[&str] = &["s", "r", "app", "static", "login", "logout"];
 
 impl Family {
     pub fn of_path(path: &str) -> Family {
@@ -34,6 +34,7 @@ impl Family {
             ["healthz"] | ["openapi.json"] => Family::Filerobot,
             // tus answers errors in Filerobot's envelope (API.md, Resumable uploads).
             ["tus", ..] => Family::Filerobot,
+            ["r", _, "tus", ..] => Family::Filerobot,
             [first, _, _] if !PAGE_PREFIXES.contains(first) => Family::Filerobot,
             _ => Family::Html,
         }
@@ -170,6 +171,9 @@ pub enum AppError {
     /// tus: an upload past its expiry.
     #[error("{0}")]
     UploadExpired(String),
+    /// A file request has no file slot left for a new upload.
+    #[error("{0}")]
+    RequestFull(String),
     #[error("The range is outside the file of {size} bytes.")]
     RangeNotSatisfiable { size: u64 },
     #[error("Too many failed attempts; try again in {retry_after} seconds.")]
@@ -249,6 +253,7 @@ impl AppError {
             TusVersion => "TUS_VERSION",
             ChecksumMismatch(_) => "CHECKSUM_MISMATCH",
             UploadExpired(_) => "UPLOAD_EXPIRED",
+            RequestFull(_) => "REQUEST_FULL",
             RangeNotSatisfiable { .. } => "RANGE_NOT_SATISFIABLE",
             TooManyAttempts { .. } => "TOO_MANY_ATTEMPTS",
             Unavailable(_) => "UNAVAILABLE",
@@ -277,9 +282,8 @@ impl AppError {
             | CsrfFailed => StatusCode::FORBIDDEN,
             NotFound(_) => StatusCode::NOT_FOUND,
             MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            NameExists(_) | FolderNotEmpty(_) | UploadIncomplete(_) | OffsetMismatch(_) => {
-                StatusCode::CONFLICT
-            }
+            NameExists(_) | FolderNotEmpty(_) | UploadIncomplete(_) | OffsetMismatch(_)
+            | RequestFull(_) => StatusCode::CONFLICT,
             ShareExpired(_) | UploadExpired(_) => StatusCode::GONE,
             TusVersion => StatusCode::PRECONDITION_FAILED,
             // tus's own status for a checksum mismatch (the checksum extension).

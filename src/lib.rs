@@ -78,6 +78,7 @@ pub mod web;
 pub mod zip;
 
 use crate::api::filerobot::assets as fr_assets;
+use crate::api::filerobot::requests as fr_requests;
 use crate::api::filerobot::shares as fr_shares;
 use crate::api::{filerobot, nomad};
 use actix_web::body::MessageBody;
@@ -152,6 +153,15 @@ fn register(cfg: &mut aw::ServiceConfig) -> Vec<(&'static str, &'static str)> {
         "/s/{puid}/{slug}/files/{file}" => { get: web::public::download }
         "/s/{puid}/{slug}/files/{file}/preview" => { get: web::public::preview }
         "/s/{puid}/{slug}/files/{file}/thumb" => { get: web::public::thumb }
+        "/r/{puid}" => { get: web::requests::request_bare }
+        "/r/{puid}/unlock" => { post: web::requests::unlock }
+        "/r/{puid}/upload" => { post: web::requests::upload_form }
+        "/r/{puid}/tus/" => { post: web::requests::tus_create }
+        "/r/{puid}/tus/{id}" => {
+            head: web::requests::tus_head, patch: web::requests::tus_patch, delete: web::requests::tus_terminate
+        }
+        "/r/{puid}/uploads/{file}/delete" => { post: web::requests::remove }
+        "/r/{puid}/{slug}" => { get: web::requests::request_page }
 
         "/api/account/login" => { post: nomad::account::login }
         "/api/account/refresh-token" => { post: nomad::account::refresh_token }
@@ -200,6 +210,12 @@ fn register(cfg: &mut aw::ServiceConfig) -> Vec<(&'static str, &'static str)> {
         "/{token}/v5/share/{uuid}" => { get: fr_shares::get, put: fr_shares::update, delete: fr_shares::delete }
         "/{token}/v5/shares/{uuid}/activity" => { get: fr_shares::activity }
         "/{token}/v5/share/{uuid}/activity" => { get: fr_shares::activity }
+        "/{token}/v5/requests" => { get: fr_requests::list, post: fr_requests::create }
+        "/{token}/v5/requests/{uuid}" => {
+            get: fr_requests::get, put: fr_requests::update, delete: fr_requests::delete
+        }
+        "/{token}/v5/requests/{uuid}/revoke" => { post: fr_requests::revoke }
+        "/{token}/v5/requests/{uuid}/restore" => { post: fr_requests::restore }
 
         // Tried after every other route: three segments that are nothing else.
         "/{company}/{token}/{puid}" => { get: filerobot::reader::share_link }

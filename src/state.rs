@@ -8,6 +8,7 @@ use crate::db::Db;
 use crate::domain::accounts::AccountService;
 use crate::domain::assets::AssetService;
 use crate::domain::auth::AuthService;
+use crate::domain::requests::RequestService;
 use crate::domain::shares::ShareService;
 use crate::domain::tus::{Policy, TusService};
 use crate::domain::unlock::UnlockKey;
@@ -26,6 +27,10 @@ pub struct AppState {
     pub uploads: UploadService,
     /// `/tus/`: resumable uploads into the library.
     pub tus: TusService,
+    /// File requests: the owner's side and the public one.
+    pub requests: RequestService,
+    /// `/r/{puid}/tus/`: resumable uploads through file requests.
+    pub request_tus: TusService,
     pub auth: AuthService,
     pub accounts: AccountService,
     /// Serves file contents (downloads, previews, zips).
@@ -91,6 +96,14 @@ impl AppState {
                 crate::partial::PartialDir::new(config.uploads_dir()),
                 Policy::library(config.max_upload_bytes),
             ),
+            request_tus: TusService::new(
+                db.clone(),
+                assets.clone(),
+                clock.clone(),
+                crate::partial::PartialDir::new(config.uploads_dir()),
+                Policy::request(config.max_upload_bytes),
+            ),
+            requests: RequestService::new(db.clone(), clock.clone(), &config.base_url),
             auth: AuthService::new(db.clone(), clock.clone()),
             accounts: AccountService::new(db.clone()),
             assets,

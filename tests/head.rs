@@ -23,6 +23,8 @@ struct World {
     file: String,
     folder: String,
     session: Session,
+    /// A file request: its uuid, public id and slug (for `/r/...` and `/v5/requests/...`).
+    request: (String, String, String),
 }
 
 /// `path` with every `{param}` filled in with a real value, plus the query a route needs. A
@@ -38,12 +40,15 @@ fn tiny_png() -> Vec<u8> {
 
 fn fill(path: &str, w: &World, key: &str) -> String {
     let segs: Vec<&str> = path.split('/').collect();
+    let request_page = path.starts_with("/r/");
     let mut out = Vec::new();
     for (i, seg) in segs.iter().enumerate() {
         let prev = if i > 0 { segs[i - 1] } else { "" };
         out.push(match *seg {
             "{token}" => ORG,
             "{company}" => "acme-company",
+            "{puid}" if request_page => w.request.1.as_str(),
+            "{slug}" if request_page => w.request.2.as_str(),
             "{puid}" => w.puid.as_str(),
             "{slug}" => w.slug.as_str(),
             "{file}" => w.file.as_str(),
@@ -53,6 +58,7 @@ fn fill(path: &str, w: &World, key: &str) -> String {
                 "folders" => w.folder.as_str(),
                 "files" | "get" | "{kind}" => w.file.as_str(),
                 "shares" | "share" => w.share.as_str(),
+                "requests" => w.request.0.as_str(),
                 _ => panic!("which uuid is {{uuid}} in {path}?"),
             },
             "{id}" if path.starts_with("/api/share/") => w.share.as_str(),
@@ -145,7 +151,20 @@ async fn head_answers_every_get_route_as_get_without_body_or_count() {
     )
     .await;
     let (_, session) = sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD, "/app").await;
+    let req = app
+        .call(json_body(
+            app.fr("POST", "/v5/requests"),
+            &json!({"title": "Head drop"}),
+        ))
+        .await
+        .json()["request"]
+        .clone();
     let w = World {
+        request: (
+            req["uuid"].as_str().unwrap().into(),
+            req["puid"].as_str().unwrap().into(),
+            "head-drop".into(),
+        ),
         share: share["uuid"].as_str().unwrap().into(),
         puid: share["puid"].as_str().unwrap().into(),
         slug: share["share_uri"]

@@ -23,7 +23,7 @@ use std::collections::HashMap;
 
 pub const TUS_VERSION: &str = "1.0.0";
 const EXTENSIONS: &str = "creation,creation-with-upload,termination,expiration,checksum";
-const OFFSET_TYPE: &str = "application/offset+octet-stream";
+pub(crate) const OFFSET_TYPE: &str = "application/offset+octet-stream";
 const CORS_METHODS: &str = "POST, HEAD, PATCH, DELETE, OPTIONS";
 const CORS_HEADERS: &str = "Authorization, Content-Type, X-Filerobot-Key, Tus-Resumable, \
     Upload-Length, Upload-Offset, Upload-Metadata, Upload-Checksum, Upload-Defer-Length, \
@@ -35,7 +35,11 @@ const FILE_UUID: &str = "sharebox-file-uuid";
 
 /// Whether a path is a tus route (`/tus`, `/tus/`, `/tus/{id}`).
 pub fn is_tus_path(path: &str) -> bool {
-    path == "/tus" || path.starts_with("/tus/")
+    let request_tus = || {
+        let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        matches!(segs.as_slice(), ["r", _, "tus", ..])
+    };
+    path == "/tus" || path.starts_with("/tus/") || request_tus()
 }
 
 /// The org a tus request acts for. `Tus-Resumable` is checked first (412), then the
@@ -88,7 +92,7 @@ impl FromRequest for TusCaller {
 }
 
 /// A header as a count of bytes; `None` when absent, a 400 naming it when not a number.
-fn u64_header(req: &HttpRequest, name: &str) -> Result<Option<u64>, AppError> {
+pub(crate) fn u64_header(req: &HttpRequest, name: &str) -> Result<Option<u64>, AppError> {
     match header_str(req, name) {
         None if req.headers().contains_key(name) => {
             Err(AppError::invalid(name, "must be a number of bytes"))
@@ -101,7 +105,7 @@ fn u64_header(req: &HttpRequest, name: &str) -> Result<Option<u64>, AppError> {
 }
 
 /// `Upload-Metadata`: `key base64value` pairs split by commas; a value may be absent.
-fn parse_metadata(raw: &str) -> Result<HashMap<String, String>, AppError> {
+pub(crate) fn parse_metadata(raw: &str) -> Result<HashMap<String, String>, AppError> {
     let mut out = HashMap::new();
     for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (key, value) = match pair.split_once(' ') {
@@ -149,16 +153,17 @@ fn new_upload(length: u64, raw: &str) -> Result<NewTus, AppError> {
         filetype: meta.get("filetype").filter(|t| !t.is_empty()).cloned(),
         folder,
         metadata: raw.to_string(),
+        request: None,
     })
 }
 
-fn is_offset_stream(req: &HttpRequest) -> bool {
+pub(crate) fn is_offset_stream(req: &HttpRequest) -> bool {
     header_str(req, "content-type")
         .and_then(|ct| ct.split(';').next())
         .is_some_and(|t| t.trim().eq_ignore_ascii_case(OFFSET_TYPE))
 }
 
-fn checksum(req: &HttpRequest) -> Result<Option<Checksum>, AppError> {
+pub(crate) fn checksum(req: &HttpRequest) -> Result<Option<Checksum>, AppError> {
     header_str(req, "upload-checksum")
         .map(Checksum::parse)
         .transpose()
@@ -170,7 +175,7 @@ fn http_date(t: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 /// The headers every answer about an upload carries.
-fn upload_headers(b: &mut HttpResponseBuilder, s: &TusState) {
+pub(crate) fn upload_headers(b: &mut HttpResponseBuilder, s: &TusState) {
     b.insert_header(("Upload-Offset", s.offset.to_string()))
         .insert_header(("Upload-Expires", http_date(s.expires_at)));
     if let Some(uuid) = &s.file_uuid {

@@ -18,6 +18,7 @@ pub mod orgs;
 pub mod outbox;
 #[cfg(test)]
 pub mod plan;
+pub mod requests;
 pub mod shared;
 pub mod shares;
 pub mod tus;

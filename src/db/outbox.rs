@@ -9,6 +9,9 @@ pub struct DueMail {
     /// The share the mail is about, or the set-password link (one of the two).
     pub share_id: Option<i64>,
     pub link_id: Option<i64>,
+    /// ...or the file request whose new files it lists, after this request file.
+    pub request_id: Option<i64>,
+    pub after_file: Option<i64>,
     pub email: String,
     pub name: Option<String>,
     pub kind: String,
@@ -19,7 +22,8 @@ pub struct DueMail {
 /// Pending rows whose time has come, oldest first.
 pub fn due(c: &Connection, now: i64, limit: i64) -> Result<Vec<DueMail>, AppError> {
     let mut stmt = c.prepare_cached(
-        "SELECT id, share_id, email, name, kind, attempts, created_at, link_id FROM outbox
+        "SELECT id, share_id, email, name, kind, attempts, created_at, link_id, request_id,
+            after_file FROM outbox
          WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2",
     )?;
     let rows = stmt
@@ -33,6 +37,8 @@ pub fn due(c: &Connection, now: i64, limit: i64) -> Result<Vec<DueMail>, AppErro
                 attempts: r.get(5)?,
                 created_at: r.get(6)?,
                 link_id: r.get(7)?,
+                request_id: r.get(8)?,
+                after_file: r.get(9)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;

@@ -21,10 +21,19 @@ pub struct TusRow {
     pub file_uuid: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
+    /// A file request's upload: the request, its uploader and their note (schema 11).
+    pub request: Option<RequestUpload>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestUpload {
+    pub request_id: i64,
+    pub uploader_id: i64,
+    pub note: Option<String>,
 }
 
 const COLS: &str = "id, uuid, kind, org_id, length, received, filename, filetype, folder_path,
-    folder_uuid, metadata, file_uuid, created_at, expires_at";
+    folder_uuid, metadata, file_uuid, created_at, expires_at, request_id, uploader_id, note";
 
 fn row(r: &Row) -> rusqlite::Result<TusRow> {
     Ok(TusRow {
@@ -42,6 +51,14 @@ fn row(r: &Row) -> rusqlite::Result<TusRow> {
         file_uuid: r.get(11)?,
         created_at: r.get(12)?,
         expires_at: r.get(13)?,
+        request: match (r.get::<_, Option<i64>>(14)?, r.get::<_, Option<i64>>(15)?) {
+            (Some(request_id), Some(uploader_id)) => Some(RequestUpload {
+                request_id,
+                uploader_id,
+                note: r.get(16)?,
+            }),
+            _ => None,
+        },
     })
 }
 
@@ -49,8 +66,9 @@ fn row(r: &Row) -> rusqlite::Result<TusRow> {
 pub fn insert(c: &Connection, u: &TusRow) -> Result<i64, AppError> {
     c.execute(
         "INSERT INTO tus_uploads (uuid, kind, org_id, length, received, filename, filetype,
-            folder_path, folder_uuid, metadata, file_uuid, created_at, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            folder_path, folder_uuid, metadata, file_uuid, created_at, expires_at, request_id,
+            uploader_id, note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
         params![
             u.uuid,
             u.kind,
@@ -64,7 +82,10 @@ pub fn insert(c: &Connection, u: &TusRow) -> Result<i64, AppError> {
             u.metadata,
             u.file_uuid,
             u.created_at,
-            u.expires_at
+            u.expires_at,
+            u.request.as_ref().map(|r| r.request_id),
+            u.request.as_ref().map(|r| r.uploader_id),
+            u.request.as_ref().and_then(|r| r.note.clone())
         ],
     )?;
     Ok(c.last_insert_rowid())

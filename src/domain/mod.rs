@@ -9,6 +9,7 @@ pub mod counters;
 pub mod library;
 pub mod links;
 pub mod paging;
+pub mod requests;
 pub mod shares;
 pub mod throttle;
 pub mod tus;

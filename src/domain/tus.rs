@@ -12,7 +12,7 @@
 
 use crate::blob::Staged;
 use crate::clock::Clock;
-use crate::db::tus::{self as q, TusRow};
+use crate::db::tus::{self as q, RequestUpload, TusRow};
 use crate::db::{from_ts, ts, Db};
 use crate::domain::assets::{detect_type, AssetService, FolderRef, Incoming};
 use crate::domain::types::{FolderPath, Name, Visibility};
@@ -44,7 +44,19 @@ pub struct Policy {
     pub max_bytes: u64,
 }
 
+/// A file request's upload expires this long after its last PATCH (its slot comes back then).
+pub const REQUEST_TTL_HOURS: i64 = 1;
+
 impl Policy {
+    /// `/r/{puid}/tus/`: uploads through file requests.
+    pub fn request(max_bytes: u64) -> Policy {
+        Policy {
+            kind: "request",
+            ttl: Duration::hours(REQUEST_TTL_HOURS),
+            max_bytes,
+        }
+    }
+
     /// `/tus/`: the library of the caller's org.
     pub fn library(max_bytes: u64) -> Policy {
         Policy {
@@ -64,6 +76,8 @@ pub struct NewTus {
     pub folder: FolderRef,
     /// The `Upload-Metadata` header as sent, for HEAD to echo.
     pub metadata: String,
+    /// Through a file request: it holds a slot of the request while it lives.
+    pub request: Option<RequestUpload>,
 }
 
 /// The body of a creation request (creation-with-upload).
@@ -269,9 +283,20 @@ impl TusService {
             file_uuid: None,
             created_at: ts(now),
             expires_at: ts(now + self.policy.ttl),
+            request: n.request,
         };
         let inserted = row.clone();
-        let written = self.db.write(move |tx| q::insert(tx, &inserted)).await;
+        // A request's limits are checked and the slot taken in one transaction, so parallel
+        // creations can never pass them together.
+        let written = self
+            .db
+            .write(move |tx| {
+                if let Some(r) = &inserted.request {
+                    crate::domain::requests::reserve(tx, r.request_id, inserted.length, ts(now))?;
+                }
+                q::insert(tx, &inserted)
+            })
+            .await;
         let row_id = match written {
             Ok(row_id) => row_id,
             Err(e) => {
@@ -302,6 +327,18 @@ impl TusService {
             ));
         }
         Ok(row)
+    }
+
+    /// Refuses (404) an upload that is not `uploader_id`'s: a file request's uploader reaches
+    /// only their own uploads, whatever ids they guess.
+    pub async fn check_uploader(&self, raw_id: &str, uploader_id: i64) -> Result<(), AppError> {
+        let id = parse_upload_id(raw_id).ok_or_else(not_found)?;
+        let kind = self.policy.kind;
+        let row = self.db.read(move |c| q::find(c, kind, &id)).await?;
+        match row.and_then(|r| r.request) {
+            Some(r) if r.uploader_id == uploader_id => Ok(()),
+            _ => Err(not_found()),
+        }
     }
 
     /// Syncs and records every upload this process wrote past its record (a clean stop).
@@ -507,13 +544,18 @@ impl TusService {
             (Some(u), _) => FolderRef::Uuid(u.clone()),
             (None, p) => FolderRef::Path(FolderPath::parse("folder", p.as_deref().unwrap_or("/"))?),
         };
+        let then = row
+            .request
+            .clone()
+            .map(|r| crate::domain::requests::record_landing(r, ts(self.clock.now())));
         let stored = self
             .assets
-            .store_upload(
+            .store_upload_then(
                 row.org_id,
                 folder,
                 vec![Incoming { name, mime, staged }],
                 Visibility::Org,
+                then,
             )
             .await;
         self.drop_slot(&row.uuid);

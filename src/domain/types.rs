@@ -6,6 +6,8 @@ use std::fmt;
 /// Paths the router owns; an org token may not shadow them.
 pub const RESERVED_TOKENS: &[&str] = &[
     "s",
+    "r",
+    "tus",
     "api",
     "app",
     "static",

@@ -152,3 +152,52 @@ pub fn password_mail(
         .body(text)
         .map_err(|e| bad(&e))
 }
+
+/// The owner's mail about files that came through a file request (plain text: a list).
+pub fn request_mail(
+    from: &str,
+    to_email: &str,
+    title: &str,
+    files: &[crate::db::requests::SentFile],
+    folder_link: &str,
+) -> Result<Message, AppError> {
+    let bad = |e: &dyn std::fmt::Display| AppError::internal(format!("mail: {e}"));
+    let from: Mailbox = from.parse().map_err(|e| bad(&e))?;
+    let to = Mailbox::new(None, to_email.parse().map_err(|e| bad(&e))?);
+    let title = one_line(title);
+    let mut text = format!("New files came through your file request \u{201c}{title}\u{201d}:\n\n");
+    for f in files {
+        let who = match (&f.uploader_name, &f.uploader_email) {
+            (Some(n), Some(e)) => format!("{} <{}>", one_line(n), one_line(e)),
+            (Some(n), None) => one_line(n),
+            (None, Some(e)) => one_line(e),
+            (None, None) => "someone who left no name".to_string(),
+        };
+        text.push_str(&format!(
+            "- {} ({}) from {who}{}\n",
+            one_line(&f.name),
+            crate::web::size_label(f.size.max(0) as u64),
+            if f.removed_at.is_some() || f.file_id.is_none() {
+                " (removed since)"
+            } else {
+                ""
+            }
+        ));
+        if let Some(note) = f.note.as_deref().map(one_line).filter(|n| !n.is_empty()) {
+            text.push_str(&format!("  Note: {note}\n"));
+        }
+    }
+    text.push_str(&format!("\nThey are in your library: {folder_link}\n"));
+    let subject = format!(
+        "{} new file{} in \u{201c}{title}\u{201d}",
+        files.len(),
+        if files.len() == 1 { "" } else { "s" }
+    );
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject)
+        .header(ContentType::TEXT_PLAIN)
+        .body(text)
+        .map_err(|e| bad(&e))
+}

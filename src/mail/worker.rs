@@ -77,13 +77,45 @@ async fn link_outcome(state: &AppState, row: &DueMail, link: i64) -> Result<Outc
     )
 }
 
+/// A file request's batched mail: the files that came since the last one.
+async fn request_outcome(state: &AppState, row: &DueMail) -> Result<Outcome, AppError> {
+    use crate::domain::requests::{deliver, MailOutcome};
+    Ok(match deliver(&state.requests, row).await? {
+        MailOutcome::Nothing(why) => Outcome::Permanent(why),
+        MailOutcome::Send {
+            title,
+            files,
+            folder_link,
+            upto,
+        } => match compose::request_mail(
+            &state.config.mail_from,
+            &row.email,
+            &title,
+            &files,
+            &folder_link,
+        ) {
+            Ok(m) => {
+                let outcome = send(state, m).await;
+                if matches!(outcome, Outcome::Sent) {
+                    state.requests.mail_sent(row, upto).await?;
+                }
+                outcome
+            }
+            Err(e) => Outcome::Permanent(e.to_string()),
+        },
+    })
+}
+
 async fn deliver_one(state: &AppState, row: &DueMail) -> Result<(), AppError> {
-    let share_id = match (row.share_id, row.link_id) {
-        (Some(id), _) => id,
-        (None, Some(link)) => {
+    let share_id = match (row.share_id, row.link_id, row.request_id) {
+        (Some(id), _, _) => id,
+        (None, Some(link), _) => {
             return record(state, row, link_outcome(state, row, link).await?).await
         }
-        (None, None) => {
+        (None, None, Some(_)) => {
+            return record(state, row, request_outcome(state, row).await?).await
+        }
+        (None, None, None) => {
             return record(state, row, Outcome::Permanent("about nothing".into())).await
         }
     };

@@ -41,7 +41,7 @@ pub async fn security_headers(
     let family = Family::of_path(req.path());
     // Any answer under /s/ may be about a password-protected share, errors included (a 401 says
     // the share exists and is locked): none belongs in a shared cache.
-    let public_share = req.path().starts_with("/s/");
+    let public_share = req.path().starts_with("/s/") || req.path().starts_with("/r/");
     let https = crate::api::client::is_https(req.request());
     let mut res = next.call(req).await?.map_into_boxed_body();
     let headers = res.headers_mut();

@@ -5,6 +5,7 @@ pub mod head;
 pub mod icons;
 pub mod owner;
 pub mod public;
+pub mod requests;
 
 pub use guard::security_headers;
 
@@ -101,6 +102,12 @@ const STATIC_FILES: &[(&str, &str, &str)] = &[
         "app.js",
         "text/javascript; charset=utf-8",
         include_str!("../../static/app.js"),
+    ),
+    // A file request's page: uploads through tus.
+    (
+        "request.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/request.js"),
     ),
     // Our own icon (uploaded SVG is never served inline; this one is part of the binary).
     (

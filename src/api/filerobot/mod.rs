@@ -3,6 +3,8 @@
 pub mod assets;
 mod kinds;
 pub mod reader;
+pub mod request_body;
+pub mod requests;
 pub mod share_body;
 pub mod shares;
 pub mod upload;

@@ -340,7 +340,7 @@ fn listed<T>(list: Patch<List<T>>) -> Option<Vec<T>> {
 
 impl ShareBodyAuth {
     /// The password it sets, if any.
-    fn pass(self) -> Option<String> {
+    pub(super) fn pass(self) -> Option<String> {
         let first = match self {
             ShareBodyAuth::Object(p) => Some(p),
             ShareBodyAuth::List(list) => list.into_iter().next(),

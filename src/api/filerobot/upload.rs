@@ -31,7 +31,7 @@ pub struct UploadAnswer {
 /// Text fields are small: anything bigger is not what a client meant to send.
 const FIELD_LIMIT: usize = 64 * 1024;
 
-async fn read_text(field: &mut Field, name: &str) -> Result<String, AppError> {
+pub(crate) async fn read_text(field: &mut Field, name: &str) -> Result<String, AppError> {
     let mut buf = Vec::new();
     while let Some(chunk) = field.next().await {
         let chunk = chunk.map_err(multipart_error)?;
@@ -46,11 +46,11 @@ async fn read_text(field: &mut Field, name: &str) -> Result<String, AppError> {
     String::from_utf8(buf).map_err(|_| AppError::invalid(name, "the field is not UTF-8 text"))
 }
 
-fn multipart_error(e: actix_multipart::MultipartError) -> AppError {
+pub(crate) fn multipart_error(e: actix_multipart::MultipartError) -> AppError {
     AppError::invalid("file", format!("the multipart body could not be read: {e}"))
 }
 
-async fn stream_into(field: &mut Field, staging: &mut Staging) -> Result<(), AppError> {
+pub(crate) async fn stream_into(field: &mut Field, staging: &mut Staging) -> Result<(), AppError> {
     while let Some(chunk) = field.next().await {
         staging.write(&chunk.map_err(multipart_error)?).await?;
     }
@@ -91,7 +91,7 @@ async fn stream_base64(field: &mut Field, staging: &mut Staging) -> Result<(), A
 }
 
 /// The last path component of a client's file name (`../../x.txt` → `x.txt`).
-fn base_name(filename: &str) -> &str {
+pub(crate) fn base_name(filename: &str) -> &str {
     filename.rsplit(['/', '\\']).next().unwrap_or(filename)
 }
 

@@ -8,7 +8,7 @@ mod store;
 pub use listing::{FolderEntry, FolderPage};
 pub use nodes::{Asset, AssetFilter};
 pub(crate) use store::record_upload;
-pub use store::{detect_type, Incoming, UploadTarget};
+pub use store::{detect_type, AfterStore, Incoming, UploadTarget};
 
 use crate::blob::BlobStore;
 use crate::clock::Clock;
@@ -88,7 +88,7 @@ fn resolve(c: &Connection, org_id: i64, r: &FolderRef) -> Result<FolderRow, AppE
 }
 
 /// Creates the folders of `path` that are missing; returns the last and whether it was new.
-fn ensure_path(
+pub(crate) fn ensure_path(
     c: &Connection,
     org_id: i64,
     path: &FolderPath,

@@ -22,6 +22,9 @@ pub fn detect_type(name: &str, part_type: Option<&str>) -> String {
         .unwrap_or_else(|| "application/octet-stream".into())
 }
 
+/// Work done in the transaction that records uploaded files, given their rows.
+pub type AfterStore = Box<dyn FnOnce(&Connection, &[FileRow]) -> Result<(), AppError> + Send>;
+
 /// One file of an upload, staged in tmp/.
 pub struct Incoming {
     pub name: Name,
@@ -58,6 +61,20 @@ impl AssetService {
         files: Vec<Incoming>,
         visibility: Visibility,
     ) -> Result<Vec<File>, AppError> {
+        self.store_upload_then(org_id, folder, files, visibility, None)
+            .await
+    }
+
+    /// `store_upload`, then `then` in the same transaction with the new rows: what must be
+    /// recorded with the files or not at all (a file request's record of who sent them).
+    pub async fn store_upload_then(
+        &self,
+        org_id: i64,
+        folder: FolderRef,
+        files: Vec<Incoming>,
+        visibility: Visibility,
+        then: Option<AfterStore>,
+    ) -> Result<Vec<File>, AppError> {
         let (meta, staged): (Vec<(Name, String)>, Vec<Staged>) = files
             .into_iter()
             .map(|f| ((f.name, f.mime), f.staged))
@@ -92,10 +109,14 @@ impl AssetService {
                     names.push(final_name);
                     uuids.push(uuid);
                 }
-                uuids
+                let rows = uuids
                     .iter()
                     .map(|u| file_by_uuid(tx, org_id, u))
-                    .collect::<Result<Vec<_>, _>>()
+                    .collect::<Result<Vec<_>, _>>()?;
+                if let Some(then) = then {
+                    then(tx, &rows)?;
+                }
+                Ok(rows)
             })
             .await;
         if result.is_err() {

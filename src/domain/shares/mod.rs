@@ -25,7 +25,10 @@ pub use model::{
     share_uri, slug, Access, FolderOptions, Item, Member, Permission, Recipient, Share,
 };
 pub use open::{Denied, Opened, Visitor};
-pub use patch::{ItemKind, ItemSpec, RecipientSpec, SharePatch, StatusChange, TimeValue, UserSpec};
+pub use patch::{
+    apply_window, hash_new_password, ItemKind, ItemSpec, RecipientSpec, SharePatch, StatusChange,
+    TimeValue, Times, TimesPatch, UserSpec,
+};
 pub use service::{parse_state, Activity, DayCount, ShareService};
 pub use tree::{previewable, text_like, ListedFolder, Listing, Place, Top, TopFolder, TreeFile};
 pub use walk::{Cursor, Event};

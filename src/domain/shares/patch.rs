@@ -282,8 +282,62 @@ pub(super) fn apply_fields(
     Ok(())
 }
 
-/// Zones first, since a wall time is read in its (new or current) zone; then the status.
+/// A window as stored: what a share and a file request both have.
+#[derive(Debug, Clone)]
+pub struct Times {
+    pub starts_at: Option<i64>,
+    pub expires_at: Option<i64>,
+    pub starts_tz: String,
+    pub expires_tz: String,
+    pub revoked: bool,
+    pub password_gen: i64,
+}
+
+/// The window fields of a write: None = leave as is; `Some(None)` = remove.
+#[derive(Debug, Clone, Copy)]
+pub struct TimesPatch<'a> {
+    pub starts_at: &'a Option<Option<TimeValue>>,
+    pub expires_at: &'a Option<Option<TimeValue>>,
+    pub starts_tz: &'a Option<Option<String>>,
+    pub expires_tz: &'a Option<Option<String>>,
+    pub status: Option<StatusChange>,
+}
+
 fn apply_times(row: &mut ShareRow, p: &SharePatch, now: DateTime<Utc>) -> Result<(), AppError> {
+    let mut t = Times {
+        starts_at: row.starts_at,
+        expires_at: row.expires_at,
+        starts_tz: row.starts_tz.clone(),
+        expires_tz: row.expires_tz.clone(),
+        revoked: row.revoked,
+        password_gen: row.password_gen,
+    };
+    apply_window(
+        &mut t,
+        TimesPatch {
+            starts_at: &p.starts_at,
+            expires_at: &p.expires_at,
+            starts_tz: &p.starts_tz,
+            expires_tz: &p.expires_tz,
+            status: p.status,
+        },
+        now,
+    )?;
+    row.starts_at = t.starts_at;
+    row.expires_at = t.expires_at;
+    row.starts_tz = t.starts_tz;
+    row.expires_tz = t.expires_tz;
+    row.revoked = t.revoked;
+    row.password_gen = t.password_gen;
+    Ok(())
+}
+
+/// Zones first, since a wall time is read in its (new or current) zone; then the status.
+pub fn apply_window(
+    row: &mut Times,
+    p: TimesPatch<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
     // Fail closed: only null (or absent) means "none"; a blank string is refused, never read as
     // "no zone" or "no date".
     let zone = |field: Field, z: &Option<String>| -> Result<String, AppError> {
@@ -296,10 +350,10 @@ fn apply_times(row: &mut ShareRow, p: &SharePatch, now: DateTime<Utc>) -> Result
             Some(z) => Ok(window::parse_zone(field, Some(z))?.name().to_string()),
         }
     };
-    if let Some(z) = &p.starts_tz {
+    if let Some(z) = p.starts_tz {
         row.starts_tz = zone(Field::StartsTz, z)?;
     }
-    if let Some(z) = &p.expires_tz {
+    if let Some(z) = p.expires_tz {
         row.expires_tz = zone(Field::ExpiresTz, z)?;
     }
     let current_expiry = row.expires_at;
@@ -324,10 +378,10 @@ fn apply_times(row: &mut ShareRow, p: &SharePatch, now: DateTime<Utc>) -> Result
             }
         })
     };
-    if let Some(v) = &p.starts_at {
+    if let Some(v) = p.starts_at {
         row.starts_at = resolve(Field::StartsAt, v, &row.starts_tz)?;
     }
-    if let Some(v) = &p.expires_at {
+    if let Some(v) = p.expires_at {
         row.expires_at = resolve(Field::ExpiresAt, v, &row.expires_tz)?;
     }
     let times_touched = p.starts_at.is_some()
@@ -364,7 +418,7 @@ fn apply_times(row: &mut ShareRow, p: &SharePatch, now: DateTime<Utc>) -> Result
 }
 
 /// Hashes a new password off the async workers; `Some(None)` removes it.
-pub(super) async fn hash_new_password(
+pub async fn hash_new_password(
     password: &Option<Option<String>>,
 ) -> Result<Option<Option<String>>, AppError> {
     match password {
