@@ -406,6 +406,9 @@ pub async fn serve(settings: Settings) -> Result<(), AppError> {
                         tracing::warn!(error = %e, "expired tus uploads not removed yet; will retry");
                     }
                 }
+                if let Err(e) = state.requests.sweep_uploaders().await {
+                    tracing::warn!(error = %e, "idle file request uploaders not removed yet");
+                }
             }
         })
     };

@@ -484,3 +484,14 @@ pub fn user_email(c: &Connection, user_id: i64) -> Result<Option<String>, AppErr
         .query_row([user_id], |r| r.get(0))
         .optional()?)
 }
+
+/// Forgets uploaders whose cookie expired and who sent nothing (a visit that never uploaded);
+/// returns how many went. Those who sent files stay, for the activity.
+pub fn delete_idle_uploaders(c: &Connection, now: i64) -> Result<usize, AppError> {
+    Ok(c.execute(
+        "DELETE FROM request_uploaders WHERE expires_at <= ?1
+         AND NOT EXISTS (SELECT 1 FROM request_files rf WHERE rf.uploader_id = request_uploaders.id)
+         AND NOT EXISTS (SELECT 1 FROM tus_uploads t WHERE t.uploader_id = request_uploaders.id)",
+        [now],
+    )?)
+}

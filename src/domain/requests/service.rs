@@ -344,6 +344,15 @@ impl RequestService {
         Ok(gone)
     }
 
+    /// Forgets uploaders past their 7 days who sent nothing (every cookie-less visit of an open
+    /// request makes one). Runs with the server's periodic cleanup.
+    pub async fn sweep_uploaders(&self) -> Result<usize, AppError> {
+        let now = ts(self.clock.now());
+        self.db
+            .write(move |tx| q::delete_idle_uploaders(tx, now))
+            .await
+    }
+
     /// Everything that came through the request, newest first: the owner's activity.
     pub async fn activity(
         &self,
