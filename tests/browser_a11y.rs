@@ -3,8 +3,8 @@
 //! phone's width (375 px) and a laptop's (1280 px), each in the light and in the dark colour
 //! scheme (`prefers-color-scheme` set through Blink's settings and checked with `matchMedia` on
 //! every page, so the emulation cannot fail silently). One browser session per round visits the
-//! login page, the library, the share form, the new share's panel, a share's detail page, and the
-//! public pages of a share: locked (the password form), open (files with image thumbnails) and
+//! login page, the library, the share form, the new share's panel, the list of shares, a share's
+//! detail page, and the public pages of a share: locked (the password form), open (files with image thumbnails) and
 //! expired. On every page:
 //! - nothing scrolls sideways;
 //! - a screenshot lands in `target/browser/a11y-<page>-<width>-<scheme>.png`;
@@ -412,7 +412,15 @@ async fn round_flow(
         .expect("the panel's QR code");
     check_page(c, axe, "share-panel", round, found).await;
 
-    // The detail page of the password-protected share.
+    // The list of shares, then the detail page of the password-protected one.
+    c.goto(&format!("{}/app/shares", srv.url))
+        .await
+        .expect("open the shares");
+    c.find(Locator::Css("ul.shares .share-card"))
+        .await
+        .expect("the share cards");
+    check_page(c, axe, "shares", round, found).await;
+
     c.goto(&format!("{}/app/shares/{}", srv.url, fx.locked.0))
         .await
         .expect("open the share's page");
@@ -420,7 +428,7 @@ async fn round_flow(
         .await
         .expect("the share's page");
     check_page(c, axe, "share-detail", round, found).await;
-    laps.lap(format!("{tag}: share form, panel, detail"));
+    laps.lap(format!("{tag}: share form, panel, shares, detail"));
 
     // The public pages: locked, then open, then an expired share.
     c.goto(&fx.locked.1).await.expect("open the share link");
