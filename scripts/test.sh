@@ -38,6 +38,21 @@ if ! command -v curl >/dev/null || ! command -v unzip >/dev/null || ! command -v
     apt-get install -y -qq curl unzip zbar-tools >/dev/null
 fi
 
+# axe-core for the accessibility test (tests/browser_a11y.rs), pinned, from the npm registry,
+# into target/npm/ (test-only: never committed, never loaded from a CDN); Node and npm from
+# Debian when missing.
+AXE_VERSION=4.10.3
+if [ ! -f target/npm/node_modules/axe-core/axe.min.js ] \
+    || ! grep -q "\"version\": \"$AXE_VERSION\"" target/npm/node_modules/axe-core/package.json; then
+    if ! command -v npm >/dev/null; then
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq nodejs npm >/dev/null
+    fi
+    mkdir -p target/npm
+    npm install --prefix target/npm "axe-core@$AXE_VERSION" --no-audit --no-fund --silent
+fi
+
 cargo fmt --all -- --check
 # Lints (Cargo.toml's [lints] and clippy's defaults) on src/ and the tests, warnings as errors.
 cargo clippy --all-targets --locked -- -D warnings

@@ -1,6 +1,7 @@
 //! Issue 19 (in part): thumbnails. PNG, JPEG, WebP and GIF get one, on the public page and in
 //! the library; SVG never does; a decompression bomb (10,000 x 10,000 pixels in a few hundred
-//! KiB) gets none and no 5xx, and the real server's peak RSS stays under idle + 64 MiB.
+//! KiB) gets none and no 5xx, and the real server's peak RSS stays under idle + 64 MiB; so does
+//! it while 200 parallel requests get the thumbnails of 200 different 12 MP images.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -206,6 +207,185 @@ fn a_decompression_bomb_gets_no_thumbnail_and_memory_stays_flat() {
     }
     srv.assert_alive();
     let peak = srv.proc_status_bytes("VmHWM");
+    assert!(
+        peak < idle + 64 * 1024 * 1024,
+        "peak {peak} over idle {idle} + 64 MiB"
+    );
+    srv.stop();
+}
+
+/// The IDAT payload of a 4000 x 3000 indexed-colour (colour type 3, 8-bit) PNG, compressed once
+/// by Python's zlib: bands of 25 x 25 pixels, each band's index from its column and row, so all
+/// 256 palette entries are used. Rows repeat within a band, so it deflates to little.
+fn indexed_idat(w: u32, h: u32) -> Vec<u8> {
+    let script = format!(
+        r#"
+import sys, zlib
+w, h = {w}, {h}
+rows = [b'\x00' + bytes(((x // 25) + (band * 7)) % 256 for x in range(w)) for band in range((h + 24) // 25)]
+z = zlib.compressobj(6)
+sys.stdout.buffer.write(b''.join(z.compress(rows[y // 25]) for y in range(h)) + z.flush())
+"#
+    );
+    let out = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// A PNG of `idat` (from [`indexed_idat`], `w` x `h`) with palette number `n`: the same indices,
+/// other colours, so every `n` decodes to other pixels and has other bytes.
+fn indexed_png(w: u32, h: u32, idat: &[u8], n: u32) -> Vec<u8> {
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(kind);
+        crc.update(data);
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        out.extend_from_slice(&crc.finalize().to_be_bytes());
+    }
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 3, 0, 0, 0]); // 8-bit palette indices
+    let mut plte = Vec::with_capacity(3 * 256);
+    for j in 0..256u32 {
+        plte.extend_from_slice(&[
+            ((j + 3 * n) % 256) as u8,
+            ((j * 7 + 11 * n) % 256) as u8,
+            ((255 - j + 5 * n) % 256) as u8,
+        ]);
+    }
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    chunk(&mut out, b"IHDR", &ihdr);
+    chunk(&mut out, b"PLTE", &plte);
+    chunk(&mut out, b"IDAT", idat);
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+#[test]
+fn two_hundred_12_mp_thumbnails_in_parallel_keep_memory_flat() {
+    use sha2::{Digest, Sha256};
+    use std::collections::HashSet;
+    use std::time::Instant;
+
+    const N: u32 = 200;
+    const W: u32 = 4000;
+    const H: u32 = 3000;
+    let t0 = Instant::now();
+    let idat = indexed_idat(W, H);
+    let images: Vec<Vec<u8>> = (0..N).map(|n| indexed_png(W, H, &idat, n)).collect();
+    // Honest: real 12 MP images, each decoding to its own pixels, all different files.
+    let first = image::load_from_memory_with_format(&images[0], ImageFormat::Png).unwrap();
+    assert_eq!((first.width(), first.height()), (W, H));
+    let second = image::load_from_memory_with_format(&images[1], ImageFormat::Png).unwrap();
+    assert_ne!(first.to_rgb8().as_raw(), second.to_rgb8().as_raw());
+    drop((first, second));
+    let digests: HashSet<Vec<u8>> = images.iter().map(|i| Sha256::digest(i).to_vec()).collect();
+    assert_eq!(digests.len(), N as usize, "200 different files");
+    let size = images[0].len();
+    assert!(size < 1024 * 1024, "{size} bytes on disk");
+    let t_made = t0.elapsed();
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut srv = binary::Server::start(&dir.path().join("data"), &[]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let idle = srv.proc_status_bytes("VmRSS");
+    assert!(srv.reset_peak_rss());
+    let agent = binary::agent();
+    let boundary = "sharebox-thumbs-load";
+    let mut uuids = Vec::new();
+    for (n, png) in images.iter().enumerate() {
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; \
+             filename=\"photo-{n:03}.png\"\r\nContent-Type: image/png\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(png);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let up = binary::json(
+            agent
+                .post(&format!("{}/{}/v4/upload?folder=/load", srv.url, srv.org))
+                .set("X-Filerobot-Key", &srv.key)
+                .set(
+                    "Content-Type",
+                    &format!("multipart/form-data; boundary={boundary}"),
+                )
+                .send_bytes(&body),
+            "upload",
+            &srv,
+        );
+        uuids.push(up["file"]["uuid"].as_str().unwrap().to_string());
+    }
+    drop(images);
+    let share = binary::json(
+        agent
+            .post(&format!("{}/{}/v5/shares", srv.url, srv.org))
+            .set("X-Filerobot-Key", &srv.key)
+            .set("Content-Type", "application/json")
+            .send_string(
+                &json!({"title": "Load", "items": [{"type": "file_uuid", "identifiers": uuids}]})
+                    .to_string(),
+            ),
+        "share",
+        &srv,
+    );
+    let uri = share["share"]["share_uri"].as_str().unwrap();
+    let path = uri[uri.find("/s/").unwrap()..].to_string();
+    let t_uploaded = t0.elapsed();
+
+    // All 200 at once, one thread each, released together.
+    let start = std::sync::Arc::new(std::sync::Barrier::new(N as usize));
+    let threads: Vec<_> = uuids
+        .iter()
+        .map(|uuid| {
+            let (agent, start) = (agent.clone(), start.clone());
+            let url = format!("{}{path}/files/{uuid}/thumb", srv.url);
+            std::thread::spawn(move || {
+                start.wait();
+                let r = match agent.get(&url).call() {
+                    Ok(r) => r,
+                    Err(ureq::Error::Status(code, r)) => {
+                        panic!("{url}: {code} {}", r.into_string().unwrap_or_default())
+                    }
+                    Err(e) => panic!("{url}: {e}"),
+                };
+                let ctype = r.content_type().to_string();
+                let mut body = Vec::new();
+                std::io::Read::read_to_end(&mut r.into_reader(), &mut body).unwrap();
+                (ctype, body)
+            })
+        })
+        .collect();
+    let mut thumbs = HashSet::new();
+    for (uuid, t) in uuids.iter().zip(threads) {
+        let (ctype, body) = t
+            .join()
+            .unwrap_or_else(|_| panic!("thumbnail of {uuid}; server stderr:\n{}", srv.stderr()));
+        assert_eq!(ctype, "image/png", "{uuid}");
+        assert_eq!(dimensions(&body), (320, 240), "{uuid}");
+        thumbs.insert(Sha256::digest(&body).to_vec());
+    }
+    assert_eq!(thumbs.len(), N as usize, "200 different thumbnails");
+    let t_thumbs = t0.elapsed();
+    srv.assert_alive();
+    let peak = srv.proc_status_bytes("VmHWM");
+    eprintln!(
+        "images made: {t_made:?}; uploaded and shared: {:?}; 200 thumbnails: {:?}; \
+         {size} bytes each; idle {} MiB, peak {} MiB",
+        t_uploaded - t_made,
+        t_thumbs - t_uploaded,
+        idle >> 20,
+        peak >> 20
+    );
     assert!(
         peak < idle + 64 * 1024 * 1024,
         "peak {peak} over idle {idle} + 64 MiB"

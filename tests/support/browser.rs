@@ -113,7 +113,19 @@ impl Drop for Chromedriver {
 /// phone does (without it the page would be laid out 980 px wide). From 500 px up it is a plain
 /// desktop window.
 pub async fn connect(driver: &Chromedriver, profile: &Path, width: u32) -> Client {
+    connect_with(driver, profile, width, false).await
+}
+
+/// [`connect`], with `prefers-color-scheme` set to dark when `dark` (and to light otherwise):
+/// Blink's `preferredColorScheme` setting (0 = dark, 1 = light), which the page's
+/// `matchMedia('(prefers-color-scheme: dark)')` and CSS media queries follow. A test that
+/// depends on it should check `matchMedia` itself, so the emulation cannot silently fail.
+pub async fn connect_with(driver: &Chromedriver, profile: &Path, width: u32, dark: bool) -> Client {
     let args = [
+        format!(
+            "--blink-settings=preferredColorScheme={}",
+            if dark { 0 } else { 1 }
+        ),
         "--headless=new".to_string(),
         "--no-sandbox".to_string(),
         "--disable-gpu".to_string(),
