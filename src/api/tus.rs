@@ -23,7 +23,7 @@ use std::collections::HashMap;
 
 pub const TUS_VERSION: &str = "1.0.0";
 const EXTENSIONS: &str = "creation,creation-with-upload,termination,expiration,checksum";
-pub(crate) const OFFSET_TYPE: &str = "application/offset+octet-stream";
+const OFFSET_TYPE: &str = "application/offset+octet-stream";
 const CORS_METHODS: &str = "POST, HEAD, PATCH, DELETE, OPTIONS";
 const CORS_HEADERS: &str = "Authorization, Content-Type, X-Filerobot-Key, Tus-Resumable, \
     Upload-Length, Upload-Offset, Upload-Metadata, Upload-Checksum, Upload-Defer-Length, \
@@ -157,13 +157,13 @@ fn new_upload(length: u64, raw: &str) -> Result<NewTus, AppError> {
     })
 }
 
-pub(crate) fn is_offset_stream(req: &HttpRequest) -> bool {
+fn is_offset_stream(req: &HttpRequest) -> bool {
     header_str(req, "content-type")
         .and_then(|ct| ct.split(';').next())
         .is_some_and(|t| t.trim().eq_ignore_ascii_case(OFFSET_TYPE))
 }
 
-pub(crate) fn checksum(req: &HttpRequest) -> Result<Option<Checksum>, AppError> {
+fn checksum(req: &HttpRequest) -> Result<Option<Checksum>, AppError> {
     header_str(req, "upload-checksum")
         .map(Checksum::parse)
         .transpose()
@@ -174,8 +174,80 @@ fn http_date(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
 
+/// A chunk's `Upload-Checksum` and `Content-Length`, as sent.
+pub(crate) type ChunkHeaders = (Option<Checksum>, Option<u64>);
+
+/// What a creation request says: its length (413 over `limit`, before anything is stored) and
+/// its first chunk, if it has one (creation-with-upload).
+pub(crate) fn creation_args(
+    req: &HttpRequest,
+    limit: u64,
+) -> Result<(u64, Option<ChunkHeaders>), AppError> {
+    if header_str(req, "upload-length").is_none()
+        && req.headers().contains_key("upload-defer-length")
+    {
+        return Err(AppError::invalid(
+            "Upload-Length",
+            "deferred lengths are not supported: send Upload-Length",
+        ));
+    }
+    let length = u64_header(req, "Upload-Length")?
+        .ok_or_else(|| AppError::invalid("Upload-Length", "send the file's size in bytes"))?;
+    if length > limit {
+        return Err(AppError::TooLarge { limit });
+    }
+    let first = if is_offset_stream(req) {
+        Some((checksum(req)?, u64_header(req, "Content-Length")?))
+    } else {
+        None
+    };
+    Ok((length, first))
+}
+
+/// A PATCH's offset, checksum and declared length; 415 unless its body is an offset stream.
+pub(crate) fn patch_args(
+    req: &HttpRequest,
+) -> Result<(u64, Option<Checksum>, Option<u64>), AppError> {
+    if !is_offset_stream(req) {
+        return Err(AppError::UnsupportedMediaType(format!(
+            "A tus PATCH body is {OFFSET_TYPE}, not {}.",
+            header_str(req, "content-type").unwrap_or("none")
+        )));
+    }
+    let offset = u64_header(req, "Upload-Offset")?
+        .ok_or_else(|| AppError::invalid("Upload-Offset", "send the offset the bytes start at"))?;
+    Ok((offset, checksum(req)?, u64_header(req, "Content-Length")?))
+}
+
+/// The 201 of a creation, its upload at `location`.
+pub(crate) fn created(location: String, s: &TusState) -> HttpResponse {
+    let mut b = HttpResponse::Created();
+    b.insert_header((header::LOCATION, location));
+    upload_headers(&mut b, s);
+    b.finish()
+}
+
+/// The 200 of a HEAD: where the upload stands, never cached.
+pub(crate) fn head_answer(s: &TusState) -> HttpResponse {
+    let mut b = HttpResponse::Ok();
+    upload_headers(&mut b, s);
+    b.insert_header(("Upload-Length", s.length.to_string()))
+        .insert_header((header::CACHE_CONTROL, "no-store"));
+    if !s.metadata.is_empty() {
+        b.insert_header(("Upload-Metadata", s.metadata.as_str()));
+    }
+    b.finish()
+}
+
+/// The 204 of a PATCH.
+pub(crate) fn patched(s: &TusState) -> HttpResponse {
+    let mut b = HttpResponse::NoContent();
+    upload_headers(&mut b, s);
+    b.finish()
+}
+
 /// The headers every answer about an upload carries.
-pub(crate) fn upload_headers(b: &mut HttpResponseBuilder, s: &TusState) {
+fn upload_headers(b: &mut HttpResponseBuilder, s: &TusState) {
     b.insert_header(("Upload-Offset", s.offset.to_string()))
         .insert_header(("Upload-Expires", http_date(s.expires_at)));
     if let Some(uuid) = &s.file_uuid {
@@ -199,25 +271,9 @@ pub async fn create(
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    if header_str(&req, "upload-length").is_none()
-        && req.headers().contains_key("upload-defer-length")
-    {
-        return Err(AppError::invalid(
-            "Upload-Length",
-            "deferred lengths are not supported: send Upload-Length",
-        ));
-    }
-    let length = u64_header(&req, "Upload-Length")?
-        .ok_or_else(|| AppError::invalid("Upload-Length", "send the file's size in bytes"))?;
-    let limit = state.tus.policy().max_bytes;
-    if length > limit {
-        return Err(AppError::TooLarge { limit });
-    }
-    let with_body = is_offset_stream(&req);
-    let check = if with_body { checksum(&req)? } else { None };
-    let declared = u64_header(&req, "Content-Length")?;
+    let (length, first) = creation_args(&req, state.tus.policy().max_bytes)?;
     let n = new_upload(length, header_str(&req, "upload-metadata").unwrap_or(""))?;
-    let first = with_body.then_some(FirstChunk {
+    let first = first.map(|(check, declared)| FirstChunk {
         check,
         declared,
         body: payload,
@@ -227,13 +283,10 @@ pub async fn create(
         .create(caller.org_id, n, first)
         .await
         .map_err(unavailable)?;
-    let mut b = HttpResponse::Created();
-    b.insert_header((
-        header::LOCATION,
+    Ok(created(
         format!("{}/tus/{}", state.config.base_url, s.id),
-    ));
-    upload_headers(&mut b, &s);
-    Ok(b.finish())
+        &s,
+    ))
 }
 
 /// Create an upload, as `POST /tus/` does
@@ -265,14 +318,7 @@ pub async fn head(
         .head(caller.org_id, &id)
         .await
         .map_err(unavailable)?;
-    let mut b = HttpResponse::Ok();
-    upload_headers(&mut b, &s);
-    b.insert_header(("Upload-Length", s.length.to_string()))
-        .insert_header((header::CACHE_CONTROL, "no-store"));
-    if !s.metadata.is_empty() {
-        b.insert_header(("Upload-Metadata", s.metadata.as_str()));
-    }
-    Ok(b.finish())
+    Ok(head_answer(&s))
 }
 
 /// Send bytes at the upload's offset (tus core, checksum)
@@ -292,24 +338,13 @@ pub async fn patch(
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    if !is_offset_stream(&req) {
-        return Err(AppError::UnsupportedMediaType(format!(
-            "A tus PATCH body is {OFFSET_TYPE}, not {}.",
-            header_str(&req, "content-type").unwrap_or("none")
-        )));
-    }
-    let offset = u64_header(&req, "Upload-Offset")?
-        .ok_or_else(|| AppError::invalid("Upload-Offset", "send the offset the bytes start at"))?;
-    let check = checksum(&req)?;
-    let declared = u64_header(&req, "Content-Length")?;
+    let (offset, check, declared) = patch_args(&req)?;
     let s = state
         .tus
         .patch(caller.org_id, &id, offset, check, declared, payload)
         .await
         .map_err(unavailable)?;
-    let mut b = HttpResponse::NoContent();
-    upload_headers(&mut b, &s);
-    Ok(b.finish())
+    Ok(patched(&s))
 }
 
 /// Terminate an upload: its bytes are gone (tus termination)

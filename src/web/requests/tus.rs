@@ -7,8 +7,7 @@ use super::upload::{contact, Contact};
 use super::{app_state, token};
 use crate::api::header_str;
 use crate::api::tus::{
-    checksum, is_offset_stream, parse_metadata, u64_header, upload_headers, OFFSET_TYPE,
-    TUS_VERSION,
+    created, creation_args, head_answer, parse_metadata, patch_args, patched, TUS_VERSION,
 };
 use crate::db::tus::RequestUpload;
 use crate::domain::assets::FolderRef;
@@ -17,7 +16,6 @@ use crate::domain::tus::{unavailable, FirstChunk, NewTus};
 use crate::domain::types::Name;
 use crate::error::AppError;
 use crate::state::AppState;
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 /// The uploader of a tus request to request `puid`, after every check in order.
@@ -91,22 +89,14 @@ pub async fn tus_create(
     let state = app_state(&req)?;
     let puid = path.into_inner();
     let u = caller(&state, &req, &puid).await?;
-    let length = u64_header(&req, "Upload-Length")?
-        .ok_or_else(|| AppError::invalid("Upload-Length", "send the file's size in bytes"))?;
-    let limit = state.request_tus.policy().max_bytes;
-    if length > limit {
-        return Err(AppError::TooLarge { limit });
-    }
-    let with_body = is_offset_stream(&req);
-    let check = if with_body { checksum(&req)? } else { None };
-    let declared = u64_header(&req, "Content-Length")?;
+    let (length, first) = creation_args(&req, state.request_tus.policy().max_bytes)?;
     let (n, c) = new_upload(
         &u,
         length,
         header_str(&req, "upload-metadata").unwrap_or(""),
     )?;
     state.requests.set_contact(&u, c.name, c.email).await?;
-    let first = with_body.then_some(FirstChunk {
+    let first = first.map(|(check, declared)| FirstChunk {
         check,
         declared,
         body: payload,
@@ -116,13 +106,10 @@ pub async fn tus_create(
         .create(u.request.row.org_id, n, first)
         .await
         .map_err(unavailable)?;
-    let mut b = HttpResponse::Created();
-    b.insert_header((
-        header::LOCATION,
+    Ok(created(
         format!("{}/r/{puid}/tus/{}", state.config.base_url, s.id),
-    ));
-    upload_headers(&mut b, &s);
-    Ok(b.finish())
+        &s,
+    ))
 }
 
 /// The uploader and the upload id of a request about one upload, checked.
@@ -153,14 +140,7 @@ pub async fn tus_head(
         .head(u.request.row.org_id, &id)
         .await
         .map_err(unavailable)?;
-    let mut b = HttpResponse::Ok();
-    upload_headers(&mut b, &s);
-    b.insert_header(("Upload-Length", s.length.to_string()))
-        .insert_header((header::CACHE_CONTROL, "no-store"));
-    if !s.metadata.is_empty() {
-        b.insert_header(("Upload-Metadata", s.metadata.as_str()));
-    }
-    Ok(b.finish())
+    Ok(head_answer(&s))
 }
 
 /// Send bytes of an upload through a file request (tus core, checksum)
@@ -180,24 +160,13 @@ pub async fn tus_patch(
     let state = app_state(&req)?;
     let (puid, id) = path.into_inner();
     let u = own_upload(&state, &req, &puid, &id).await?;
-    if !is_offset_stream(&req) {
-        return Err(AppError::UnsupportedMediaType(format!(
-            "A tus PATCH body is {OFFSET_TYPE}, not {}.",
-            header_str(&req, "content-type").unwrap_or("none")
-        )));
-    }
-    let offset = u64_header(&req, "Upload-Offset")?
-        .ok_or_else(|| AppError::invalid("Upload-Offset", "send the offset the bytes start at"))?;
-    let check = checksum(&req)?;
-    let declared = u64_header(&req, "Content-Length")?;
+    let (offset, check, declared) = patch_args(&req)?;
     let s = state
         .request_tus
         .patch(u.request.row.org_id, &id, offset, check, declared, payload)
         .await
         .map_err(unavailable)?;
-    let mut b = HttpResponse::NoContent();
-    upload_headers(&mut b, &s);
-    Ok(b.finish())
+    Ok(patched(&s))
 }
 
 /// Terminate an upload through a file request: its bytes go, its slot comes back
