@@ -4,8 +4,9 @@
 //! scheme (`prefers-color-scheme` set through Blink's settings and checked with `matchMedia` on
 //! every page, so the emulation cannot fail silently). One browser session per round visits the
 //! login page, the library, the share form, the new share's panel, the list of shares, a share's
-//! detail page, and the public pages of a share: locked (the password form), open (files with image thumbnails) and
-//! expired. On every page:
+//! detail page, the public pages of a share: locked (the password form), open (files with image
+//! thumbnails) and expired, and a file request's (issue 20): locked, open (the drop zone) and
+//! closed. On every page:
 //! - nothing scrolls sideways;
 //! - a screenshot lands in `target/browser/a11y-<page>-<width>-<scheme>.png`;
 //! - axe-core, injected by WebDriver (its source run in the page, then `axe.run()`), reports no
@@ -113,6 +114,9 @@ struct Fixture {
     expires: Instant,
     /// The admin's email and password from the first-start banner.
     admin: (String, String),
+    /// A password-protected file request's link, and a revoked one's.
+    request: String,
+    closed_request: String,
 }
 
 fn fixture(srv: &Server) -> Fixture {
@@ -151,11 +155,39 @@ fn fixture(srv: &Server) -> Fixture {
         srv.value(label)
             .unwrap_or_else(|| panic!("no `{label}` line in {:#?}", srv.banner))
     };
+    let request = |body: Value| {
+        let answer = post(
+            srv,
+            &format!("/{}/v5/requests", srv.org),
+            "application/json",
+            body.to_string().as_bytes(),
+        );
+        let r = &answer["request"];
+        (
+            r["uuid"].as_str().expect("request uuid").to_string(),
+            r["request_uri"].as_str().expect("request link").to_string(),
+        )
+    };
+    let (_, request_link) = request(json!({
+        "title": "Receipts for the trip",
+        "message": "Send the receipts as PDF or photos.",
+        "max_files": 10, "max_file_bytes": 10_000_000, "extensions": ["pdf", "jpg", "png"],
+        "auth": {"pass": SHARE_PASSWORD},
+    }));
+    let (closed_uuid, closed_request) = request(json!({"title": "Old receipts"}));
+    post(
+        srv,
+        &format!("/{}/v5/requests/{closed_uuid}/revoke", srv.org),
+        "application/json",
+        b"",
+    );
     Fixture {
         locked,
         expired_link,
         expires,
         admin: (value("admin:"), value("password:")),
+        request: request_link,
+        closed_request,
     }
 }
 
@@ -482,6 +514,33 @@ async fn round_flow(
     );
     check_page(c, axe, "share-expired", round, found).await;
     laps.lap(format!("{tag}: public pages"));
+
+    // A file request's pages: locked, open (after the password), and one that is closed.
+    c.goto(&fx.request).await.expect("open the request link");
+    check_page(c, axe, "request-locked", round, found).await;
+    c.find(Locator::Css("form input[name=password]"))
+        .await
+        .expect("password field")
+        .send_keys(SHARE_PASSWORD)
+        .await
+        .expect("type the password");
+    c.find(Locator::Css("form button[type=submit]"))
+        .await
+        .expect("open button")
+        .click()
+        .await
+        .expect("unlock");
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("#request-form"))
+        .await
+        .expect("the drop zone after unlocking");
+    check_page(c, axe, "request-open", round, found).await;
+    c.goto(&fx.closed_request)
+        .await
+        .expect("open the revoked request");
+    check_page(c, axe, "request-closed", round, found).await;
+    laps.lap(format!("{tag}: file request pages"));
 }
 
 async fn flow(srv: &Server, driver: &Chromedriver, fx: &Fixture, laps: &mut Laps) {
