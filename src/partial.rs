@@ -18,7 +18,8 @@ use std::path::PathBuf;
 /// per upload (one being written while the next fills), which keeps memory flat.
 const BUF: usize = 1024 * 1024;
 
-/// How often a long PATCH starts writeback in the background.
+/// How often writeback starts in the background: every this many bytes of an upload, across
+/// PATCHes, so the fdatasync that records an offset finds little left to write.
 const EARLY_SYNC: u64 = 32 * 1024 * 1024;
 
 /// SHA-256 and CRC-32 of an upload's first `at` bytes, kept between PATCHes in memory.
@@ -352,23 +353,28 @@ impl Sink {
     /// Writes `body` at the offset, at most `allowance` bytes, until it ends, breaks, runs too
     /// long or `stop` fires. Bytes arrive in small pieces and go to disk (and the hashers) a
     /// `BUF` at a time on the blocking pool, the next buffer filling meanwhile.
+    ///
+    /// `early` is the offset at which writeback last started (in an earlier PATCH, perhaps);
+    /// every `EARLY_SYNC` bytes past it an fdatasync starts in the background and is left to
+    /// run (nothing waits for it: the offset is recorded only after `commit` syncs). Returns
+    /// the new `early` with the sink.
     pub async fn receive<S, E>(
         self,
         mut body: S,
         allowance: u64,
         stop: impl Future<Output = ()>,
-    ) -> Result<(Sink, End), AppError>
+        early: u64,
+    ) -> Result<(Sink, End, u64), AppError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
         tokio::pin!(stop);
-        // Writeback starts early: an fdatasync in the background every `EARLY_SYNC` bytes, so
-        // the one that ends the PATCH finds little left to write.
         let syncer = self.file.try_clone()?;
         let mut syncing: Option<tokio::task::JoinHandle<std::io::Result<()>>> = None;
+        let start = self.start;
         let mut handed: u64 = 0;
-        let mut synced_at: u64 = 0;
+        let mut synced_at = early.min(start);
         let mut sink = Some(self);
         let mut pending: Option<Writing> = None;
         let mut buf: Vec<u8> = Vec::with_capacity(BUF);
@@ -407,18 +413,17 @@ impl Sink {
                     s.write(&full)?;
                     Ok((s, full))
                 }));
-                if handed - synced_at >= EARLY_SYNC
+                if start + handed - synced_at >= EARLY_SYNC
                     && syncing.as_ref().is_none_or(|j| j.is_finished())
                 {
-                    synced_at = handed;
+                    synced_at = start + handed;
                     let f = syncer.try_clone()?;
                     syncing = Some(tokio::task::spawn_blocking(move || f.sync_data()));
                 }
             }
         };
-        if let Some(job) = syncing.take() {
-            joined(job.await)?;
-        }
+        // A writeback still running is left to finish on its own (its result only hints).
+        drop(syncing);
         if let Some(job) = pending.take() {
             let (s, _) = joined(job.await)?;
             sink = Some(s);
@@ -431,7 +436,7 @@ impl Sink {
             })
             .await??;
         }
-        Ok((s, end))
+        Ok((s, end, synced_at))
     }
 }
 

@@ -124,6 +124,8 @@ struct Slot {
     /// may be ahead of the recorded (synced) offset. 0 when unknown (a restart): the record
     /// holds then.
     written: AtomicU64,
+    /// The offset at which background writeback last started (see `Sink::receive`).
+    early: AtomicU64,
 }
 
 #[derive(Clone)]
@@ -459,12 +461,18 @@ impl TusService {
                 std::future::pending::<()>().await;
             }
         };
-        let (mut sink, end) = sink
+        let (mut sink, end, early) = sink
             .holding(held)
             .with_checksum(check)
-            .receive(body, length - offset, stop)
+            .receive(
+                body,
+                length - offset,
+                stop,
+                slot.early.load(Ordering::SeqCst),
+            )
             .await
             .map_err(unavailable)?;
+        slot.early.store(early, Ordering::SeqCst);
         let keep = match &end {
             End::Whole => sink.checksum_ok(),
             // A cut chunk without a checksum keeps what arrived; one superseded by a newer
