@@ -398,6 +398,7 @@ async fn the_password_gate_lets_in_with_the_right_password_and_throttles_guessin
     let locked = app.call(request("GET", &page_path(&r))).await;
     assert_eq!(locked.status, 401);
     assert!(locked.text().contains("type=\"password\""));
+    assert!(locked.text().contains("This file request is protected"));
     assert!(
         !locked.text().contains("Locked"),
         "the locked page shows only the form"

@@ -71,6 +71,8 @@ fn login_redirect(req: &HttpRequest) -> HttpResponse {
 struct Locked<'a> {
     action: String,
     error: Option<&'a str>,
+    /// A file request's gate, not a share's.
+    request: bool,
 }
 
 /// Only the form: a locked share shows nothing of itself, not even its title.
@@ -82,6 +84,7 @@ fn locked_page(
     let mut res = page(&Locked {
         action: format!("/s/{puid}/unlock"),
         error,
+        request: false,
     })?;
     *res.status_mut() = status;
     Ok(res)

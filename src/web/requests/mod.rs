@@ -85,6 +85,8 @@ struct Closed {
 struct Locked<'a> {
     action: String,
     error: Option<&'a str>,
+    /// A file request's gate, not a share's.
+    request: bool,
 }
 
 /// The plain page a request answers when nobody may send through it now.
@@ -120,6 +122,7 @@ fn gate_page(puid: &str, g: &Gate, error: Option<&str>) -> Result<HttpResponse, 
             let mut res = page(&Locked {
                 action: format!("/r/{puid}/unlock"),
                 error,
+                request: true,
             })?;
             *res.status_mut() = StatusCode::UNAUTHORIZED;
             return Ok(private(res));
@@ -132,6 +135,7 @@ fn gate_page(puid: &str, g: &Gate, error: Option<&str>) -> Result<HttpResponse, 
             let mut res = page(&Locked {
                 action: format!("/r/{puid}/unlock"),
                 error: Some(&msg),
+                request: true,
             })?;
             *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
             res.headers_mut()
