@@ -134,6 +134,14 @@ pub fn update(c: &Connection, r: &RequestRow) -> Result<(), AppError> {
     Ok(())
 }
 
+pub fn set_folder(c: &Connection, id: i64, folder_id: i64) -> Result<(), AppError> {
+    c.execute(
+        "UPDATE requests SET folder_id = ?2 WHERE id = ?1",
+        params![id, folder_id],
+    )?;
+    Ok(())
+}
+
 pub fn delete(c: &Connection, id: i64) -> Result<(), AppError> {
     c.execute("DELETE FROM requests WHERE id = ?1", [id])?;
     Ok(())

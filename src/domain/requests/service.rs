@@ -344,6 +344,23 @@ impl RequestService {
         Ok(gone)
     }
 
+    /// The folder the request's files land in: a new `/Requests/<title>` when the one it had
+    /// was deleted (files are never refused for it).
+    pub async fn target_folder(&self, r: &Request) -> Result<String, AppError> {
+        if let Some(u) = &r.folder_uuid {
+            return Ok(u.clone());
+        }
+        let (id, org_id, title) = (r.row.id, r.row.org_id, r.title.clone());
+        let t = ts(self.clock.now());
+        self.db
+            .write(move |tx| {
+                let folder = new_default_folder(tx, org_id, &title, t)?;
+                q::set_folder(tx, id, folder)?;
+                q::folder_uuid(tx, folder)?.ok_or_else(|| AppError::internal("folder vanished"))
+            })
+            .await
+    }
+
     /// Forgets uploaders past their 7 days who sent nothing (every cookie-less visit of an open
     /// request makes one). Runs with the server's periodic cleanup.
     pub async fn sweep_uploaders(&self) -> Result<usize, AppError> {

@@ -276,11 +276,7 @@ impl RequestService {
         files: Vec<Incoming>,
         note: Option<String>,
     ) -> Result<usize, AppError> {
-        let folder = u
-            .request
-            .folder_uuid
-            .clone()
-            .ok_or_else(|| AppError::Unavailable("The request's folder is gone.".into()))?;
+        let folder = self.target_folder(&u.request).await?;
         let n = files.len();
         let then = super::landing(
             RequestUpload {

@@ -28,7 +28,12 @@ async fn caller(state: &AppState, req: &HttpRequest, puid: &str) -> Result<Uploa
 
 /// `Upload-Metadata` of an upload through a request: `filename` (required; made safe, never
 /// refused for its characters), `filetype`, and the uploader's `name`, `email` and `note`.
-fn new_upload(u: &Uploader, length: u64, raw: &str) -> Result<(NewTus, Contact), AppError> {
+fn new_upload(
+    u: &Uploader,
+    folder: String,
+    length: u64,
+    raw: &str,
+) -> Result<(NewTus, Contact), AppError> {
     let meta = parse_metadata(raw)?;
     let filename = meta.get("filename").ok_or_else(|| {
         AppError::invalid(
@@ -46,11 +51,6 @@ fn new_upload(u: &Uploader, length: u64, raw: &str) -> Result<(NewTus, Contact),
         meta.get("email").cloned(),
         meta.get("note").cloned(),
     )?;
-    let folder = u
-        .request
-        .folder_uuid
-        .clone()
-        .ok_or_else(|| AppError::Unavailable("The request's folder is gone.".into()))?;
     Ok((
         NewTus {
             length,
@@ -90,8 +90,10 @@ pub async fn tus_create(
     let puid = path.into_inner();
     let u = caller(&state, &req, &puid).await?;
     let (length, first) = creation_args(&req, state.request_tus.policy().max_bytes)?;
+    let folder = state.requests.target_folder(&u.request).await?;
     let (n, c) = new_upload(
         &u,
+        folder,
         length,
         header_str(&req, "upload-metadata").unwrap_or(""),
     )?;
