@@ -364,6 +364,41 @@ async fn a_stranger_sends_files_through_a_request_and_the_owner_sees_them() {
             .unwrap();
         save_screenshot(&owner, "request-activity-1280.png").await;
         laps.lap("owner: folder and activity");
+
+        // The owner's request pages at a phone's width (the stranger's browser, now signed in
+        // as the owner): nothing to scroll sideways, the "More…" menu open too.
+        stranger
+            .goto(&format!("{}/app/requests", srv.url))
+            .await
+            .unwrap();
+        type_into(&stranger, "#email", &srv.value("admin:").unwrap()).await;
+        type_into(&stranger, "#password", &srv.value("password:").unwrap()).await;
+        click(&stranger, "form button[type=submit]").await;
+        stranger
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css("ul.requests"))
+            .await
+            .expect("the requests list after signing in");
+        for (page, path) in [
+            ("list", "/app/requests".to_string()),
+            ("form", "/app/requests/new".to_string()),
+            ("detail", detail.clone()),
+        ] {
+            stranger.goto(&format!("{}{path}", srv.url)).await.unwrap();
+            if page == "detail" {
+                stranger
+                    .execute(
+                        "document.querySelector('details.menu').open = true;",
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+            }
+            assert_no_horizontal_scroll(&stranger, &format!("the owner's {page}"), 375).await;
+            save_screenshot(&stranger, &format!("request-owner-{page}-375.png")).await;
+        }
+        laps.lap("owner's pages at 375 px");
     })
     .await;
     let result = tokio::time::timeout(Duration::from_secs(10), async {

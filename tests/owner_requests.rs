@@ -203,6 +203,18 @@ async fn the_owner_makes_watches_revokes_and_deletes_a_request() {
     let list = get_as(&app, &s, "/app/requests").await.text();
     assert!(list.contains("1 file, 11 bytes · 1 uploader"));
 
+    // The library's folder offers a request into it: the form comes with its path filled in.
+    let lib = get_as(&app, &s, &format!("/app?folder_uuid={folder}"))
+        .await
+        .text();
+    assert!(lib.contains(&format!(
+        "href=\"/app/requests/new?folder_uuid={folder}\">Request files here</a>"
+    )));
+    let pre = get_as(&app, &s, &format!("/app/requests/new?folder_uuid={folder}")).await;
+    assert!(pre
+        .text()
+        .contains("name=\"folder_path\" type=\"text\" value=\"/Requests/Q3 &#60;invoices&#62;\""));
+
     // Revoke, restore, delete: each says what it did.
     let detail = format!("/app/requests/{uuid}");
     let (to, said) = act(&app, &s, &format!("{detail}/revoke")).await;

@@ -4,6 +4,7 @@
 use super::form_errors::{form_field, FormErrors};
 use super::share_form::{window_times, WindowFields};
 use super::{see_other, state};
+use crate::api::Params;
 use crate::domain::assets::FolderRef;
 use crate::domain::auth::WebUser;
 use crate::domain::paging::{Seek, PAGE_SIZE};
@@ -314,11 +315,27 @@ fn service_errors(e: &AppError) -> Option<FormErrors> {
     Some(errors)
 }
 
-/// `GET /app/requests/new`: notify is on by default.
-pub async fn new_request(req: HttpRequest, user: WebUser) -> Result<HttpResponse, AppError> {
+/// `GET /app/requests/new?folder_uuid=`: notify is on by default; a folder the library page
+/// sends along (its "Request files here") is filled in as its path, which reaches any depth.
+pub async fn new_request(
+    req: HttpRequest,
+    user: WebUser,
+    params: Params,
+) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
+    let folder_path = match params.get("folder_uuid").filter(|u| !u.is_empty()) {
+        // An unknown folder is left out: the form's default stands.
+        Some(uuid) => state
+            .assets
+            .get_folder(user.org_id, FolderRef::Uuid(uuid.to_string()))
+            .await
+            .map(|f| f.path)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
     let v = RequestValues {
         notify: true,
+        folder_path,
         ..Default::default()
     };
     form_page(&state, &user, v, FormErrors::default()).await

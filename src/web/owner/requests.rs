@@ -4,8 +4,6 @@
 
 use super::{day, see_other, state};
 use crate::api::Params;
-use crate::db::from_ts;
-use crate::db::requests::SentFile;
 use crate::domain::assets::FolderRef;
 use crate::domain::auth::WebUser;
 use crate::domain::paging;
@@ -17,6 +15,7 @@ use crate::web::guard::CsrfForm;
 use crate::web::{contents_label, page, size_label};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
+use chrono::{DateTime, Utc};
 
 /// Requests per page of the list.
 pub const REQUESTS_PER_PAGE: i64 = 50;
@@ -188,28 +187,32 @@ struct SentRow {
     removed: Option<String>,
 }
 
-fn sent_row(f: SentFile) -> SentRow {
-    let name = f.uploader_name.filter(|n| !n.trim().is_empty());
-    let email = f.uploader_email.filter(|e| !e.trim().is_empty());
-    let uploader = match (name, email) {
+/// A stored time (seconds) as the pages write it. (Adapters import no `db`: its own helper is
+/// `db::from_ts`.)
+fn at(secs: i64) -> String {
+    day(DateTime::<Utc>::from_timestamp(secs, 0).unwrap_or_default())
+}
+
+/// Who sent a file: "Ann <ann@example.com>", "Ann", "ann@example.com", or that they gave no
+/// name.
+fn uploader(name: Option<String>, email: Option<String>) -> String {
+    let name = name.filter(|n| !n.trim().is_empty());
+    let email = email.filter(|e| !e.trim().is_empty());
+    match (name, email) {
         (Some(n), Some(e)) => format!("{n} <{e}>"),
         (Some(n), None) => n,
         (None, Some(e)) => e,
         (None, None) => "someone who gave no name".into(),
-    };
-    let removed = match (f.removed_at, &f.file_uuid) {
-        (Some(t), _) => Some(format!("removed {}", day(from_ts(t)))),
-        (None, None) => Some("no longer in the library".into()),
-        (None, Some(_)) => None,
-    };
-    SentRow {
-        file_uuid: f.file_uuid.filter(|_| f.removed_at.is_none()),
-        name: f.name,
-        size: size_label(f.size.max(0) as u64),
-        uploader,
-        note: f.note.unwrap_or_default(),
-        at: day(from_ts(f.created_at)),
-        removed,
+    }
+}
+
+/// "removed <when>" once the uploader took it back, "no longer in the library" once it left
+/// it otherwise.
+fn removed(removed_at: Option<i64>, in_library: bool) -> Option<String> {
+    match (removed_at, in_library) {
+        (Some(t), _) => Some(format!("removed {}", at(t))),
+        (None, false) => Some("no longer in the library".into()),
+        (None, true) => None,
     }
 }
 
@@ -291,7 +294,18 @@ pub async fn request_detail(
         uploaders: uploaders_label(r.uploaders),
         folder,
         mailed,
-        sent: sent.into_iter().map(sent_row).collect(),
+        sent: sent
+            .into_iter()
+            .map(|f| SentRow {
+                removed: removed(f.removed_at, f.file_uuid.is_some()),
+                file_uuid: f.file_uuid.filter(|_| f.removed_at.is_none()),
+                name: f.name,
+                size: size_label(f.size.max(0) as u64),
+                uploader: uploader(f.uploader_name, f.uploader_email),
+                note: f.note.unwrap_or_default(),
+                at: at(f.created_at),
+            })
+            .collect(),
         newer,
         older,
         notice,
