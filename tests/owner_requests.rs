@@ -254,3 +254,70 @@ async fn the_owner_makes_watches_revokes_and_deletes_a_request() {
         .json();
     assert_eq!(files["files"][0]["name"], "q3.pdf", "{files}");
 }
+
+#[actix_web::test]
+async fn the_target_folder_comes_from_the_list_or_a_path() {
+    let app = TestApp::new().await;
+    let (_, s) = sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD, "/app").await;
+    let s = s.unwrap();
+    let clients = app.mkdir("/Clients").await;
+    let acme = app.mkdir("/Clients/Acme").await;
+    let clients_uuid = clients["uuid"].as_str().unwrap();
+
+    // The top folders are offered; a deeper one is reached by its path.
+    let form = get_as(&app, &s, "/app/requests/new").await.text();
+    assert!(form.contains(&format!(
+        "<option value=\"{clients_uuid}\" >/Clients/</option>"
+    )));
+    let create = |extra: Vec<(&'static str, String)>| {
+        let mut fields = vec![
+            ("csrf_token", s.csrf.clone()),
+            ("title", "Contracts".to_string()),
+        ];
+        fields.extend(extra);
+        fields
+    };
+    for (extra, want) in [
+        (
+            vec![("folder_uuid", clients_uuid.to_string())],
+            clients_uuid,
+        ),
+        (
+            vec![
+                ("folder_uuid", clients_uuid.to_string()),
+                ("folder_path", "Clients/Acme/".to_string()),
+            ],
+            acme["uuid"].as_str().unwrap(),
+        ),
+    ] {
+        let fields = create(extra);
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = post_form(&app, Some(&s), "/app/requests", &pairs).await;
+        assert_eq!(r.status, 303, "{}", r.text());
+        let to = r.header("location").unwrap();
+        let uuid = to
+            .trim_start_matches("/app/requests/")
+            .trim_end_matches("?done=created");
+        let api = app
+            .call(app.fr("GET", &format!("/v5/requests/{uuid}")))
+            .await
+            .json();
+        assert_eq!(api["request"]["folder_uuid"], want, "{api}");
+    }
+
+    // A folder that is not the org's: the service's refusal, beside the list.
+    let fields = create(vec![(
+        "folder_uuid",
+        "0b5c7a3e-1111-4222-8333-944445555666".to_string(),
+    )]);
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = post_form(&app, Some(&s), "/app/requests", &pairs).await;
+    assert_eq!(r.status, 400);
+    assert!(
+        r.text()
+            .contains("<p class=\"field-error\" id=\"error-folder_uuid\">"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(request_count(&app).await, 2);
+}

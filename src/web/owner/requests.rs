@@ -252,7 +252,8 @@ pub async fn request_detail(
     let from = params
         .get("from")
         .and_then(|p| p.parse::<i64>().ok())
-        .filter(|p| *p >= 0)
+        // Bounded, so the links' arithmetic cannot overflow.
+        .filter(|p| (0..=1_000_000_000).contains(p))
         .unwrap_or(0);
     // One more than shown: whether there are older ones.
     let mut sent = state
