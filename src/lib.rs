@@ -28,7 +28,8 @@
 //!                      against what GET answers (share_diff.rs)
 //! web/                 HTML adapters (askama)
 //!   public.rs          /s/...: the share page, unlock, previews, Range downloads, the zip
-//!   owner/             /login, /app/...: session, library, files, share form, shares
+//!   owner/             /login, /app/...: session, library, files, share form, shares,
+//!                      file requests (list, form, detail)
 //!   guard.rs           security headers; CsrfForm and CsrfHeader, the owner writes' extractors
 //!   head.rs            HEAD: GET's answer with its body dropped unsent
 //!
@@ -132,6 +133,14 @@ fn register(cfg: &mut aw::ServiceConfig) -> Vec<(&'static str, &'static str)> {
         "/app/shares/{uuid}" => { get: web::owner::detail::share_detail, post: web::owner::share_form::update_share }
         "/app/shares/{uuid}/edit" => { get: web::owner::share_form::edit_share }
         "/app/shares/{uuid}/activity" => { get: web::owner::activity::share_activity }
+        "/app/requests" => { get: web::owner::requests::list_requests, post: web::owner::request_form::create_request }
+        "/app/requests/new" => { get: web::owner::request_form::new_request }
+        "/app/requests/{uuid}" => { get: web::owner::requests::request_detail }
+        // Before `/app/{kind}/{uuid}/delete`, the library's.
+        "/app/requests/{uuid}/delete" => {
+            get: web::owner::requests::confirm_delete, post: web::owner::requests::delete
+        }
+        "/app/requests/{uuid}/{action}" => { post: web::owner::requests::request_action }
         "/app/account" => { get: web::owner::account::account }
         "/app/account/password" => { post: web::owner::account::change_password }
         "/app/account/keys" => { post: web::owner::account::create_key }

@@ -9,6 +9,8 @@
 //! - `form_errors`: a form's field errors, all at once, each beside its field, in its words.
 //! - `shares`: the shares list and its one-click actions.
 //! - `activity`: a share's activity in plain words.
+//! - `requests`: the file requests list, one in detail, revoke, restore, delete.
+//! - `request_form`: the new file request form and its mapping to a `RequestPatch`.
 //! - `account`: your password and the API keys you made.
 //! - `admin`: the org's users and keys, for its admins.
 //! - `password_link`: the page of a mailed set-password link.
@@ -21,6 +23,8 @@ pub mod files;
 pub mod form_errors;
 pub mod library;
 pub mod password_link;
+pub mod request_form;
+pub mod requests;
 pub mod session;
 pub mod share_form;
 pub mod shares;
