@@ -114,7 +114,8 @@ struct Fixture {
     expires: Instant,
     /// The admin's email and password from the first-start banner.
     admin: (String, String),
-    /// A password-protected file request's link, and a revoked one's.
+    /// A password-protected file request's uuid and link, and a revoked one's link.
+    request_uuid: String,
     request: String,
     closed_request: String,
 }
@@ -168,7 +169,7 @@ fn fixture(srv: &Server) -> Fixture {
             r["request_uri"].as_str().expect("request link").to_string(),
         )
     };
-    let (_, request_link) = request(json!({
+    let (request_uuid, request_link) = request(json!({
         "title": "Receipts for the trip",
         "message": "Send the receipts as PDF or photos.",
         "max_files": 10, "max_file_bytes": 10_000_000, "extensions": ["pdf", "jpg", "png"],
@@ -186,6 +187,7 @@ fn fixture(srv: &Server) -> Fixture {
         expired_link,
         expires,
         admin: (value("admin:"), value("password:")),
+        request_uuid,
         request: request_link,
         closed_request,
     }
@@ -469,6 +471,25 @@ async fn round_flow(
         .expect("the share's page");
     check_page(c, axe, "share-detail", round, found).await;
     laps.lap(format!("{tag}: share form, panel, shares, detail"));
+
+    // The owner's file request pages: the list, the form, one request.
+    for (path, page) in [
+        ("/app/requests".to_string(), "requests"),
+        ("/app/requests/new".to_string(), "request-form"),
+        (
+            format!("/app/requests/{}", fx.request_uuid),
+            "request-detail",
+        ),
+    ] {
+        c.goto(&format!("{}{path}", srv.url))
+            .await
+            .unwrap_or_else(|e| panic!("open {path}: {e}"));
+        c.find(Locator::Css("main h1"))
+            .await
+            .unwrap_or_else(|e| panic!("{path}: no heading: {e}"));
+        check_page(c, axe, page, round, found).await;
+    }
+    laps.lap(format!("{tag}: request list, form, detail"));
 
     // The public pages: locked, then open, then an expired share.
     c.goto(&fx.locked.1).await.expect("open the share link");
