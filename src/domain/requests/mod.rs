@@ -14,6 +14,8 @@ mod notify;
 mod service;
 mod visit;
 
+/// A file that came through a request, as its uploader and the owner see it.
+pub use crate::db::requests::SentFile;
 pub use model::{sanitize_name, Request, RequestPatch, RequestState};
 pub use notify::{deliver, MailOutcome};
 pub use service::RequestService;

@@ -10,8 +10,7 @@ pub use tus::{tus_create, tus_head, tus_patch, tus_terminate};
 pub use upload::{remove, upload_form};
 
 use crate::api::client_addr;
-use crate::db::requests::SentFile;
-use crate::domain::requests::{Gate, Request, Uploader, UPLOADER_DAYS};
+use crate::domain::requests::{Gate, Request, SentFile, Uploader, UPLOADER_DAYS};
 use crate::domain::window::display_in;
 use crate::error::AppError;
 use crate::state::AppState;
