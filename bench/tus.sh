@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A 1 GiB tus upload to Sharebox (`/tus/`: in 5 MiB PATCHes, and in one PATCH) against nginx's
 # WebDAV PUT of the same file, in one run, as a ratio. Sharebox hashes SHA-256 + CRC-32 as the
-# bytes arrive and fdatasyncs every PATCH before it answers; nginx does neither, so "nginx +
+# bytes arrive and records (fdatasyncs) the offset every 128 MiB, at HEAD and at completion,
+# with background writeback every 32 MiB; nginx does neither, so "nginx +
 # fdatasync" (the PUT, then `sync --data` of the stored file) is timed too.
 #
 #   bench/tus.sh                        # as root; a few minutes after the build
@@ -180,7 +181,7 @@ section=$(
 - machine: $(nproc) cores (${cpu_model:-unknown CPU}), $(awk '/^MemTotal/ {printf "%.1f", $2 / 1048576}' /proc/meminfo) GiB RAM, kernel $(uname -r), /tmp on $(df -PT /tmp | awk 'NR==2 {print $2 " on " $1}'); load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other engineers' builds may share the machine)
 - versions: sharebox ${rev} (release, RUST_LOG=warn), $("$NGINX" -v 2>&1 | sed 's/^nginx version: //') (1 worker), $(curl --version | head -1 | cut -d' ' -f1-2)
 - method: \`bench/tus.sh\`, ${RUNS} counted runs after ${WARMUP} warm-up, in turn; wall seconds of the curl processes; \`sync\` before each
-- tus, ${CHUNK_MIB} MiB chunks: \`POST /tus/\`, then $(ls "$work/pieces" | wc -l) PATCHes chained with \`curl --next\` (one connection); tus, one PATCH: \`POST /tus/\`, then \`curl -T big.bin -X PATCH\`. Sharebox hashes SHA-256 + CRC-32 on the way in, fdatasyncs every PATCH, and the last PATCH moves the file into the library
+- tus, ${CHUNK_MIB} MiB chunks: \`POST /tus/\`, then $(ls "$work/pieces" | wc -l) PATCHes chained with \`curl --next\` (one connection); tus, one PATCH: \`POST /tus/\`, then \`curl -T big.bin -X PATCH\`. Sharebox hashes SHA-256 + CRC-32 on the way in, fdatasyncs and records the offset every 128 MiB (background writeback every 32 MiB) and at completion, and the last PATCH moves the file into the library
 - nginx: \`curl -T big.bin PUT /big.bin\` (no fsync); "nginx + fdatasync" adds \`sync --data\` of the stored file
 
 | case | median s | min s | max s | MiB/s (median) |
