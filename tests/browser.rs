@@ -18,7 +18,7 @@ mod binary;
 #[path = "support/browser.rs"]
 mod browser;
 use binary::Server;
-use browser::{entry_names, png, save_screenshot, Chromedriver, Laps, WAIT};
+use browser::{entry_names, png, save_screenshot, submit_password, Chromedriver, Laps, WAIT};
 
 const PASSWORD: &str = "let me in";
 const WIDTH: u32 = 375;
@@ -52,21 +52,6 @@ fn upload(srv: &Server, name: &str, ctype: &str, bytes: &[u8]) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("no file uuid in {answer}"))
         .to_string()
-}
-
-async fn submit_password(c: &Client, password: &str) {
-    let input = c
-        .find(Locator::Css("form input[name=password]"))
-        .await
-        .expect("password field");
-    input.clear().await.expect("clear");
-    input.send_keys(password).await.expect("type");
-    c.find(Locator::Css("form button[type=submit]"))
-        .await
-        .expect("submit button")
-        .click()
-        .await
-        .expect("submit");
 }
 
 struct Fixture {

@@ -33,8 +33,8 @@ mod browser;
 
 use binary::Server;
 use browser::{
-    assert_no_horizontal_scroll, connect_with, path_of, png, save_screenshot, wait_for_js,
-    Chromedriver, Laps, WAIT,
+    assert_no_horizontal_scroll, connect_with, path_of, png, save_screenshot, submit_password,
+    wait_for_js, Chromedriver, Laps, WAIT,
 };
 
 /// The axe-core release `scripts/test.sh` installs (keep the two in step).
@@ -497,18 +497,7 @@ async fn round_flow(
         .await
         .expect("the locked share's password form");
     check_page(c, axe, "share-locked", round, found).await;
-    c.find(Locator::Css("form input[name=password]"))
-        .await
-        .expect("password field")
-        .send_keys(SHARE_PASSWORD)
-        .await
-        .expect("type the password");
-    c.find(Locator::Css("form button[type=submit]"))
-        .await
-        .expect("open button")
-        .click()
-        .await
-        .expect("unlock");
+    submit_password(c, SHARE_PASSWORD).await;
     c.wait()
         .at_most(WAIT)
         .for_element(Locator::Css(".entry .name"))
@@ -539,18 +528,7 @@ async fn round_flow(
     // A file request's pages: locked, open (after the password), and one that is closed.
     c.goto(&fx.request).await.expect("open the request link");
     check_page(c, axe, "request-locked", round, found).await;
-    c.find(Locator::Css("form input[name=password]"))
-        .await
-        .expect("password field")
-        .send_keys(SHARE_PASSWORD)
-        .await
-        .expect("type the password");
-    c.find(Locator::Css("form button[type=submit]"))
-        .await
-        .expect("open button")
-        .click()
-        .await
-        .expect("unlock");
+    submit_password(c, SHARE_PASSWORD).await;
     c.wait()
         .at_most(WAIT)
         .for_element(Locator::Css("#request-form"))

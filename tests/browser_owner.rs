@@ -30,8 +30,8 @@ mod browser;
 
 use binary::Server;
 use browser::{
-    assert_no_horizontal_scroll, connect, entry_names, path_of, png, save_screenshot, wait_for_js,
-    Chromedriver, Laps, WAIT,
+    assert_no_horizontal_scroll, connect, entry_names, path_of, png, save_screenshot,
+    submit_password, wait_for_js, Chromedriver, Laps, WAIT,
 };
 
 const SHARE_PASSWORD: &str = "plovdiv at dusk";
@@ -483,18 +483,7 @@ async fn visitor_flow(c: &Client, srv: &Server, round: &Round, link: &str, laps:
     check_page(c, "locked", w).await;
     laps.lap(format!("{w}: fresh session, locked share"));
 
-    c.find(Locator::Css("form input[name=password]"))
-        .await
-        .expect("password field")
-        .send_keys(SHARE_PASSWORD)
-        .await
-        .expect("type the password");
-    c.find(Locator::Css("form button[type=submit]"))
-        .await
-        .expect("open button")
-        .click()
-        .await
-        .expect("unlock");
+    submit_password(c, SHARE_PASSWORD).await;
     c.wait()
         .at_most(WAIT)
         .for_element(Locator::Css(".entry .name"))

@@ -9,56 +9,27 @@
 mod common;
 #[path = "support/output.rs"]
 mod output;
+#[path = "support/requests.rs"]
+mod requests;
 #[path = "support/smtp.rs"]
 mod smtp;
 #[path = "support/venv.rs"]
 mod venv;
 
-use base64::Engine;
 use chrono::Duration;
 use common::*;
 use futures_util::future::join_all;
+use requests::*;
 use serde_json::{json, Value};
 use sharebox::mail::worker::deliver_due;
 use smtp::{free_port, Smtp};
 
-async fn create_request(app: &TestApp, body: &Value) -> Value {
-    let r = app
-        .call(json_body(app.fr("POST", "/v5/requests"), body))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.json()["request"].clone()
-}
-
-fn page_path(r: &Value) -> String {
-    r["request_uri"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("http://sharebox.test")
-        .to_string()
-}
-
 /// A new visitor's uploader cookie (`name=value`).
 async fn visitor(app: &TestApp, r: &Value) -> String {
-    let page = app.call(request("GET", &page_path(r))).await;
-    assert_eq!(page.status, 200, "{}", page.text());
-    cookie_pair(set_cookie(&page, "sb_uploader").unwrap())
+    visit(app, r).await.cookie
 }
 
-fn meta(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| {
-            format!(
-                "{k} {}",
-                base64::engine::general_purpose::STANDARD.encode(v)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-/// A tus creation: with `body`, the whole file at once (creation-with-upload).
+/// A tus creation as an uploader who leaves a name and a note.
 fn create(
     puid: &str,
     cookie: &str,
@@ -66,24 +37,12 @@ fn create(
     length: usize,
     body: Option<&[u8]>,
 ) -> actix_web::test::TestRequest {
-    let req = request("POST", &format!("/r/{puid}/tus/"))
-        .insert_header(("cookie", cookie.to_string()))
-        .insert_header(("Tus-Resumable", "1.0.0"))
-        .insert_header(("Upload-Length", length.to_string()))
-        .insert_header((
-            "Upload-Metadata",
-            meta(&[
-                ("filename", name),
-                ("name", "Ann Uploader"),
-                ("note", "Q3 receipts"),
-            ]),
-        ));
-    match body {
-        Some(b) => req
-            .insert_header(("Content-Type", "application/offset+octet-stream"))
-            .set_payload(b.to_vec()),
-        None => req,
-    }
+    let meta = [
+        ("filename", name),
+        ("name", "Ann Uploader"),
+        ("note", "Q3 receipts"),
+    ];
+    tus_create(puid, Some(cookie), &meta, length, body)
 }
 
 async fn files_in(app: &TestApp, folder: &str) -> usize {

@@ -6,73 +6,13 @@
 
 #[path = "support/common.rs"]
 mod common;
+#[path = "support/requests.rs"]
+mod requests;
 
-use base64::Engine;
 use chrono::Duration;
 use common::*;
+use requests::*;
 use serde_json::{json, Value};
-
-pub async fn create_request(app: &TestApp, body: &Value) -> Value {
-    let r = app
-        .call(json_body(app.fr("POST", "/v5/requests"), body))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    let j = r.json();
-    assert_eq!(j["status"], "success");
-    j["request"].clone()
-}
-
-/// `/r/<puid>/<slug>` of a request.
-fn page_path(r: &Value) -> String {
-    r["request_uri"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("http://sharebox.test")
-        .to_string()
-}
-
-/// A visitor: their uploader cookie (`name=value`) and form token.
-struct Visitor {
-    cookie: String,
-    csrf: String,
-}
-
-/// Opens the page as a new visitor (a request without a password gives the cookie).
-async fn visit(app: &TestApp, r: &Value) -> Visitor {
-    let page = app.call(request("GET", &page_path(r))).await;
-    assert_eq!(page.status, 200, "{}", page.text());
-    let cookie = cookie_pair(set_cookie(&page, "sb_uploader").expect("uploader cookie"));
-    let csrf = hidden(&page.text(), "csrf_token");
-    Visitor { cookie, csrf }
-}
-
-async fn page_as(app: &TestApp, r: &Value, v: &Visitor) -> Resp {
-    app.call(request("GET", &page_path(r)).insert_header(("cookie", v.cookie.clone())))
-        .await
-}
-
-fn b64(s: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(s)
-}
-
-/// A whole file in one tus creation-with-upload.
-pub fn tus_post(
-    puid: &str,
-    cookie: Option<&str>,
-    name: &str,
-    bytes: &[u8],
-) -> actix_web::test::TestRequest {
-    let mut req = request("POST", &format!("/r/{puid}/tus/"))
-        .insert_header(("Tus-Resumable", "1.0.0"))
-        .insert_header(("Upload-Length", bytes.len().to_string()))
-        .insert_header(("Upload-Metadata", format!("filename {}", b64(name))))
-        .insert_header(("Content-Type", "application/offset+octet-stream"))
-        .set_payload(bytes.to_vec());
-    if let Some(c) = cookie {
-        req = req.insert_header(("cookie", c.to_string()));
-    }
-    req
-}
 
 /// Sends a file through the plain form.
 async fn form_upload(app: &TestApp, r: &Value, v: &Visitor, name: &str, bytes: &[u8]) -> Resp {

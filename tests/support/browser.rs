@@ -218,6 +218,23 @@ pub async fn wait_for_js(
     panic!("{what}: still not there after {WAIT:?}; last: {last}");
 }
 
+/// Types `password` into the page's password form (a share's or a file request's gate) and
+/// sends it.
+pub async fn submit_password(c: &Client, password: &str) {
+    let input = c
+        .find(Locator::Css("form input[name=password]"))
+        .await
+        .expect("password field");
+    input.clear().await.expect("clear");
+    input.send_keys(password).await.expect("type");
+    c.find(Locator::Css("form button[type=submit]"))
+        .await
+        .expect("submit button")
+        .click()
+        .await
+        .expect("submit");
+}
+
 /// Texts of every `.entry .name` element on the page.
 pub async fn entry_names(c: &Client) -> Vec<String> {
     let mut names = Vec::new();
