@@ -541,3 +541,9 @@ CREATE TRIGGER folders_tree_delete AFTER DELETE ON folders WHEN OLD.parent_id IS
         tree_org_bytes = tree_org_bytes - OLD.tree_org_bytes
     WHERE id = OLD.parent_id;
 END;
+
+-- version: 12
+-- Each blob records its store: `fs` (blobs/ under the data dir) or `s3://bucket/prefix`. Reads
+-- use it, so `blobs migrate` can move blobs while the server serves (issue 21). Version 11 is
+-- taken by file requests on another branch.
+ALTER TABLE blobs ADD COLUMN store TEXT NOT NULL DEFAULT 'fs';

@@ -35,6 +35,7 @@ const PAGE: i64 = 500;
 const CHUNK: usize = 1024 * 1024;
 const DB_FILE: &str = "sharebox.db";
 const BLOBS: &str = "blobs";
+const FS: &str = crate::blob::FS;
 const UNLOCK_KEY: &str = "unlock.key";
 pub const MANIFEST: &str = "manifest.json";
 
@@ -211,6 +212,10 @@ fn run_backup(data_dir: &Path, dest: &Path, now: DateTime<Utc>) -> Result<Manife
                 if have.remove(&row.id).is_some() {
                     continue;
                 }
+                // An object in a bucket stays there: the store keeps its own copies.
+                if row.store != FS {
+                    continue;
+                }
                 let dst = dst_blobs.join(&row.id);
                 if dst.exists() {
                     continue;
@@ -297,6 +302,9 @@ fn hash_with(r: &mut impl Read, buf: &mut [u8]) -> io::Result<(u64, String)> {
     Ok((size, hex::encode(sha.finalize())))
 }
 
+/// Size and SHA-256 of a blob in a store other than `fs` (store, id); None when it is not there.
+pub type RemoteHash<'a> = dyn FnMut(&str, &str) -> Result<Option<(u64, String)>, AppError> + 'a;
+
 /// What `sharebox verify` found.
 #[derive(Debug, Default)]
 pub struct Verified {
@@ -343,7 +351,7 @@ impl Verified {
 /// `sharebox verify`: re-hashes every blob the database names against its size and SHA-256,
 /// then lists files under blobs/ that no row names. Safe beside a running server: a blob deleted
 /// while it runs (its row gone too) is neither missing nor orphaned.
-pub fn verify(data_dir: &Path) -> Result<Verified, AppError> {
+pub fn verify(data_dir: &Path, remote: &mut RemoteHash<'_>) -> Result<Verified, AppError> {
     let c = sql::open_existing(&data_dir.join(DB_FILE))?;
     let blobs: PathBuf = data_dir.join(BLOBS);
     let mut found = Verified::default();
@@ -361,19 +369,32 @@ pub fn verify(data_dir: &Path) -> Result<Verified, AppError> {
                 continue;
             }
             found.checked += 1;
-            let hashed =
-                fs::File::open(blobs.join(&row.id)).and_then(|mut f| hash_with(&mut f, &mut buf));
+            let hashed = if row.store == FS {
+                fs::File::open(blobs.join(&row.id))
+                    .and_then(|mut f| hash_with(&mut f, &mut buf))
+                    .map(Some)
+                    .or_else(|e| match e.kind() {
+                        io::ErrorKind::NotFound => Ok(None),
+                        _ => Err(e.to_string()),
+                    })
+            } else {
+                remote(&row.store, &row.id).map_err(|e| match e {
+                    AppError::Internal(cause) => cause,
+                    other => other.to_string(),
+                })
+            };
             match hashed {
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    // Deleted after this page was read? Then its row is gone as well.
-                    if sql::blob_exists(&c, &row.id)? {
+                Ok(None) => {
+                    // Deleted, or moved by `blobs migrate`, after this page was read? Then its
+                    // row is gone or names another store.
+                    if sql::blob_store(&c, &row.id)?.as_deref() == Some(row.store.as_str()) {
                         found.missing.push(row.id);
                     } else {
                         found.checked -= 1;
                     }
                 }
                 Err(e) => found.corrupt.push((row.id, format!("cannot be read: {e}"))),
-                Ok((size, sha)) => {
+                Ok(Some((size, sha))) => {
                     found.bytes += size;
                     if i64::try_from(size).ok() != Some(row.size) {
                         found.corrupt.push((
@@ -403,6 +424,10 @@ pub fn verify(data_dir: &Path) -> Result<Verified, AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn no_remote(_: &str, _: &str) -> Result<Option<(u64, String)>, AppError> {
+        Ok(None)
+    }
 
     #[test]
     fn blob_names_are_plain() {
@@ -434,7 +459,7 @@ mod tests {
                 bytes.len() as i64,
                 hex::encode(Sha256::digest(bytes)),
             );
-            db.write_sync(move |tx| crate::db::assets::insert_blob(tx, &id, size, &sha, 0))
+            db.write_sync(move |tx| crate::db::assets::insert_blob(tx, &id, size, &sha, 0, "fs"))
                 .unwrap();
         }
         for id in rowless {
@@ -471,10 +496,10 @@ mod tests {
             names(&dest),
             [BLOBS, MANIFEST, DB_FILE, UNLOCK_KEY].map(String::from)
         );
-        let v = verify(&dest).unwrap();
+        let v = verify(&dest, &mut no_remote).unwrap();
         assert!(v.ok() && v.orphans.is_empty(), "{}", v.render());
         // The live data dir: the row-less file is an orphan, not a failure.
-        let v = verify(&data).unwrap();
+        let v = verify(&data, &mut no_remote).unwrap();
         assert!(v.ok(), "{}", v.render());
         assert_eq!(v.orphans, ["cc33"]);
     }
@@ -493,7 +518,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(names(&dest).is_empty(), "{:?}", names(&dest));
-        let v = verify(&data).unwrap();
+        let v = verify(&data, &mut no_remote).unwrap();
         assert!(!v.ok());
         assert_eq!(v.missing, ["dd44"]);
     }
@@ -519,7 +544,7 @@ mod tests {
             std::fs::read(dest.join(BLOBS).join("bb22")).unwrap(),
             b"two"
         );
-        assert!(verify(&dest).unwrap().ok());
+        assert!(verify(&dest, &mut no_remote).unwrap().ok());
     }
 
     #[test]

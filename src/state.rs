@@ -66,7 +66,13 @@ impl AppState {
     pub fn open(config: Config, clock: Clock) -> Result<AppState, AppError> {
         config.ensure_dirs()?;
         let db = Db::open(&config.db_path())?;
-        let blobs = BlobStore::new(config.blobs_dir(), config.tmp_dir());
+        let blobs = BlobStore::new(
+            config.blobs_dir(),
+            config.tmp_dir(),
+            db.clone(),
+            config.blob_store.as_ref(),
+            config.s3.clone(),
+        )?;
         let unlock = UnlockKey::load_or_create(&config.data_dir.join("unlock.key"))?;
         let assets = AssetService::new(db.clone(), blobs.clone(), clock.clone());
         Ok(AppState {

@@ -75,8 +75,11 @@ impl Thumbs {
         if done.exists() {
             return Ok(Some(done));
         }
-        let (src, dir) = (blobs.path(id), self.dir.clone());
+        // On S3 the image is fetched into tmp/ first (streamed; gone when `copy` drops).
+        let copy = blobs.local_copy(id).await?;
+        let (src, dir) = (copy.path.clone(), self.dir.clone());
         let made = crate::db::blocking(move || make(&src, &dir, &done, &none)).await??;
+        drop(copy);
         Ok(made)
     }
 

@@ -451,12 +451,70 @@ pub fn insert_blob(
     size: i64,
     sha256: &str,
     crc32: u32,
+    store: &str,
 ) -> Result<(), AppError> {
     c.execute(
-        "INSERT INTO blobs (id, size, sha256, crc32) VALUES (?1, ?2, ?3, ?4)",
-        params![id, size, sha256, crc32],
+        "INSERT INTO blobs (id, size, sha256, crc32, store) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id, size, sha256, crc32, store],
     )?;
     Ok(())
+}
+
+/// The store blob `id` is in (`fs` or `s3://...`); None when there is no such blob.
+pub fn blob_store(c: &Connection, id: &str) -> Result<Option<String>, AppError> {
+    Ok(c.prepare_cached("SELECT store FROM blobs WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?)
+}
+
+/// A blob row as `blobs migrate` walks them.
+#[derive(Debug, Clone)]
+pub struct BlobRow {
+    pub id: String,
+    pub size: i64,
+    pub sha256: String,
+    pub store: String,
+}
+
+/// Up to `limit` blobs not in `store`, with an id after `after`, in id order.
+pub fn blobs_not_in(
+    c: &Connection,
+    store: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<BlobRow>, AppError> {
+    let mut st = c.prepare_cached(
+        "SELECT id, size, sha256, store FROM blobs WHERE id > ?1 AND store <> ?2 \
+         ORDER BY id LIMIT ?3",
+    )?;
+    let rows = st.query_map(params![after, store, limit], |r| {
+        Ok(BlobRow {
+            id: r.get(0)?,
+            size: r.get(1)?,
+            sha256: r.get(2)?,
+            store: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// How many blobs are not in `store`.
+pub fn count_blobs_not_in(c: &Connection, store: &str) -> Result<u64, AppError> {
+    let n: i64 = c.query_row(
+        "SELECT count(*) FROM blobs WHERE store <> ?1",
+        [store],
+        |r| r.get(0),
+    )?;
+    Ok(n.max(0) as u64)
+}
+
+/// Moves blob `id` from store `from` to `to`; false when it is no longer in `from` (deleted,
+/// or moved by someone else), and then the new copy is the caller's to remove.
+pub fn set_blob_store(c: &Connection, id: &str, from: &str, to: &str) -> Result<bool, AppError> {
+    Ok(c.execute(
+        "UPDATE blobs SET store = ?3 WHERE id = ?1 AND store = ?2",
+        params![id, from, to],
+    )? > 0)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -499,17 +557,27 @@ pub fn delete_file(c: &Connection, id: i64) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Deletes the rows of those blobs no file refers to any more; returns their ids, whose
+/// Deletes the rows of those blobs no file refers to any more; returns them with their store,
 /// contents the caller removes from disk after the commit.
-pub fn delete_unreferenced_blobs(c: &Connection, ids: &[String]) -> Result<Vec<String>, AppError> {
+pub fn delete_unreferenced_blobs(
+    c: &Connection,
+    ids: &[String],
+) -> Result<Vec<crate::blob::BlobRef>, AppError> {
     let mut gone = Vec::new();
     for id in ids {
-        let n = c.execute(
-            "DELETE FROM blobs WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM files WHERE blob_id = ?1)",
-            [id],
-        )?;
-        if n > 0 {
-            gone.push(id.clone());
+        let store: Option<String> = c
+            .query_row(
+                "DELETE FROM blobs WHERE id = ?1 \
+                 AND NOT EXISTS (SELECT 1 FROM files WHERE blob_id = ?1) RETURNING store",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(store) = store {
+            gone.push(crate::blob::BlobRef {
+                id: id.clone(),
+                store,
+            });
         }
     }
     Ok(gone)

@@ -152,7 +152,7 @@ fn as_text(bytes: &[u8], cut: bool) -> Option<String> {
 
 /// Reads the starts of the page's first text files, in one trip to the blocking pool.
 async fn text_previews(state: &AppState, files: &mut [FileView], of: &[TreeFile]) {
-    let wanted: Vec<(usize, String, bool)> = of
+    let wanted: Vec<(usize, String, u64, bool)> = of
         .iter()
         .enumerate()
         .filter(|(_, f)| shares::text_like(&f.mime) && f.size > 0)
@@ -161,6 +161,7 @@ async fn text_previews(state: &AppState, files: &mut [FileView], of: &[TreeFile]
             (
                 i,
                 f.blob_id.clone(),
+                f.size as u64,
                 f.size as u64 > TEXT_PREVIEW_BYTES as u64,
             )
         })
@@ -168,19 +169,16 @@ async fn text_previews(state: &AppState, files: &mut [FileView], of: &[TreeFile]
     if wanted.is_empty() {
         return;
     }
-    let blobs = state.blobs.clone();
-    let read = crate::db::blocking(move || {
-        wanted
-            .into_iter()
-            .filter_map(|(i, id, cut)| {
-                let bytes = blobs.read_head(&id, TEXT_PREVIEW_BYTES).ok()?;
-                as_text(&bytes, cut).map(|t| (i, t, cut))
-            })
-            .collect::<Vec<_>>()
-    })
-    .await;
-    // A preview that cannot be read is left out; the file is still listed.
-    for (i, text, cut) in read.unwrap_or_default() {
+    let mut read = Vec::new();
+    for (i, id, size, cut) in wanted {
+        // A preview that cannot be read is left out; the file is still listed.
+        if let Ok(bytes) = state.blobs.read_head(&id, size, TEXT_PREVIEW_BYTES).await {
+            if let Some(t) = as_text(&bytes, cut) {
+                read.push((i, t, cut));
+            }
+        }
+    }
+    for (i, text, cut) in read {
         if let Some(v) = files.get_mut(i) {
             v.text = Some((text, cut));
         }
@@ -545,7 +543,8 @@ async fn serve_file(
     let res = blob::serve(
         &req,
         Download {
-            path: state.blobs.path(&f.blob_id),
+            source: state.blobs.source(&f.blob_id).await?,
+            redirect: !preview,
             size: f.size.max(0) as u64,
             sha256: &f.sha256,
             name: &f.name,

@@ -27,6 +27,11 @@ const SETTINGS_ENV: &[&str] = &[
     "SHAREBOX_SMTP_URL",
     "SHAREBOX_MAIL_FROM",
     "SHAREBOX_TRUSTED_PROXIES",
+    "SHAREBOX_BLOB_STORE",
+    "SHAREBOX_S3_ENDPOINT",
+    "SHAREBOX_S3_REGION",
+    "SHAREBOX_S3_PATH_STYLE",
+    "SHAREBOX_S3_REDIRECT",
 ];
 
 /// `sharebox` with none of its settings taken from the caller's environment.

@@ -8,7 +8,7 @@
 use super::model::{items_in, Share};
 use super::tree::{top_in, Top};
 use super::walk::{self, Cursor, Event};
-use crate::blob::BlobStore;
+use crate::blob::{BlobStore, SyncReader};
 use crate::db::shared as sq;
 use crate::error::AppError;
 use crate::zip::{self, Entry};
@@ -162,7 +162,7 @@ fn plan_in(c: &Connection, share: &Share) -> Result<ZipPlan, AppError> {
 /// Makes the bytes of a planned zip from any offset on, a bounded piece per call.
 pub struct ZipReader {
     plan: Arc<ZipPlan>,
-    blobs: BlobStore,
+    blobs: SyncReader,
     pos: u64,
     end: u64,
     /// The block last read.
@@ -187,7 +187,7 @@ impl ZipReader {
         let end = (start + len).min(plan.length);
         ZipReader {
             plan,
-            blobs,
+            blobs: SyncReader::new(blobs),
             pos: start,
             end,
             block: None,
@@ -251,7 +251,6 @@ impl ZipReader {
                 .blocks
                 .partition_point(|cp| if central { cp.central } else { cp.local } <= pos)
                 .saturating_sub(1);
-            let blobs = self.blobs.clone();
             let block = self.load(c, b)?;
             let starts = if central {
                 &block.central_at
@@ -279,7 +278,8 @@ impl ZipReader {
             } else if pos < rec_end + data_len {
                 let from = pos - rec_end;
                 let n = ((data_len - from) as usize).min(want);
-                read_at(&blobs, &it.blob_id, from, n, &mut out)?;
+                let (id, size) = (it.blob_id.clone(), e.size);
+                self.blobs.read_at(c, &id, from, n, size, &mut out)?;
                 n
             } else {
                 0
@@ -292,14 +292,4 @@ impl ZipReader {
         }
         Ok(Bytes::from(out))
     }
-}
-
-/// Appends `n` bytes of blob `id` from `from` to `out`; a blob shorter than recorded is an
-/// error (the download must not go on with wrong bytes).
-fn read_at(blobs: &BlobStore, id: &str, from: u64, n: usize, out: &mut Vec<u8>) -> io::Result<()> {
-    use std::os::unix::fs::FileExt;
-    let file = std::fs::File::open(blobs.path(id))?;
-    let start = out.len();
-    out.resize(start + n, 0);
-    file.read_exact_at(&mut out[start..], from)
 }

@@ -43,7 +43,8 @@ async fn serve(
     blob::serve(
         &req,
         Download {
-            path: state.blobs.path(&file.blob_id),
+            source: state.blobs.source(&file.blob_id).await?,
+            redirect: false,
             size: file.size as u64,
             sha256: &file.sha256,
             name: &file.name,
