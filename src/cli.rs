@@ -137,6 +137,10 @@ pub enum BlobsCommand {
         /// Delete the copies left in the old stores, once the whole run went through.
         #[arg(long)]
         delete_source: bool,
+        /// Seconds to wait before deleting source copies, so that downloads already under way
+        /// (a presigned URL lives 60 s) finish from them.
+        #[arg(long, default_value_t = 60)]
+        grace_secs: u64,
     },
 }
 
@@ -299,14 +303,18 @@ pub fn run_admin(settings: &Settings, command: &Command) -> Result<String, AppEr
                 )))
             };
         }
-        Command::Blobs(BlobsCommand::Migrate { to, delete_source }) => {
+        Command::Blobs(BlobsCommand::Migrate {
+            to,
+            delete_source,
+            grace_secs,
+        }) => {
             let to = to.0.as_ref().map(|u| u.url()).unwrap_or_else(|| FS.into());
             let state = AppState::open(settings.config(settings.listen), Clock::system())?;
             let done = runtime()?.block_on(crate::blob::migrate::migrate(
                 &state.db,
                 &state.blobs,
                 &to,
-                *delete_source,
+                delete_source.then(|| std::time::Duration::from_secs(*grace_secs)),
             ))?;
             return if done.failed.is_empty() {
                 Ok(done.render(&to))

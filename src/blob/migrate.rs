@@ -142,7 +142,7 @@ pub async fn migrate(
     db: &Db,
     blobs: &BlobStore,
     to: &str,
-    delete_source: bool,
+    delete_source: Option<std::time::Duration>,
 ) -> Result<Migrated, AppError> {
     let target = if to == FS {
         None
@@ -188,7 +188,9 @@ pub async fn migrate(
     }
     let t = to.to_string();
     done.left = db.read(move |c| q::count_blobs_not_in(c, &t)).await?;
-    if delete_source && done.failed.is_empty() {
+    if let Some(grace) = delete_source.filter(|_| done.failed.is_empty()) {
+        // Reads that found a blob in its old store just before it moved finish from there.
+        tokio::time::sleep(grace).await;
         sources.remove(to);
         for store in sources {
             done.sources_deleted += delete_sources(db, blobs, &store).await?;

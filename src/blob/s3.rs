@@ -6,18 +6,19 @@ use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use futures_util::{StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::multipart::{MultipartStore, PartId};
 use object_store::path::Path as ObjectPath;
 use object_store::signer::{SignedUrlOptions, Signer};
 use object_store::{
-    BackoffConfig, ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload,
-    RetryConfig, WriteMultipart,
+    BackoffConfig, ClientOptions, GetOptions, GetRange, MultipartId, ObjectStore, ObjectStoreExt,
+    PutPayload, RetryConfig,
 };
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
 
 /// Multipart part size: S3's smallest allowed part, so an upload holds at most
-/// `PART * (PARTS_IN_FLIGHT + 1)` bytes in memory.
+/// `PART * (PARTS_IN_FLIGHT + 1)` bytes in memory (the parts in flight and the one being read).
 const PART: usize = 5 * 1024 * 1024;
 const PARTS_IN_FLIGHT: usize = 2;
 /// How long a presigned GET stays valid (API.md: at most 60 s).
@@ -91,6 +92,8 @@ pub struct S3 {
     pub url: S3Url,
     store: AmazonS3,
     pub redirect: bool,
+    /// Multipart uploads that failed and whose abort failed too (the store was down).
+    unaborted: parking_lot::Mutex<Vec<(ObjectPath, MultipartId)>>,
 }
 
 /// An object store failure as the client sees it: a missing object is our bug or a lost
@@ -157,6 +160,7 @@ impl S3 {
             url,
             store,
             redirect: settings.redirect,
+            unaborted: parking_lot::Mutex::default(),
         })
     }
 
@@ -196,13 +200,15 @@ impl S3 {
     }
 
     /// Uploads the file at `path` as blob `id`: one PUT when it fits a part, else a multipart
-    /// upload with at most `PARTS_IN_FLIGHT` parts in flight, aborted if anything fails.
+    /// upload with at most `PARTS_IN_FLIGHT` parts in flight. One that fails is aborted; an
+    /// abort that fails too (the store is down) is retried before the next upload.
     pub async fn put_file(
         &self,
         id: &str,
         path: &std::path::Path,
         size: u64,
     ) -> Result<(), AppError> {
+        self.retry_aborts().await;
         let key = self.key(id);
         let mut file = tokio::fs::File::open(path).await?;
         if size <= PART as u64 {
@@ -214,31 +220,75 @@ impl S3 {
                 .map_err(store_error)?;
             return Ok(());
         }
-        let upload = self.store.put_multipart(&key).await.map_err(store_error)?;
-        let mut w = WriteMultipart::new_with_chunk_size(upload, PART);
-        let mut buf = vec![0u8; super::CHUNK];
-        let sent: Result<(), AppError> = async {
-            loop {
-                let n = file.read(&mut buf).await?;
-                if n == 0 {
-                    return Ok(());
+        let upload = self
+            .store
+            .create_multipart(&key)
+            .await
+            .map_err(store_error)?;
+        match self.put_parts(&key, &upload, file).await {
+            Ok(parts) => {
+                let done = self.store.complete_multipart(&key, &upload, parts).await;
+                if let Err(e) = done {
+                    self.abort(key, upload).await;
+                    return Err(store_error(e));
                 }
-                w.wait_for_capacity(PARTS_IN_FLIGHT)
-                    .await
-                    .map_err(store_error)?;
-                w.write(&buf[..n]);
+                Ok(())
             }
-        }
-        .await;
-        match sent {
-            Ok(()) => w.finish().await.map(drop).map_err(store_error),
             Err(e) => {
-                // Nothing may stay billed in the bucket: drop the parts sent so far.
-                if let Err(abort) = w.abort().await {
-                    tracing::warn!(blob = %id, error = %abort, "multipart upload not aborted");
-                }
+                self.abort(key, upload).await;
                 Err(e)
             }
+        }
+    }
+
+    /// The file's parts, read one `PART` at a time, sent at most `PARTS_IN_FLIGHT` at once.
+    async fn put_parts(
+        &self,
+        key: &ObjectPath,
+        upload: &MultipartId,
+        mut file: tokio::fs::File,
+    ) -> Result<Vec<PartId>, AppError> {
+        let mut parts: Vec<PartId> = Vec::new();
+        let mut flying = futures_util::stream::FuturesOrdered::new();
+        let mut idx = 0;
+        loop {
+            let mut buf = Vec::with_capacity(PART);
+            (&mut file).take(PART as u64).read_to_end(&mut buf).await?;
+            let last = buf.len() < PART;
+            if !buf.is_empty() {
+                let store = &self.store;
+                flying.push_back(async move {
+                    store
+                        .put_part(key, upload, idx, PutPayload::from(buf))
+                        .await
+                });
+                idx += 1;
+            }
+            while flying.len() >= PARTS_IN_FLIGHT || (last && !flying.is_empty()) {
+                if let Some(part) = flying.next().await {
+                    parts.push(part.map_err(store_error)?);
+                }
+            }
+            if last {
+                return Ok(parts);
+            }
+        }
+    }
+
+    /// Aborts a multipart upload so that nothing stays billed; if the store does not answer,
+    /// keeps it for `retry_aborts`.
+    async fn abort(&self, key: ObjectPath, upload: MultipartId) {
+        if let Err(e) = self.store.abort_multipart(&key, &upload).await {
+            tracing::warn!(key = %key, error = %e, "multipart upload not aborted yet; will retry");
+            self.unaborted.lock().push((key, upload));
+        }
+    }
+
+    /// Aborts the multipart uploads whose abort failed before.
+    pub async fn retry_aborts(&self) {
+        let pending: Vec<(ObjectPath, MultipartId)> = std::mem::take(&mut *self.unaborted.lock());
+        for (key, upload) in pending {
+            self.abort(key, upload).await;
         }
     }
 

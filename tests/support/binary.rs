@@ -5,7 +5,15 @@
 //!
 //! Include with `#[path = "support/binary.rs"] mod binary;` (every shared module is included this
 //! way; see support/common.rs).
+//!
+//! With `SHAREBOX_TEST_BLOB_STORE=s3`, servers keep their blobs in a bucket of the process's
+//! moto server (one bucket per data dir, so a restart finds them), downloads proxied.
 #![allow(dead_code)]
+
+// A crate may load it through both harnesses (each then starts its own moto when used).
+#[allow(clippy::duplicate_mod)]
+#[path = "moto.rs"]
+pub mod moto;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -95,6 +103,34 @@ pub fn answer(res: Result<ureq::Response, ureq::Error>) -> (u16, serde_json::Val
     )
 }
 
+/// The blob-store flags of `SHAREBOX_TEST_BLOB_STORE=s3` (none for `fs`, or when the test
+/// gives its own `--blob-store`).
+fn test_store(data: &Path, extra: &[&str]) -> Vec<String> {
+    let s3 = std::env::var("SHAREBOX_TEST_BLOB_STORE").is_ok_and(|v| v == "s3");
+    if !s3 || extra.contains(&"--blob-store") {
+        return Vec::new();
+    }
+    let Some(name) = test_bucket(data) else {
+        return Vec::new();
+    };
+    let m = moto::moto();
+    // A bucket that exists already (a restart) answers 409 here: fine.
+    let _ = ureq::put(&format!("{}/{name}", m.endpoint)).call();
+    m.flags(&name, false)
+}
+
+/// With `SHAREBOX_TEST_BLOB_STORE=s3`, the bucket of servers on `data` (blobs under `blobs/`).
+pub fn test_bucket(data: &Path) -> Option<String> {
+    if !std::env::var("SHAREBOX_TEST_BLOB_STORE").is_ok_and(|v| v == "s3") {
+        return None;
+    }
+    use sha2::Digest;
+    Some(format!(
+        "sb-{}",
+        &hex::encode(sha2::Sha256::digest(data.to_string_lossy().as_bytes()))[..24]
+    ))
+}
+
 pub struct Server {
     child: Child,
     /// `http://127.0.0.1:PORT`, no trailing slash.
@@ -155,6 +191,7 @@ impl Server {
         let mut child = command()
             .args(["serve", "--listen", listen, "--data-dir"])
             .arg(data)
+            .args(test_store(data, extra))
             .args(extra)
             .env("RUST_LOG", rust_log)
             .stdin(Stdio::null())
