@@ -42,11 +42,14 @@ cargo fmt --all -- --check
 # Lints (Cargo.toml's [lints] and clippy's defaults) on src/ and the tests, warnings as errors.
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked "$@"
-# The public-page and upload suites once more, with every blob in a bucket of a real S3 server
-# (moto, from the venv; tests/support/moto.rs): the same tests, the `s3` blob store.
+# The public-page, upload and library suites once more, with every blob in a bucket of a real S3
+# server (moto, from the venv; tests/support/moto.rs): the same tests, the `s3` blob store,
+# downloads proxied (tests/s3.rs covers the redirects).
 if [ $# -eq 0 ]; then
     SHAREBOX_TEST_BLOB_STORE=s3 cargo test --locked \
         --test public --test public_page --test zip_range --test head --test assets \
         --test nomad_upload --test tus --test filerobot_sdk --test nomad_sdk \
-        --test memory --test public_memory
+        --test memory --test public_memory --test thumbs --test owner --test owner_pages \
+        --test share_detail --test visitors --test shares --test big_share --test restart \
+        --test nomad_assets --test nomad_shares
 fi

@@ -37,8 +37,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// What `/healthz` checks: the database answers a read and the data dir takes a write.
-    /// Either failing is 503 `UNAVAILABLE` saying which; the cause goes to the log.
+    /// What `/healthz` checks: the database answers a read, the data dir takes a write and the
+    /// configured bucket (with `s3`) answers. Any failing is 503 `UNAVAILABLE` saying which;
+    /// the cause goes to the log.
     pub async fn check_health(&self) -> Result<(), AppError> {
         if let Err(e) = self.db.read(crate::db::probe).await {
             tracing::error!(error = ?e, "health: the database cannot be read");
@@ -57,6 +58,12 @@ impl AppState {
             tracing::error!(error = %e, "health: the data dir is not writable");
             return Err(AppError::Unavailable(
                 "The data dir is not writable.".into(),
+            ));
+        }
+        if let Err(e) = self.blobs.ping().await {
+            tracing::error!(error = %e, "health: the blob store is not answering");
+            return Err(AppError::Unavailable(
+                "The blob store is not answering.".into(),
             ));
         }
         Ok(())

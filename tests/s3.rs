@@ -377,6 +377,17 @@ fn a_store_that_goes_away_is_503_and_leaves_nothing() {
 
     // Down before the upload reaches the store, then down in the middle of its parts.
     proxy.set_down(true);
+    let health = ureq::get(&format!("{}/healthz", srv.url)).call();
+    match health {
+        Err(ureq::Error::Status(503, r)) => {
+            assert_eq!(r.header("retry-after"), Some("5"));
+            assert!(r
+                .into_string()
+                .unwrap()
+                .contains("The blob store is not answering."));
+        }
+        other => panic!("healthz with the store down: {other:?}"),
+    }
     let big = content(16 * 1024 * 1024, 2);
     expect_503(upload_res(&srv, "lost.txt", &big), &srv);
     proxy.set_down(false);
@@ -401,6 +412,13 @@ fn a_store_that_goes_away_is_503_and_leaves_nothing() {
 
     // Back: the next upload works, and the abandoned multipart upload is aborted first.
     proxy.set_down(false);
+    assert_eq!(
+        ureq::get(&format!("{}/healthz", srv.url))
+            .call()
+            .unwrap()
+            .status(),
+        200
+    );
     upload(&srv, "second.txt", &big);
     assert_eq!(m.keys(&bucket).len(), 2);
     assert!(m.multipart_uploads(&bucket).is_empty());

@@ -193,6 +193,14 @@ impl BlobStore {
         }
     }
 
+    /// For /healthz: the configured bucket answers (`fs` is checked with the data dir).
+    pub async fn ping(&self) -> Result<(), AppError> {
+        match &self.default {
+            Some(s3) => s3.ping().await,
+            None => Ok(()),
+        }
+    }
+
     /// The store new blobs go to, as rows record it.
     pub fn default_store(&self) -> String {
         self.default
@@ -244,23 +252,30 @@ impl BlobStore {
         Ok(out)
     }
 
-    /// The blob as a file on this disk: itself on `fs`, else streamed into tmp/.
-    pub async fn local_copy(&self, id: &str) -> Result<LocalCopy, AppError> {
+    /// The blob (`size` bytes) as a file on this disk: itself on `fs`, else streamed into
+    /// tmp/; None when it is on S3 and over `max` bytes (not worth fetching).
+    pub async fn local_copy(
+        &self,
+        id: &str,
+        size: u64,
+        max: u64,
+    ) -> Result<Option<LocalCopy>, AppError> {
         let s3 = match self.source(id).await? {
-            Source::Fs(path) => return Ok(LocalCopy { path, _temp: None }),
+            Source::Fs(path) => return Ok(Some(LocalCopy { path, _temp: None })),
+            Source::S3(_, _) if size > max => return Ok(None),
             Source::S3(s3, _) => s3,
         };
         let (file, temp) = self.temp_file("fetch-").await?;
         let mut out = tokio::io::BufWriter::with_capacity(CHUNK, file);
-        let mut stream = s3.get_range(id, 0, u64::MAX).await?;
+        let mut stream = s3.get_range(id, 0, size).await?;
         while let Some(chunk) = stream.next().await {
             out.write_all(&chunk?).await?;
         }
         out.flush().await?;
-        Ok(LocalCopy {
+        Ok(Some(LocalCopy {
             path: temp.to_path_buf(),
             _temp: Some(temp),
-        })
+        }))
     }
 
     async fn temp_file(

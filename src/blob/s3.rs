@@ -199,6 +199,15 @@ impl S3 {
         Ok(())
     }
 
+    /// Whether the store answers (for /healthz): a HEAD of a key that is not there is a 404
+    /// from a store that is up and lets us in.
+    pub async fn ping(&self) -> Result<(), AppError> {
+        match self.store.head(&self.key(".healthz")).await {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(store_error(e)),
+        }
+    }
+
     /// Uploads the file at `path` as blob `id`: one PUT when it fits a part, else a multipart
     /// upload with at most `PARTS_IN_FLIGHT` parts in flight. One that fails is aborted; an
     /// abort that fails too (the store is down) is retried before the next upload.

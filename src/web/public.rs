@@ -572,7 +572,11 @@ pub async fn thumb(
         Ok((_, f, _)) => f,
         Err(res) => return Ok(private(res)),
     };
-    match state.thumbs.get(&state.blobs, &f.blob_id, &f.mime).await? {
+    match state
+        .thumbs
+        .get(&state.blobs, &f.blob_id, f.size.max(0) as u64, &f.mime)
+        .await?
+    {
         Some(p) => Ok(private(crate::web::thumbnail(p).await?)),
         None => Err(AppError::not_found("A thumbnail of this file")),
     }

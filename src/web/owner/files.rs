@@ -72,7 +72,7 @@ pub async fn thumb(
         .await?;
     match state
         .thumbs
-        .get(&state.blobs, &file.blob_id, &file.mime)
+        .get(&state.blobs, &file.blob_id, file.size as u64, &file.mime)
         .await?
     {
         Some(p) => crate::web::thumbnail(p).await,
