@@ -519,3 +519,49 @@ fn migrate_to_s3_and_back_while_a_client_downloads() {
         "the client downloaded throughout"
     );
 }
+
+#[test]
+fn backup_keeps_s3_blobs_in_their_bucket_and_verify_rehashes_them_there() {
+    let m = moto();
+    let bucket = m.bucket();
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let srv = start(&data, &flags(&bucket, true));
+    let a = content(6 * 1024 * 1024, 7);
+    upload(&srv, "a.bin", &a);
+    upload(&srv, "b.bin", b"bee");
+    let s3 = ["--s3-endpoint", m.endpoint.as_str()];
+
+    let dest = tmp.path().join("backup");
+    let out = sharebox(&data, &["backup", dest.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        std::fs::read_dir(dest.join("blobs"))
+            .unwrap()
+            .next()
+            .is_none(),
+        "no object is copied into a backup"
+    );
+    let out = sharebox(&dest, &[&s3[..], &["verify"]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("checked 2 blobs") && stdout(&out).contains("0 missing, 0 corrupt"),
+        "{}",
+        stdout(&out)
+    );
+
+    // An object changed in the bucket behind our back, and one gone: named, non-zero exit.
+    let keys = m.keys(&bucket);
+    let (changed, gone) = (&keys[0], &keys[1]);
+    m.overwrite(&bucket, changed, "not the same");
+    m.delete(&bucket, gone);
+    let out = sharebox(&data, &[&s3[..], &["verify"]].concat());
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    let id = |k: &str| k.rsplit('/').next().unwrap().to_string();
+    assert!(
+        err.contains(&format!("CORRUPT blob {}", id(changed))),
+        "{err}"
+    );
+    assert!(err.contains(&format!("MISSING blob {}", id(gone))), "{err}");
+}

@@ -6,7 +6,7 @@
 
 use super::s3::S3;
 use super::{BlobStore, Source, CHUNK, FS};
-use crate::db::{assets as q, Db};
+use crate::db::{blobs as q, Db};
 use crate::error::AppError;
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};

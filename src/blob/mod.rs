@@ -231,7 +231,7 @@ impl BlobStore {
         let owned = id.to_string();
         let store = self
             .db
-            .read(move |c| crate::db::assets::blob_store(c, &owned))
+            .read(move |c| crate::db::blobs::blob_store(c, &owned))
             .await?
             .ok_or_else(|| AppError::not_found("This file"))?;
         self.source_in(&store, id)
@@ -449,7 +449,7 @@ impl SyncReader {
         let follows = |o: &OpenRead| o.id == id && o.pos == from;
         if !self.open.as_ref().is_some_and(follows) {
             self.open = None;
-            let store = crate::db::assets::blob_store(c, id)
+            let store = crate::db::blobs::blob_store(c, id)
                 .map_err(std::io::Error::other)?
                 .ok_or_else(|| std::io::Error::other("the share changed during the download"))?;
             let source = self

@@ -12,6 +12,7 @@
 pub mod accounts;
 pub mod assets;
 pub mod backup;
+pub mod blobs;
 pub mod links;
 pub mod listing;
 pub mod orgs;

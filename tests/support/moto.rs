@@ -126,6 +126,38 @@ impl Moto {
         tags(&xml, "UploadId")
     }
 
+    /// Runs `code` with a boto3 client `s3` of this server (object writes must be signed).
+    fn boto3(&self, code: &str) {
+        let script = format!(
+            "import boto3\ns3 = boto3.client('s3', endpoint_url='{}', region_name='us-east-1', \
+             aws_access_key_id='{KEY_ID}', aws_secret_access_key='{SECRET}')\n{code}\n",
+            self.endpoint
+        );
+        let out = Command::new(venv().join("bin").join("python"))
+            .arg("-c")
+            .arg(script)
+            .env("NO_PROXY", "*")
+            .output()
+            .expect("run python");
+        assert!(
+            out.status.success(),
+            "boto3: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Replaces the object `key` of `bucket` with `text` behind Sharebox's back.
+    pub fn overwrite(&self, bucket: &str, key: &str, text: &str) {
+        self.boto3(&format!(
+            "s3.put_object(Bucket='{bucket}', Key='{key}', Body=b'{text}')"
+        ));
+    }
+
+    /// Deletes the object `key` of `bucket` behind Sharebox's back.
+    pub fn delete(&self, bucket: &str, key: &str) {
+        self.boto3(&format!("s3.delete_object(Bucket='{bucket}', Key='{key}')"));
+    }
+
     /// The flags that put a server's blobs in `bucket` (redirects as given).
     pub fn flags(&self, bucket: &str, redirect: bool) -> Vec<String> {
         vec![
