@@ -410,8 +410,58 @@ fn a_store_that_goes_away_is_503_and_leaves_nothing() {
     );
     assert_eq!(files["total"], 1, "no half file in the library: {files}");
 
+    // A Nomad chunked upload whose completion meets the store down stays open: once the
+    // store is back, the same completion goes through.
+    let chunked = content(300_000, 3);
+    let started = json(
+        ureq::post(&format!("{}/api/asset/upload/start", srv.url))
+            .set("Authorization", &format!("ApiKey {}", srv.key))
+            .set("Content-Type", "application/json")
+            .send_string(
+                &j!({"displayName": "chunked.bin", "contentLength": chunked.len(),
+                     "chunkSize": 100_000})
+                .to_string(),
+            ),
+        "start chunked upload",
+        &srv,
+    );
+    for p in started["parts"].as_array().unwrap() {
+        let (a, b) = (
+            p["startingPosition"].as_u64().unwrap() as usize,
+            p["endingPosition"].as_u64().unwrap() as usize,
+        );
+        let r = ureq::put(p["url"].as_str().unwrap())
+            .send_bytes(&chunked[a..=b])
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let complete = format!(
+        "{}/api/asset/upload/{}/complete",
+        srv.url,
+        started["id"].as_str().unwrap()
+    );
+    let auth = format!("ApiKey {}", srv.key);
+    match ureq::post(&complete).set("Authorization", &auth).call() {
+        Err(ureq::Error::Status(503, r)) => assert_eq!(r.header("retry-after"), Some("5")),
+        other => panic!("completion with the store down: {other:?}"),
+    }
+
     // Back: the next upload works, and the abandoned multipart upload is aborted first.
     proxy.set_down(false);
+    let asset = json(
+        ureq::post(&complete).set("Authorization", &auth).call(),
+        "complete again",
+        &srv,
+    );
+    assert_eq!(asset["contentLength"], chunked.len(), "{asset}");
+    let api = format!(
+        "{}/{}/v4/get/{}/download",
+        srv.url,
+        srv.org,
+        asset["id"].as_str().unwrap()
+    );
+    let r = get(ureq::get(&api).set("X-Filerobot-Key", &srv.key));
+    assert_eq!(body(r), chunked);
     assert_eq!(
         ureq::get(&format!("{}/healthz", srv.url))
             .call()
@@ -420,7 +470,7 @@ fn a_store_that_goes_away_is_503_and_leaves_nothing() {
         200
     );
     upload(&srv, "second.txt", &big);
-    assert_eq!(m.keys(&bucket).len(), 2);
+    assert_eq!(m.keys(&bucket).len(), 3);
     assert!(m.multipart_uploads(&bucket).is_empty());
 }
 

@@ -179,6 +179,8 @@ impl BlobStore {
             size,
             sha256: hex::encode(sha.finalize()),
             crc32: crc.finalize(),
+            // The upload stays open: its completion may be tried again.
+            retryable: true,
         }))
     }
 

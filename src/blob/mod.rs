@@ -115,6 +115,18 @@ pub struct Staged {
     pub size: u64,
     pub sha256: String,
     pub crc32: u32,
+    /// Kept (not deleted) when storing it fails: a chunked upload's file, whose completion
+    /// the client may retry once the store is back.
+    retryable: bool,
+}
+
+impl Staged {
+    /// Drops it after a failed store: deleted, unless its upload may be completed again.
+    fn spare(self) {
+        if self.retryable {
+            let _ = self.file.keep();
+        }
+    }
 }
 
 impl Staged {
@@ -126,6 +138,7 @@ impl Staged {
             size,
             sha256,
             crc32,
+            retryable: false,
         })
     }
 }
@@ -160,6 +173,7 @@ impl Staging {
             size: self.size,
             sha256: hex::encode(self.sha.finalize()),
             crc32: self.crc.finalize(),
+            retryable: false,
         })
     }
 }
@@ -315,12 +329,15 @@ impl BlobStore {
             return self.persist_fs(staged).await;
         };
         let mut done: Vec<StoredBlob> = Vec::new();
-        for s in staged {
+        let mut staged = staged.into_iter();
+        while let Some(s) = staged.next() {
             let id = Uuid::new_v4().simple().to_string();
             if let Err(e) = s3.put_file(&id, &s.file, s.size).await {
                 for b in &done {
                     let _ = s3.delete(&b.id).await;
                 }
+                s.spare();
+                staged.for_each(Staged::spare);
                 return Err(e);
             }
             // `s` drops here: its tmp/ file goes.
@@ -339,20 +356,38 @@ impl BlobStore {
         let store = self.clone();
         crate::db::blocking(move || {
             let mut done: Vec<StoredBlob> = Vec::new();
-            for s in staged {
+            let mut staged = staged.into_iter();
+            while let Some(s) = staged.next() {
                 let id = Uuid::new_v4().simple().to_string();
-                if let Err(e) = s.file.persist(store.path(&id)) {
+                let Staged {
+                    file,
+                    size,
+                    sha256,
+                    crc32,
+                    retryable,
+                } = s;
+                if let Err(e) = file.persist(store.path(&id)) {
                     for b in &done {
                         let _ = std::fs::remove_file(store.path(&b.id));
                     }
-                    return Err(AppError::internal(format!("persist blob: {e}")));
+                    let cause = e.to_string();
+                    Staged {
+                        file: e.path,
+                        size,
+                        sha256,
+                        crc32,
+                        retryable,
+                    }
+                    .spare();
+                    staged.for_each(Staged::spare);
+                    return Err(AppError::internal(format!("persist blob: {cause}")));
                 }
                 done.push(StoredBlob {
                     id,
                     store: FS.to_string(),
-                    size: s.size,
-                    sha256: s.sha256,
-                    crc32: s.crc32,
+                    size,
+                    sha256,
+                    crc32,
                 });
             }
             Ok(done)
