@@ -233,6 +233,29 @@ fn uploads_land_in_the_bucket_and_downloads_redirect_to_presigned_gets() {
     assert_eq!(r.status(), 200);
     assert_eq!(body(r).len(), big.len());
 
+    // The zip streams from the store (proxied): `unzip` finds every file whole.
+    let r = get(no_redirects().get(&format!("{base}/zip")));
+    assert_eq!(r.status(), 200);
+    let zip = tmp.path().join("all.zip");
+    std::fs::write(&zip, body(r)).unwrap();
+    for (name, bytes) in [("big.txt", &big), ("small.txt", &small)] {
+        let out = std::process::Command::new("unzip")
+            .arg("-p")
+            .arg(&zip)
+            .arg(name)
+            .output()
+            .expect("unzip (scripts/test.sh installs it)");
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(&out.stdout == bytes, "{name} in the zip");
+    }
+    // A range of the zip that starts inside the big file's bytes.
+    let r = get(no_redirects()
+        .get(&format!("{base}/zip"))
+        .set("Range", "bytes=1000000-1000099"));
+    assert_eq!(r.status(), 206);
+    let whole = std::fs::read(&zip).unwrap();
+    assert_eq!(body(r), &whole[1000000..1000100]);
+
     // Previews are proxied (the page's CSP allows images only from our origin).
     let r = get(no_redirects().get(&format!("{base}/files/{small_id}/preview")));
     assert_ne!(r.status(), 302);

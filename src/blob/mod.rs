@@ -7,10 +7,12 @@
 
 pub mod fs;
 pub mod migrate;
+mod reader;
 pub mod s3;
 mod serve;
 
 pub use fs::PieceWriter;
+pub use reader::{BlobReader, RemoteRead};
 pub use serve::{at_end, byte_range, content_disposition, is_risky_type, on_sent, serve, Download};
 
 use crate::db::Db;
@@ -441,101 +443,6 @@ pub struct StoredBlob {
     pub size: u64,
     pub sha256: String,
     pub crc32: u32,
-}
-
-/// Reads blob bytes on a blocking thread (the zip reads inside a database read): a pread on
-/// `fs`; on S3 one ranged GET per entry, kept open while reads follow on, its chunks awaited on
-/// the runtime the download came from.
-pub struct SyncReader {
-    blobs: BlobStore,
-    handle: Option<tokio::runtime::Handle>,
-    open: Option<OpenRead>,
-}
-
-struct OpenRead {
-    id: String,
-    pos: u64,
-    stream: BoxStream<'static, std::io::Result<Bytes>>,
-    left: Bytes,
-}
-
-impl SyncReader {
-    /// Call from async code: it keeps the current runtime for S3 reads.
-    pub fn new(blobs: BlobStore) -> SyncReader {
-        SyncReader {
-            blobs,
-            handle: tokio::runtime::Handle::try_current().ok(),
-            open: None,
-        }
-    }
-
-    /// Appends `n` bytes of blob `id` (`size` bytes long) from `from` to `out`; a blob shorter
-    /// than recorded is an error (the download must not go on with wrong bytes).
-    pub fn read_at(
-        &mut self,
-        c: &r2d2_sqlite::rusqlite::Connection,
-        id: &str,
-        from: u64,
-        n: usize,
-        size: u64,
-        out: &mut Vec<u8>,
-    ) -> std::io::Result<()> {
-        use std::os::unix::fs::FileExt;
-        let follows = |o: &OpenRead| o.id == id && o.pos == from;
-        if !self.open.as_ref().is_some_and(follows) {
-            self.open = None;
-            let store = crate::db::blobs::blob_store(c, id)
-                .map_err(std::io::Error::other)?
-                .ok_or_else(|| std::io::Error::other("the share changed during the download"))?;
-            let source = self
-                .blobs
-                .source_in(&store, id)
-                .map_err(std::io::Error::other)?;
-            let s3 = match source {
-                Source::Fs(path) => {
-                    let start = out.len();
-                    out.resize(start + n, 0);
-                    return std::fs::File::open(path)?.read_exact_at(&mut out[start..], from);
-                }
-                Source::S3(s3, _) => s3,
-            };
-            let handle = self
-                .handle
-                .clone()
-                .ok_or_else(|| std::io::Error::other("no runtime for S3 reads"))?;
-            let stream = handle
-                .block_on(s3.get_range(id, from, size.saturating_sub(from)))
-                .map_err(std::io::Error::other)?;
-            self.open = Some(OpenRead {
-                id: id.to_string(),
-                pos: from,
-                stream,
-                left: Bytes::new(),
-            });
-        }
-        let (Some(open), Some(handle)) = (self.open.as_mut(), self.handle.as_ref()) else {
-            return Err(std::io::Error::other("no open read"));
-        };
-        let mut want = n;
-        while want > 0 {
-            if open.left.is_empty() {
-                open.left = match handle.block_on(open.stream.next()) {
-                    Some(chunk) => chunk?,
-                    None => {
-                        return Err(std::io::Error::new(
-                            std::io::ErrorKind::UnexpectedEof,
-                            "the blob is shorter than its recorded size",
-                        ))
-                    }
-                };
-            }
-            let take = want.min(open.left.len());
-            out.extend_from_slice(&open.left.split_to(take));
-            want -= take;
-            open.pos += take as u64;
-        }
-        Ok(())
-    }
 }
 
 impl StoredBlob {

@@ -8,7 +8,7 @@
 use super::model::{items_in, Share};
 use super::tree::{top_in, Top};
 use super::walk::{self, Cursor, Event};
-use crate::blob::{BlobStore, SyncReader};
+use crate::blob::{BlobReader, BlobStore, RemoteRead};
 use crate::db::shared as sq;
 use crate::error::AppError;
 use crate::zip::{self, Entry};
@@ -162,7 +162,9 @@ fn plan_in(c: &Connection, share: &Share) -> Result<ZipPlan, AppError> {
 /// Makes the bytes of a planned zip from any offset on, a bounded piece per call.
 pub struct ZipReader {
     plan: Arc<ZipPlan>,
-    blobs: SyncReader,
+    blobs: BlobReader,
+    /// Blob bytes on S3 that end the last piece, read after its database read.
+    remote: Option<RemoteRead>,
     pos: u64,
     end: u64,
     /// The block last read.
@@ -187,7 +189,8 @@ impl ZipReader {
         let end = (start + len).min(plan.length);
         ZipReader {
             plan,
-            blobs: SyncReader::new(blobs),
+            blobs: BlobReader::new(blobs),
+            remote: None,
             pos: start,
             end,
             block: None,
@@ -223,6 +226,15 @@ impl ZipReader {
             });
         }
         self.block.as_ref().ok_or_else(changed)
+    }
+
+    /// The bytes on S3 that end the piece `next_piece` returned last, if any (async: after
+    /// its database read, so no read connection waits on the store).
+    pub async fn remote_part(&mut self) -> io::Result<Option<Bytes>> {
+        match self.remote.take() {
+            Some(r) => self.blobs.read_remote(r).await.map(Some),
+            None => Ok(None),
+        }
     }
 
     /// The next piece, at most `max` bytes (file data is read here: call it on a blocking
@@ -279,7 +291,12 @@ impl ZipReader {
                 let from = pos - rec_end;
                 let n = ((data_len - from) as usize).min(want);
                 let (id, size) = (it.blob_id.clone(), e.size);
-                self.blobs.read_at(c, &id, from, n, size, &mut out)?;
+                if let Some(r) = self.blobs.read_at(c, &id, from, n, size, &mut out)? {
+                    // The piece ends here; `remote_part` reads these bytes.
+                    self.remote = Some(r);
+                    self.pos += n as u64;
+                    return Ok(Bytes::from(out));
+                }
                 n
             } else {
                 0
