@@ -193,6 +193,10 @@ fn uploads_land_in_the_bucket_and_downloads_redirect_to_presigned_gets() {
         query(&location, "response-content-disposition").as_deref(),
         Some("attachment; filename=\"big.txt\"; filename*=UTF-8''big.txt")
     );
+    assert_eq!(
+        query(&location, "response-cache-control").as_deref(),
+        Some("private, no-cache")
+    );
     // Followed to the store: byte-exact, with the headers the URL asked for.
     let r = get(ureq::get(&location));
     assert_eq!(r.status(), 200);

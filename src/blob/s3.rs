@@ -378,6 +378,8 @@ impl S3 {
         let opts = SignedUrlOptions::default().with_query([
             ("response-content-type", content_type),
             ("response-content-disposition", disposition),
+            // As our own downloads: a cache keeps no copy past a revoke.
+            ("response-cache-control", "private, no-cache"),
         ]);
         let url = self
             .store
