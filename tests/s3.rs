@@ -222,6 +222,22 @@ fn uploads_land_in_the_bucket_and_downloads_redirect_to_presigned_gets() {
     assert_eq!(body(r), small);
     assert_eq!(downloads(&srv, &share_uuid), 3);
 
+    // Every share check comes before the redirect: a password, a view-only share, a download
+    // limit reached.
+    let (_, locked) = share(&srv, &[&big_id], j!({"auth": {"pass": "sesame"}}));
+    let r = get(no_redirects().get(&format!("{locked}/files/{big_id}")));
+    assert_eq!(r.status(), 401);
+    assert!(r.header("location").is_none());
+    let (_, view_only) = share(&srv, &[&big_id], j!({"permissions": "READ"}));
+    let r = get(no_redirects().get(&format!("{view_only}/files/{big_id}")));
+    assert_eq!(r.status(), 403);
+    let (limited_uuid, limited) = share(&srv, &[&small_id], j!({"max_downloads": 1}));
+    let r = get(no_redirects().get(&format!("{limited}/files/{small_id}")));
+    assert_eq!(r.status(), 302);
+    assert_eq!(downloads(&srv, &limited_uuid), 1);
+    let r = get(no_redirects().get(&format!("{limited}/files/{small_id}")));
+    assert_eq!(r.status(), 410);
+
     // If-Range is proxied (the store cannot check our validator), and still honoured.
     let etag = format!("\"{}\"", hex::encode(sha2::Sha256::digest(&big)));
     let r = get(no_redirects()
