@@ -222,6 +222,20 @@ fn uploads_land_in_the_bucket_and_downloads_redirect_to_presigned_gets() {
     assert_eq!(body(r), small);
     assert_eq!(downloads(&srv, &share_uuid), 3);
 
+    // A HEAD is redirected like its GET, and never counted.
+    let r = no_redirects().head(&file_url).call().unwrap();
+    assert_eq!(r.status(), 302);
+    assert_eq!(downloads(&srv, &share_uuid), 3);
+    // A type a browser would run goes out as octet-stream from the store too.
+    let page = upload(&srv, "page.html", b"<script>alert(1)</script>");
+    let (_, html_share) = share(&srv, &[&page], j!({}));
+    let r = get(no_redirects().get(&format!("{html_share}/files/{page}")));
+    let location = r.header("location").unwrap().to_string();
+    assert_eq!(
+        query(&location, "response-content-type").as_deref(),
+        Some("application/octet-stream")
+    );
+
     // Every share check comes before the redirect: a password, a view-only share, a download
     // limit reached.
     let (_, locked) = share(&srv, &[&big_id], j!({"auth": {"pass": "sesame"}}));
@@ -286,7 +300,7 @@ fn uploads_land_in_the_bucket_and_downloads_redirect_to_presigned_gets() {
         .call()
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(m.keys(&bucket).len(), 1);
+    assert_eq!(m.keys(&bucket).len(), 2);
 }
 
 #[test]
