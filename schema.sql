@@ -547,3 +547,5 @@ END;
 -- use it, so `blobs migrate` can move blobs while the server serves (issue 21). Version 11 is
 -- taken by file requests on another branch.
 ALTER TABLE blobs ADD COLUMN store TEXT NOT NULL DEFAULT 'fs';
+-- Which stores are in use (checked at start), and the blobs a migration has left to move.
+CREATE INDEX blobs_store ON blobs(store, id);

@@ -578,6 +578,20 @@ fn migrate_to_s3_and_back_while_a_client_downloads() {
     assert_eq!(m.keys(&bucket).len(), 6);
     let out = run(&["verify"]);
     assert!(out.contains("0 missing, 0 corrupt"), "{out}");
+    // A second server on this data dir that could not read the bucket the blobs are in now
+    // does not start.
+    let out = binary::command()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", dir])
+        .args(&endpoint)
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains(&format!("{to}: set AWS_ACCESS_KEY_ID")),
+        "{}",
+        stderr(&out)
+    );
     // Resumable: a second run finds nothing left to copy.
     let out = run(&[
         "blobs",

@@ -148,7 +148,7 @@ pub async fn migrate(
         None
     } else {
         let s3 = blobs.remotes.get(to)?;
-        s3.check().await?;
+        s3.check(true).await?;
         Some(s3)
     };
     let mut done = Migrated::default();

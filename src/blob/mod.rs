@@ -200,13 +200,19 @@ impl BlobStore {
         })
     }
 
-    /// At start: the configured bucket answers (a wrong bucket or key is an error here, never
-    /// a running server that fails later).
+    /// At start: the configured bucket takes writes, and every other bucket blobs are in
+    /// answers reads (a wrong bucket or key is an error here, never a running server that
+    /// fails later).
     pub async fn check(&self) -> Result<(), AppError> {
-        match &self.default {
-            Some(s3) => s3.check().await,
-            None => Ok(()),
+        if let Some(s3) = &self.default {
+            s3.check(true).await?;
         }
+        let default = self.default_store();
+        let stores = self.db.read(crate::db::blobs::stores_in_use).await?;
+        for store in stores.iter().filter(|s| *s != FS && **s != default) {
+            self.remotes.get(store)?.check(false).await?;
+        }
+        Ok(())
     }
 
     /// For /healthz: the configured bucket answers (`fs` is checked with the data dir).

@@ -172,9 +172,9 @@ impl S3 {
         }
     }
 
-    /// At start: the bucket exists and these credentials may list, write and delete in it.
-    /// Any failure is an error naming the bucket, for the operator.
-    pub async fn check(&self) -> Result<(), AppError> {
+    /// At start: the bucket exists and these credentials may list in it, and (`write`) write
+    /// and delete. Any failure is an error naming the bucket, for the operator.
+    pub async fn check(&self, write: bool) -> Result<(), AppError> {
         let fail = |what: &str, e: object_store::Error| {
             AppError::internal(format!(
                 "blob store {}: cannot {what} (wrong bucket, endpoint or credentials?): {e}",
@@ -187,6 +187,9 @@ impl S3 {
             .list_with_delimiter(prefix.as_ref())
             .await
             .map_err(|e| fail("list the bucket", e))?;
+        if !write {
+            return Ok(());
+        }
         let probe = self.key(&format!(".probe-{}", uuid::Uuid::new_v4().simple()));
         self.store
             .put(&probe, PutPayload::from_static(b"ok"))

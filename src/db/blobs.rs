@@ -60,3 +60,10 @@ pub fn set_blob_store(c: &Connection, id: &str, from: &str, to: &str) -> Result<
         params![id, from, to],
     )? > 0)
 }
+
+/// The stores blobs are in now (a few: `fs`, the bucket, one being migrated to).
+pub fn stores_in_use(c: &Connection) -> Result<Vec<String>, AppError> {
+    let mut st = c.prepare_cached("SELECT DISTINCT store FROM blobs")?;
+    let rows = st.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
