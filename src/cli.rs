@@ -286,13 +286,11 @@ pub fn run_admin(settings: &Settings, command: &Command) -> Result<String, AppEr
             ));
         }
         Command::Verify => {
-            let rt = runtime()?;
-            let remotes = crate::blob::Remotes::new(settings.s3_settings());
-            let mut remote = |store: &str, id: &str| {
-                let s3 = remotes.get(store)?;
-                rt.block_on(s3.hash(id))
+            let mut buckets = Buckets {
+                rt: runtime()?,
+                remotes: crate::blob::Remotes::new(settings.s3_settings()),
             };
-            let found = crate::backup::verify(&settings.data_dir, &mut remote)?;
+            let found = crate::backup::verify(&settings.data_dir, &mut buckets)?;
             return if found.ok() {
                 Ok(found.render())
             } else {
@@ -419,6 +417,24 @@ fn new_password(given: Option<&str>) -> Result<String, AppError> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     Ok(line.trim_end_matches(['\n', '\r']).to_string())
+}
+
+/// `verify`'s reads of buckets, on a runtime of its own.
+struct Buckets {
+    rt: tokio::runtime::Runtime,
+    remotes: crate::blob::Remotes,
+}
+
+impl crate::backup::Remote for Buckets {
+    fn hash(&mut self, store: &str, id: &str) -> Result<Option<(u64, String)>, AppError> {
+        let s3 = self.remotes.get(store)?;
+        self.rt.block_on(s3.hash(id))
+    }
+
+    fn ids(&mut self, store: &str) -> Result<Vec<String>, AppError> {
+        let s3 = self.remotes.get(store)?;
+        self.rt.block_on(s3.ids())
+    }
 }
 
 /// For subcommands that talk to a store.

@@ -676,6 +676,7 @@ fn backup_keeps_s3_blobs_in_their_bucket_and_verify_rehashes_them_there() {
     let (changed, gone) = (&keys[0], &keys[1]);
     m.overwrite(&bucket, changed, "not the same");
     m.delete(&bucket, gone);
+    m.overwrite(&bucket, "blobs/0123abcd", "no row names me");
     let out = sharebox(&data, &[&s3[..], &["verify"]].concat());
     assert!(!out.status.success());
     let err = stderr(&out);
@@ -684,5 +685,18 @@ fn backup_keeps_s3_blobs_in_their_bucket_and_verify_rehashes_them_there() {
         err.contains(&format!("CORRUPT blob {}", id(changed))),
         "{err}"
     );
-    assert!(err.contains(&format!("MISSING blob {}", id(gone))), "{err}");
+    assert!(
+        err.contains(&format!(
+            "MISSING blob {}: s3://{bucket}/blobs/{} is not there",
+            id(gone),
+            id(gone)
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "orphan s3://{bucket}/blobs/0123abcd: no database row"
+        )),
+        "{err}"
+    );
 }
