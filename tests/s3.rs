@@ -321,7 +321,29 @@ fn a_wrong_bucket_stops_the_start() {
         "{err}"
     );
     assert!(!stdout(&out).contains("listening"), "{}", stdout(&out));
-    let _ = m;
+
+    // The same from the environment: SHAREBOX_BLOB_STORE, and the endpoint from
+    // AWS_ENDPOINT_URL (path-style by default then).
+    let env_run = |store: &str, args: &[&str]| {
+        binary::command()
+            .arg("--data-dir")
+            .arg(tmp.path().join("data"))
+            .args(args)
+            .env("SHAREBOX_BLOB_STORE", store)
+            .env("AWS_ENDPOINT_URL", &m.endpoint)
+            .output()
+            .unwrap()
+    };
+    let out = env_run("s3://no-such-bucket-here", &["--listen", "127.0.0.1:0"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("s3://no-such-bucket-here: cannot list"));
+    let bucket = m.bucket();
+    let out = env_run(
+        &format!("s3://{bucket}"),
+        &["blobs", "migrate", "--to", &format!("s3://{bucket}/x")],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("copied 0 blobs"), "{}", stdout(&out));
 }
 
 /// A TCP proxy to moto that the test can take down (cutting live connections) and bring back.
