@@ -32,6 +32,10 @@ use uuid::Uuid;
 /// at about 2.5x the speed of 256 KiB ones here), small enough to stay flat.
 pub(crate) const CHUNK: usize = 1024 * 1024;
 
+/// Files of one request stored to S3 at once, and the MiB of memory they may hold together.
+const PUTS_AT_ONCE: usize = 8;
+const PUT_BUDGET_MIB: u64 = 16;
+
 /// The store column's value for blobs under the data dir.
 pub const FS: &str = "fs";
 
@@ -336,28 +340,59 @@ impl BlobStore {
         let Some(s3) = self.default.clone() else {
             return self.persist_fs(staged).await;
         };
-        let mut done: Vec<StoredBlob> = Vec::new();
-        let mut staged = staged.into_iter();
-        while let Some(s) = staged.next() {
-            let id = Uuid::new_v4().simple().to_string();
-            if let Err(e) = s3.put_file(&id, &s.file, s.size).await {
-                for b in &done {
-                    let _ = s3.delete(&b.id).await;
+        let budget = tokio::sync::Semaphore::new(PUT_BUDGET_MIB as usize);
+        let put = |s: Staged| {
+            let (s3, budget) = (&s3, &budget);
+            async move {
+                // MiB this one holds in memory at most: the whole file, or its parts in flight.
+                let mib = s
+                    .size
+                    .min(s3::MAX_HELD)
+                    .div_ceil(1 << 20)
+                    .clamp(1, PUT_BUDGET_MIB);
+                let held = budget.acquire_many(mib as u32).await;
+                let id = Uuid::new_v4().simple().to_string();
+                let sent = match held {
+                    Ok(_held) => s3.put_file(&id, &s.file, s.size).await,
+                    Err(_) => Err(AppError::internal("upload budget closed")),
+                };
+                match sent {
+                    // `s` drops here: its tmp/ file goes.
+                    Ok(()) => Ok(StoredBlob {
+                        id,
+                        store: s3.url.url(),
+                        size: s.size,
+                        sha256: s.sha256,
+                        crc32: s.crc32,
+                    }),
+                    Err(e) => {
+                        s.spare();
+                        Err(e)
+                    }
                 }
-                s.spare();
-                staged.for_each(Staged::spare);
-                return Err(e);
             }
-            // `s` drops here: its tmp/ file goes.
-            done.push(StoredBlob {
-                id,
-                store: s3.url.url(),
-                size: s.size,
-                sha256: s.sha256,
-                crc32: s.crc32,
-            });
+        };
+        // Several files at once: each PUT costs a round trip to the store.
+        let results: Vec<Result<StoredBlob, AppError>> = futures_util::stream::iter(staged)
+            .map(put)
+            .buffered(PUTS_AT_ONCE)
+            .collect()
+            .await;
+        if results.iter().any(Result::is_err) {
+            let mut first = None;
+            for r in results {
+                match r {
+                    Ok(b) => {
+                        let _ = s3.delete(&b.id).await;
+                    }
+                    Err(e) => {
+                        first.get_or_insert(e);
+                    }
+                }
+            }
+            return Err(first.unwrap_or_else(|| AppError::internal("upload failed")));
         }
-        Ok(done)
+        results.into_iter().collect()
     }
 
     async fn persist_fs(&self, staged: Vec<Staged>) -> Result<Vec<StoredBlob>, AppError> {

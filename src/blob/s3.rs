@@ -21,6 +21,8 @@ use tokio::io::AsyncReadExt;
 /// `PART * (PARTS_IN_FLIGHT + 1)` bytes in memory (the parts in flight and the one being read).
 const PART: usize = 5 * 1024 * 1024;
 const PARTS_IN_FLIGHT: usize = 2;
+/// The most one upload holds in memory.
+pub(crate) const MAX_HELD: u64 = (PART * (PARTS_IN_FLIGHT + 1)) as u64;
 /// How long a presigned GET stays valid (API.md: at most 60 s).
 pub const PRESIGN_SECS: u64 = 60;
 
