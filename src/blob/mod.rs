@@ -32,9 +32,10 @@ use uuid::Uuid;
 /// at about 2.5x the speed of 256 KiB ones here), small enough to stay flat.
 pub(crate) const CHUNK: usize = 1024 * 1024;
 
-/// Files of one request stored to S3 at once, and the MiB of memory they may hold together.
+/// Files of one request stored to S3 at once; the MiB of memory all uploads to S3 in progress
+/// may hold together (the rest wait their turn).
 const PUTS_AT_ONCE: usize = 8;
-const PUT_BUDGET_MIB: u64 = 16;
+const PUT_BUDGET_MIB: u64 = 32;
 
 /// The store column's value for blobs under the data dir.
 pub const FS: &str = "fs";
@@ -113,6 +114,8 @@ pub struct BlobStore {
     /// Where new blobs go: None = `fs`.
     default: Option<Arc<S3>>,
     pub remotes: Remotes,
+    /// `PUT_BUDGET_MIB`, shared by every upload to S3 of this process.
+    put_budget: Arc<tokio::sync::Semaphore>,
 }
 
 /// A finished upload in `tmp/`, deleted on drop unless persisted.
@@ -201,6 +204,7 @@ impl BlobStore {
             db,
             default,
             remotes,
+            put_budget: Arc::new(tokio::sync::Semaphore::new(PUT_BUDGET_MIB as usize)),
         })
     }
 
@@ -340,9 +344,8 @@ impl BlobStore {
         let Some(s3) = self.default.clone() else {
             return self.persist_fs(staged).await;
         };
-        let budget = tokio::sync::Semaphore::new(PUT_BUDGET_MIB as usize);
         let put = |s: Staged| {
-            let (s3, budget) = (&s3, &budget);
+            let (s3, budget) = (&s3, &self.put_budget);
             async move {
                 // MiB this one holds in memory at most: the whole file, or its parts in flight.
                 let mib = s
