@@ -169,16 +169,17 @@ async fn text_previews(state: &AppState, files: &mut [FileView], of: &[TreeFile]
     if wanted.is_empty() {
         return;
     }
-    let mut read = Vec::new();
-    for (i, id, size, cut) in wanted {
-        // A preview that cannot be read is left out; the file is still listed.
-        if let Ok(bytes) = state.blobs.read_head(&id, size, TEXT_PREVIEW_BYTES).await {
-            if let Some(t) = as_text(&bytes, cut) {
-                read.push((i, t, cut));
-            }
+    // All at once: on S3 each is a round trip to the store.
+    let read = futures_util::future::join_all(wanted.into_iter().map(|(i, id, size, cut)| {
+        let blobs = &state.blobs;
+        async move {
+            // A preview that cannot be read is left out; the file is still listed.
+            let bytes = blobs.read_head(&id, size, TEXT_PREVIEW_BYTES).await.ok()?;
+            as_text(&bytes, cut).map(|t| (i, t, cut))
         }
-    }
-    for (i, text, cut) in read {
+    }))
+    .await;
+    for (i, text, cut) in read.into_iter().flatten() {
         if let Some(v) = files.get_mut(i) {
             v.text = Some((text, cut));
         }
