@@ -516,6 +516,9 @@ pub async fn serve(settings: Settings) -> Result<(), AppError> {
                 if let Err(e) = state.shares.flush_counts().await {
                     tracing::warn!(error = %e, "counters not written yet; will retry");
                 }
+                if let Err(e) = state.blobs.refresh().await {
+                    tracing::warn!(error = %e, "blob stores not looked at; will retry");
+                }
                 // Small, frequent checkpoints keep their fsyncs off the request path.
                 if let Err(e) = state.db.checkpoint().await {
                     tracing::warn!(error = %e, "checkpoint failed; will retry");

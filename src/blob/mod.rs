@@ -116,6 +116,9 @@ pub struct BlobStore {
     pub remotes: Remotes,
     /// `PUT_BUDGET_MIB`, shared by every upload to S3 of this process.
     put_budget: Arc<tokio::sync::Semaphore>,
+    /// Whether any blob may be outside `fs` (`refresh` keeps it current). While none is, a
+    /// download reads `blobs/<id>` with no lookup of its store, exactly as before buckets.
+    any_remote: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// A finished upload in `tmp/`, deleted on drop unless persisted.
@@ -198,7 +201,9 @@ impl BlobStore {
     ) -> Result<BlobStore, AppError> {
         let remotes = Remotes::new(settings);
         let default = default.map(|u| remotes.get(&u.url())).transpose()?;
+        let any_remote = default.is_some() || db.read_sync(crate::db::blobs::any_remote)?;
         Ok(BlobStore {
+            any_remote: Arc::new(any_remote.into()),
             blobs,
             tmp,
             db,
@@ -256,8 +261,27 @@ impl BlobStore {
         }
     }
 
-    /// Where blob `id` is now, by its row (read per request: a migration flips it any time).
+    /// Notices blobs that another process (`blobs migrate`) moved out of `fs`: the server
+    /// calls it every 250 ms, well within the grace a migration waits before deleting sources.
+    pub async fn refresh(&self) -> Result<(), AppError> {
+        if self.default.is_none() {
+            let any = self.db.read(crate::db::blobs::any_remote).await?;
+            self.any_remote
+                .store(any, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Where blob `id` is now, by its row (read per request: a migration flips it any time),
+    /// or, while every blob is on `fs`, `blobs/<id>` when it is there.
     pub async fn source(&self, id: &str) -> Result<Source, AppError> {
+        if !self.any_remote.load(std::sync::atomic::Ordering::Relaxed) {
+            let path = self.path(id);
+            // One stat, no trip to the blocking pool: the hot path of every download on `fs`.
+            if path.is_file() {
+                return Ok(Source::Fs(path));
+            }
+        }
         let owned = id.to_string();
         let store = self
             .db

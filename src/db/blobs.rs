@@ -67,3 +67,12 @@ pub fn stores_in_use(c: &Connection) -> Result<Vec<String>, AppError> {
     let rows = st.query_map([], |r| r.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// Whether any blob is in a store other than `fs` (two ranges of the store index: cheap).
+pub fn any_remote(c: &Connection) -> Result<bool, AppError> {
+    Ok(c.prepare_cached(
+        "SELECT EXISTS(SELECT 1 FROM blobs WHERE store > 'fs')
+                 OR EXISTS(SELECT 1 FROM blobs WHERE store < 'fs')",
+    )?
+    .query_row([], |r| r.get(0))?)
+}
