@@ -51,5 +51,5 @@ if [ $# -eq 0 ]; then
         --test nomad_upload --test tus --test filerobot_sdk --test nomad_sdk \
         --test memory --test public_memory --test thumbs --test owner --test owner_pages \
         --test share_detail --test visitors --test shares --test big_share --test restart \
-        --test nomad_assets --test nomad_shares
+        --test nomad_assets --test nomad_shares --test tus_browser --test browser_owner
 fi
