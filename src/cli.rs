@@ -476,6 +476,7 @@ pub async fn serve(settings: Settings) -> Result<(), AppError> {
     let state = AppState::open(config, Clock::system())?;
     // A wrong bucket, endpoint or key stops the start here, not the first upload.
     state.blobs.check().await?;
+    tracing::info!(store = %state.blobs.default_store(), "blob store");
     clean_tmp(&state.config)?;
     // uploads/ is kept: tus uploads resume after a restart. Only files no row names go.
     let tus = state.tus.clone();
