@@ -10,6 +10,8 @@
 mod binary;
 #[path = "support/output.rs"]
 mod output;
+#[path = "support/tcp_proxy.rs"]
+mod tcp_proxy;
 
 use binary::moto::moto;
 use binary::{json, run as sharebox, Server};
@@ -17,10 +19,10 @@ use output::{stderr, stdout};
 use serde_json::json as j;
 use sha2::Digest;
 use std::io::Read;
-use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
+use tcp_proxy::Proxy;
 
 const BOUNDARY: &str = "----shareboxS3Test";
 
@@ -344,96 +346,6 @@ fn a_wrong_bucket_stops_the_start() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("copied 0 blobs"), "{}", stdout(&out));
-}
-
-/// A TCP proxy to moto that the test can take down (cutting live connections) and bring back.
-struct Proxy {
-    port: u16,
-    down: Arc<AtomicBool>,
-    live: Arc<Mutex<Vec<TcpStream>>>,
-    /// Goes down by itself once `sent_up` passes this many bytes (0 = never).
-    cut_after: Arc<std::sync::atomic::AtomicU64>,
-    sent_up: Arc<std::sync::atomic::AtomicU64>,
-}
-
-impl Proxy {
-    fn start(to: String) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let down = Arc::new(AtomicBool::new(false));
-        let live: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
-        let cut_after = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let sent_up = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let (d, l, cut, total) = (
-            down.clone(),
-            live.clone(),
-            cut_after.clone(),
-            sent_up.clone(),
-        );
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                let Ok(client) = conn else { continue };
-                if d.load(Ordering::SeqCst) {
-                    drop(client);
-                    continue;
-                }
-                let Ok(server) = TcpStream::connect(&to) else {
-                    continue;
-                };
-                l.lock().unwrap().push(client.try_clone().unwrap());
-                l.lock().unwrap().push(server.try_clone().unwrap());
-                let (mut up_from, mut up_to) =
-                    (client.try_clone().unwrap(), server.try_clone().unwrap());
-                let (d, l, cut, total) = (d.clone(), l.clone(), cut.clone(), total.clone());
-                // Up: counted, and cut once past `cut_after`.
-                std::thread::spawn(move || {
-                    use std::io::Write;
-                    let mut buf = vec![0u8; 64 * 1024];
-                    loop {
-                        let n = match up_from.read(&mut buf) {
-                            Ok(0) | Err(_) => break,
-                            Ok(n) => n,
-                        };
-                        // Counted over all connections: parts go up on several.
-                        let limit = cut.load(Ordering::SeqCst);
-                        let sent = total.fetch_add(n as u64, Ordering::SeqCst) + n as u64;
-                        if limit > 0 && sent > limit {
-                            d.store(true, Ordering::SeqCst);
-                            for s in l.lock().unwrap().drain(..) {
-                                let _ = s.shutdown(std::net::Shutdown::Both);
-                            }
-                            break;
-                        }
-                        if up_to.write_all(&buf[..n]).is_err() {
-                            break;
-                        }
-                    }
-                    let _ = up_to.shutdown(std::net::Shutdown::Both);
-                });
-                let (mut down_from, mut down_to) = (server, client);
-                std::thread::spawn(move || {
-                    let _ = std::io::copy(&mut down_from, &mut down_to);
-                    let _ = down_to.shutdown(std::net::Shutdown::Both);
-                });
-            }
-        });
-        Proxy {
-            port,
-            down,
-            live,
-            cut_after,
-            sent_up,
-        }
-    }
-
-    fn set_down(&self, down: bool) {
-        self.down.store(down, Ordering::SeqCst);
-        if down {
-            for s in self.live.lock().unwrap().drain(..) {
-                let _ = s.shutdown(std::net::Shutdown::Both);
-            }
-        }
-    }
 }
 
 fn expect_503((status, retry, body): (u16, Option<String>, String), srv: &Server) {
