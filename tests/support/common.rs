@@ -18,7 +18,8 @@
 //! - `venv`: the Python venv and the scripts of tests/sdk/ (uses `output`);
 //! - `generated`: large test data made as it is read;
 //! - `browser`: headless Chromium over WebDriver;
-//! - `moto`: a real S3 server (moto) on loopback, and its buckets.
+//! - `moto`: a real S3 server (moto) on loopback, and its buckets;
+//! - `tcp_proxy`: a TCP proxy a test can take down and bring back (a store that goes away).
 //!
 //! The suites over this harness run against the `fs` blob store, or, with
 //! `SHAREBOX_TEST_BLOB_STORE=s3` (scripts/test.sh runs the public and upload suites a second
