@@ -635,3 +635,10 @@ CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
 CREATE INDEX outbox_share_email ON outbox(share_id, email COLLATE NOCASE, id DESC);
 CREATE INDEX outbox_link ON outbox(link_id);
 CREATE INDEX outbox_request ON outbox(request_id, email, id DESC);
+
+-- version: 12
+-- Each blob records its store: `fs` (blobs/ under the data dir) or `s3://bucket/prefix`. Reads
+-- use it, so `blobs migrate` can move blobs while the server serves (issue 21).
+ALTER TABLE blobs ADD COLUMN store TEXT NOT NULL DEFAULT 'fs';
+-- Which stores are in use (checked at start), and the blobs a migration has left to move.
+CREATE INDEX blobs_store ON blobs(store, id);

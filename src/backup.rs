@@ -35,6 +35,7 @@ const PAGE: i64 = 500;
 const CHUNK: usize = 1024 * 1024;
 const DB_FILE: &str = "sharebox.db";
 const BLOBS: &str = "blobs";
+const FS: &str = crate::blob::FS;
 const UNLOCK_KEY: &str = "unlock.key";
 pub const MANIFEST: &str = "manifest.json";
 
@@ -211,6 +212,10 @@ fn run_backup(data_dir: &Path, dest: &Path, now: DateTime<Utc>) -> Result<Manife
                 if have.remove(&row.id).is_some() {
                     continue;
                 }
+                // An object in a bucket stays there: the store keeps its own copies.
+                if row.store != FS {
+                    continue;
+                }
                 let dst = dst_blobs.join(&row.id);
                 if dst.exists() {
                     continue;
@@ -297,6 +302,14 @@ fn hash_with(r: &mut impl Read, buf: &mut [u8]) -> io::Result<(u64, String)> {
     Ok((size, hex::encode(sha.finalize())))
 }
 
+/// The stores other than `fs` (buckets), as `verify` reads them.
+pub trait Remote {
+    /// Size and SHA-256 of blob `id` in `store`; None when it is not there.
+    fn hash(&mut self, store: &str, id: &str) -> Result<Option<(u64, String)>, AppError>;
+    /// The names of the objects in `store`.
+    fn ids(&mut self, store: &str) -> Result<Vec<String>, AppError>;
+}
+
 /// What `sharebox verify` found.
 #[derive(Debug, Default)]
 pub struct Verified {
@@ -308,17 +321,24 @@ pub struct Verified {
     pub corrupt: Vec<(String, String)>,
     /// Files under blobs/ that no blob row names.
     pub orphans: Vec<String>,
+    /// (blob id, store) of blobs in a bucket whose object is not there.
+    pub remote_missing: Vec<(String, String)>,
+    /// `s3://bucket/prefix/<name>` of objects in a bucket that no blob row names.
+    pub remote_orphans: Vec<String>,
 }
 
 impl Verified {
     pub fn ok(&self) -> bool {
-        self.missing.is_empty() && self.corrupt.is_empty()
+        self.missing.is_empty() && self.corrupt.is_empty() && self.remote_missing.is_empty()
     }
 
     pub fn render(&self) -> String {
         let mut out = Vec::new();
         for id in &self.missing {
             out.push(format!("MISSING blob {id}: blobs/{id} is not there"));
+        }
+        for (id, store) in &self.remote_missing {
+            out.push(format!("MISSING blob {id}: {store}/{id} is not there"));
         }
         for (id, why) in &self.corrupt {
             out.push(format!("CORRUPT blob {id}: {why}"));
@@ -328,13 +348,18 @@ impl Verified {
                 "orphan blobs/{name}: no database row names it (an upload in flight has one; not an error)"
             ));
         }
+        for name in &self.remote_orphans {
+            out.push(format!(
+                "orphan {name}: no database row names it (an upload in flight has one; not an error)"
+            ));
+        }
         out.push(format!(
             "checked {} blobs ({} bytes): {} missing, {} corrupt, {} orphaned files",
             self.checked,
             self.bytes,
-            self.missing.len(),
+            self.missing.len() + self.remote_missing.len(),
             self.corrupt.len(),
-            self.orphans.len()
+            self.orphans.len() + self.remote_orphans.len()
         ));
         out.join("\n")
     }
@@ -343,8 +368,10 @@ impl Verified {
 /// `sharebox verify`: re-hashes every blob the database names against its size and SHA-256,
 /// then lists files under blobs/ that no row names. Safe beside a running server: a blob deleted
 /// while it runs (its row gone too) is neither missing nor orphaned.
-pub fn verify(data_dir: &Path) -> Result<Verified, AppError> {
+pub fn verify(data_dir: &Path, remote: &mut dyn Remote) -> Result<Verified, AppError> {
     let c = sql::open_existing(&data_dir.join(DB_FILE))?;
+    // The buckets met on the walk, listed for orphans at the end.
+    let mut buckets: std::collections::BTreeSet<String> = Default::default();
     let blobs: PathBuf = data_dir.join(BLOBS);
     let mut found = Verified::default();
     let mut buf = vec![0u8; CHUNK];
@@ -361,19 +388,35 @@ pub fn verify(data_dir: &Path) -> Result<Verified, AppError> {
                 continue;
             }
             found.checked += 1;
-            let hashed =
-                fs::File::open(blobs.join(&row.id)).and_then(|mut f| hash_with(&mut f, &mut buf));
+            let hashed = if row.store == FS {
+                fs::File::open(blobs.join(&row.id))
+                    .and_then(|mut f| hash_with(&mut f, &mut buf))
+                    .map(Some)
+                    .or_else(|e| match e.kind() {
+                        io::ErrorKind::NotFound => Ok(None),
+                        _ => Err(e.to_string()),
+                    })
+            } else {
+                buckets.insert(row.store.clone());
+                remote.hash(&row.store, &row.id).map_err(|e| match e {
+                    AppError::Internal(cause) => cause,
+                    other => other.to_string(),
+                })
+            };
             match hashed {
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    // Deleted after this page was read? Then its row is gone as well.
-                    if sql::blob_exists(&c, &row.id)? {
+                Ok(None) => {
+                    // Deleted, or moved by `blobs migrate`, after this page was read? Then its
+                    // row is gone or names another store.
+                    if sql::blob_store(&c, &row.id)?.as_deref() != Some(row.store.as_str()) {
+                        found.checked -= 1;
+                    } else if row.store == FS {
                         found.missing.push(row.id);
                     } else {
-                        found.checked -= 1;
+                        found.remote_missing.push((row.id, row.store));
                     }
                 }
                 Err(e) => found.corrupt.push((row.id, format!("cannot be read: {e}"))),
-                Ok((size, sha)) => {
+                Ok(Some((size, sha))) => {
                     found.bytes += size;
                     if i64::try_from(size).ok() != Some(row.size) {
                         found.corrupt.push((
@@ -397,12 +440,31 @@ pub fn verify(data_dir: &Path) -> Result<Verified, AppError> {
         }
     }
     found.orphans.sort();
+    for store in buckets {
+        for name in remote.ids(&store)? {
+            if !is_blob_name(&name) || !sql::blob_exists(&c, &name)? {
+                found.remote_orphans.push(format!("{store}/{name}"));
+            }
+        }
+    }
+    found.remote_orphans.sort();
     Ok(found)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct NoRemote;
+
+    impl Remote for NoRemote {
+        fn hash(&mut self, _: &str, _: &str) -> Result<Option<(u64, String)>, AppError> {
+            Ok(None)
+        }
+        fn ids(&mut self, _: &str) -> Result<Vec<String>, AppError> {
+            Ok(Vec::new())
+        }
+    }
 
     #[test]
     fn blob_names_are_plain() {
@@ -434,7 +496,7 @@ mod tests {
                 bytes.len() as i64,
                 hex::encode(Sha256::digest(bytes)),
             );
-            db.write_sync(move |tx| crate::db::assets::insert_blob(tx, &id, size, &sha, 0))
+            db.write_sync(move |tx| crate::db::assets::insert_blob(tx, &id, size, &sha, 0, "fs"))
                 .unwrap();
         }
         for id in rowless {
@@ -471,10 +533,10 @@ mod tests {
             names(&dest),
             [BLOBS, MANIFEST, DB_FILE, UNLOCK_KEY].map(String::from)
         );
-        let v = verify(&dest).unwrap();
+        let v = verify(&dest, &mut NoRemote).unwrap();
         assert!(v.ok() && v.orphans.is_empty(), "{}", v.render());
         // The live data dir: the row-less file is an orphan, not a failure.
-        let v = verify(&data).unwrap();
+        let v = verify(&data, &mut NoRemote).unwrap();
         assert!(v.ok(), "{}", v.render());
         assert_eq!(v.orphans, ["cc33"]);
     }
@@ -493,7 +555,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(names(&dest).is_empty(), "{:?}", names(&dest));
-        let v = verify(&data).unwrap();
+        let v = verify(&data, &mut NoRemote).unwrap();
         assert!(!v.ok());
         assert_eq!(v.missing, ["dd44"]);
     }
@@ -519,7 +581,7 @@ mod tests {
             std::fs::read(dest.join(BLOBS).join("bb22")).unwrap(),
             b"two"
         );
-        assert!(verify(&dest).unwrap().ok());
+        assert!(verify(&dest, &mut NoRemote).unwrap().ok());
     }
 
     #[test]

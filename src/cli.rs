@@ -1,6 +1,8 @@
 //! The command line: every setting is a flag and an env variable; subcommands call the same
 //! services the server uses, so they work with or without a server on the same data dir.
 
+use crate::blob::s3::{S3Settings, S3Url};
+use crate::blob::FS;
 use crate::clock::Clock;
 use crate::config::{normalize_base_url, Config, DEFAULT_MAX_UPLOAD_BYTES};
 use crate::domain::types::{Email, NewPassword, OrgToken};
@@ -65,6 +67,36 @@ pub struct Settings {
     #[arg(long, env = "SHAREBOX_TRUSTED_PROXIES", default_value = "", hide_default_value = true,
           value_parser = TrustedProxies::parse, global = true)]
     pub trusted_proxies: TrustedProxies,
+    /// Where new blob contents go: `fs` (blobs/ under the data dir) or `s3://bucket/prefix`
+    /// (keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).
+    #[arg(long, env = "SHAREBOX_BLOB_STORE", default_value = "fs", value_parser = parse_store, global = true)]
+    pub blob_store: StoreArg,
+    /// S3 endpoint, e.g. http://127.0.0.1:9000 [default: AWS_ENDPOINT_URL, else AWS].
+    #[arg(long, env = "SHAREBOX_S3_ENDPOINT", global = true)]
+    pub s3_endpoint: Option<String>,
+    /// S3 region [default: AWS_REGION, else us-east-1].
+    #[arg(long, env = "SHAREBOX_S3_REGION", global = true)]
+    pub s3_region: Option<String>,
+    /// Path-style S3 URLs [default: true when an endpoint is set, else false].
+    #[arg(long, env = "SHAREBOX_S3_PATH_STYLE", global = true, num_args = 0..=1,
+          default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    pub s3_path_style: Option<bool>,
+    /// Public file downloads of S3 blobs answer 302 to a presigned GET (valid 60 s)
+    /// [default: true].
+    #[arg(long, env = "SHAREBOX_S3_REDIRECT", global = true, num_args = 0..=1,
+          default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    pub s3_redirect: Option<bool>,
+}
+
+/// `--blob-store`: None = `fs`.
+#[derive(Debug, Clone)]
+pub struct StoreArg(pub Option<S3Url>);
+
+fn parse_store(raw: &str) -> Result<StoreArg, String> {
+    if raw == FS {
+        return Ok(StoreArg(None));
+    }
+    S3Url::parse(raw).map(|u| StoreArg(Some(u)))
 }
 
 #[derive(Subcommand, Debug)]
@@ -89,6 +121,27 @@ pub enum Command {
     /// Re-hash every blob against its size and SHA-256 in the database; exits non-zero naming
     /// each missing or corrupt blob. Orphaned blob files are reported, not failed on.
     Verify,
+    /// Blob contents: move them between stores.
+    #[command(subcommand)]
+    Blobs(BlobsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BlobsCommand {
+    /// Copy every blob into a store (`fs` or `s3://bucket/prefix`), check each copy by SHA-256,
+    /// then switch the blob to it; a server on the data dir keeps serving, and a stopped run
+    /// resumes. Point the server's --blob-store at the new store too, and run again.
+    Migrate {
+        #[arg(long, value_parser = parse_store)]
+        to: StoreArg,
+        /// Delete the copies left in the old stores, once the whole run went through.
+        #[arg(long)]
+        delete_source: bool,
+        /// Seconds to wait before deleting source copies, so that downloads already under way
+        /// (a presigned URL lives 60 s) finish from them.
+        #[arg(long, default_value_t = 60)]
+        grace_secs: u64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -181,6 +234,30 @@ impl Settings {
             mail_from: self.mail_from.clone(),
             max_upload_bytes: self.max_upload_bytes,
             trusted_proxies: self.trusted_proxies.clone(),
+            blob_store: self.blob_store.0.clone(),
+            s3: self.s3_settings(),
+        }
+    }
+
+    /// API.md's defaults: endpoint from AWS_ENDPOINT_URL, region from AWS_REGION, path style
+    /// when an endpoint is set, redirects on.
+    pub fn s3_settings(&self) -> S3Settings {
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let endpoint = self
+            .s3_endpoint
+            .clone()
+            .filter(|v| !v.is_empty())
+            .or_else(|| env("AWS_ENDPOINT_URL"));
+        S3Settings {
+            region: self
+                .s3_region
+                .clone()
+                .filter(|v| !v.is_empty())
+                .or_else(|| env("AWS_REGION"))
+                .unwrap_or_else(|| "us-east-1".into()),
+            path_style: self.s3_path_style.unwrap_or(endpoint.is_some()),
+            redirect: self.s3_redirect.unwrap_or(true),
+            endpoint,
         }
     }
 }
@@ -209,7 +286,11 @@ pub fn run_admin(settings: &Settings, command: &Command) -> Result<String, AppEr
             ));
         }
         Command::Verify => {
-            let found = crate::backup::verify(&settings.data_dir)?;
+            let mut buckets = Buckets {
+                rt: runtime()?,
+                remotes: crate::blob::Remotes::new(settings.s3_settings()),
+            };
+            let found = crate::backup::verify(&settings.data_dir, &mut buckets)?;
             return if found.ok() {
                 Ok(found.render())
             } else {
@@ -220,6 +301,25 @@ pub fn run_admin(settings: &Settings, command: &Command) -> Result<String, AppEr
                 )))
             };
         }
+        Command::Blobs(BlobsCommand::Migrate {
+            to,
+            delete_source,
+            grace_secs,
+        }) => {
+            let to = to.0.as_ref().map(|u| u.url()).unwrap_or_else(|| FS.into());
+            let state = AppState::open(settings.config(settings.listen), Clock::system())?;
+            let done = runtime()?.block_on(crate::blob::migrate::migrate(
+                &state.db,
+                &state.blobs,
+                &to,
+                delete_source.then(|| std::time::Duration::from_secs(*grace_secs)),
+            ))?;
+            return if done.failed.is_empty() {
+                Ok(done.render(&to))
+            } else {
+                Err(AppError::internal(done.render(&to)))
+            };
+        }
         Command::Serve | Command::Org(_) | Command::User(_) | Command::Key(_) => {}
     }
     let state = AppState::open(settings.config(settings.listen), Clock::system())?;
@@ -228,7 +328,9 @@ pub fn run_admin(settings: &Settings, command: &Command) -> Result<String, AppEr
     match command {
         Command::Serve => Err(AppError::internal("serve is not a management command")),
         // Answered above.
-        Command::Backup { .. } | Command::Verify => Err(AppError::internal("unreachable")),
+        Command::Backup { .. } | Command::Verify | Command::Blobs(_) => {
+            Err(AppError::internal("unreachable"))
+        }
         Command::Org(OrgCommand::Create {
             token,
             admin_email,
@@ -317,6 +419,31 @@ fn new_password(given: Option<&str>) -> Result<String, AppError> {
     Ok(line.trim_end_matches(['\n', '\r']).to_string())
 }
 
+/// `verify`'s reads of buckets, on a runtime of its own.
+struct Buckets {
+    rt: tokio::runtime::Runtime,
+    remotes: crate::blob::Remotes,
+}
+
+impl crate::backup::Remote for Buckets {
+    fn hash(&mut self, store: &str, id: &str) -> Result<Option<(u64, String)>, AppError> {
+        let s3 = self.remotes.get(store)?;
+        self.rt.block_on(s3.hash(id))
+    }
+
+    fn ids(&mut self, store: &str) -> Result<Vec<String>, AppError> {
+        let s3 = self.remotes.get(store)?;
+        self.rt.block_on(s3.ids())
+    }
+}
+
+/// For subcommands that talk to a store.
+fn runtime() -> Result<tokio::runtime::Runtime, AppError> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
 fn pretty<T: serde::Serialize>(made: &T) -> String {
     serde_json::to_string_pretty(made).unwrap_or_default()
 }
@@ -347,6 +474,9 @@ pub async fn serve(settings: Settings) -> Result<(), AppError> {
     let bound = listener.local_addr()?;
     let config = settings.config(bound);
     let state = AppState::open(config, Clock::system())?;
+    // A wrong bucket, endpoint or key stops the start here, not the first upload.
+    state.blobs.check().await?;
+    tracing::info!(store = %state.blobs.default_store(), "blob store");
     clean_tmp(&state.config)?;
     // uploads/ is kept: tus uploads resume after a restart. Only files no row names go.
     let tus = state.tus.clone();
@@ -386,6 +516,9 @@ pub async fn serve(settings: Settings) -> Result<(), AppError> {
                 tick.tick().await;
                 if let Err(e) = state.shares.flush_counts().await {
                     tracing::warn!(error = %e, "counters not written yet; will retry");
+                }
+                if let Err(e) = state.blobs.refresh().await {
+                    tracing::warn!(error = %e, "blob stores not looked at; will retry");
                 }
                 // Small, frequent checkpoints keep their fsyncs off the request path.
                 if let Err(e) = state.db.checkpoint().await {

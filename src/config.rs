@@ -1,5 +1,6 @@
 //! Settings, built once from the CLI (flags or env) and carried in `AppState`.
 
+use crate::blob::s3::{S3Settings, S3Url};
 use crate::net::TrustedProxies;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -18,6 +19,10 @@ pub struct Config {
     pub max_upload_bytes: u64,
     /// Peers whose `Forwarded` / `X-Forwarded-*` headers are believed (none by default).
     pub trusted_proxies: TrustedProxies,
+    /// Where new blobs go: None = `fs` (blobs/ under the data dir).
+    pub blob_store: Option<S3Url>,
+    /// Endpoint, region, addressing and redirects for every S3 store a blob names.
+    pub s3: S3Settings,
 }
 
 impl Config {
@@ -32,6 +37,8 @@ impl Config {
             mail_from: "sharebox@localhost".into(),
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
             trusted_proxies: TrustedProxies::default(),
+            blob_store: None,
+            s3: S3Settings::default(),
         }
     }
 

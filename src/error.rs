@@ -195,6 +195,9 @@ pub enum AppError {
     Internal(String),
 }
 
+/// `Retry-After` of a 503 `UNAVAILABLE`: a store or disk that is down is retried this soon.
+pub const UNAVAILABLE_RETRY_SECS: u64 = 5;
+
 impl AppError {
     pub fn invalid(field: impl Into<Field>, message: impl Into<String>) -> Self {
         AppError::InvalidField {
@@ -380,6 +383,13 @@ impl AppError {
         match self {
             AppError::TooManyAttempts { retry_after } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+            }
+            // API.md: a dependency that is down says when to come back.
+            AppError::Unavailable(_) => {
+                headers.insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(UNAVAILABLE_RETRY_SECS),
+                );
             }
             AppError::TusVersion => {
                 headers.insert(

@@ -309,7 +309,7 @@ pub struct Health {
 
 /// Check that the server can read its database and write its data dir
 #[utoipa::path(get, operation_id = "health", path = "/healthz", tag = "Server",
-    responses((status = 200, body = Health), (status = 503, description = "UNAVAILABLE: the database or the data dir, named")))]
+    responses((status = 200, body = Health), (status = 503, description = "UNAVAILABLE: the database, the data dir or the blob store, named")))]
 pub async fn health(state: aw::Data<AppState>) -> Result<HttpResponse, AppError> {
     state.check_health().await?;
     Ok(HttpResponse::Ok().json(Health { status: "ok" }))

@@ -42,8 +42,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// What `/healthz` checks: the database answers a read and the data dir takes a write.
-    /// Either failing is 503 `UNAVAILABLE` saying which; the cause goes to the log.
+    /// What `/healthz` checks: the database answers a read, the data dir takes a write and the
+    /// configured bucket (with `s3`) answers. Any failing is 503 `UNAVAILABLE` saying which;
+    /// the cause goes to the log.
     pub async fn check_health(&self) -> Result<(), AppError> {
         if let Err(e) = self.db.read(crate::db::probe).await {
             tracing::error!(error = ?e, "health: the database cannot be read");
@@ -64,6 +65,12 @@ impl AppState {
                 "The data dir is not writable.".into(),
             ));
         }
+        if let Err(e) = self.blobs.ping().await {
+            tracing::error!(error = %e, "health: the blob store is not answering");
+            return Err(AppError::Unavailable(
+                "The blob store is not answering.".into(),
+            ));
+        }
         Ok(())
     }
 
@@ -71,7 +78,13 @@ impl AppState {
     pub fn open(config: Config, clock: Clock) -> Result<AppState, AppError> {
         config.ensure_dirs()?;
         let db = Db::open(&config.db_path())?;
-        let blobs = BlobStore::new(config.blobs_dir(), config.tmp_dir());
+        let blobs = BlobStore::new(
+            config.blobs_dir(),
+            config.tmp_dir(),
+            db.clone(),
+            config.blob_store.as_ref(),
+            config.s3.clone(),
+        )?;
         let unlock = UnlockKey::load_or_create(&config.data_dir.join("unlock.key"))?;
         let assets = AssetService::new(db.clone(), blobs.clone(), clock.clone());
         Ok(AppState {

@@ -21,6 +21,8 @@ pub const MAX_PIXELS: u64 = 16_000_000;
 /// What the decoder may allocate for one image.
 const MAX_ALLOC: u64 = 72 * 1024 * 1024;
 /// The longer side of a thumbnail, in pixels.
+/// The largest image fetched from S3 to be thumbnailed: a 16-megapixel image is far smaller.
+const MAX_FETCH: u64 = 128 * 1024 * 1024;
 pub const SIDE: u32 = 320;
 
 #[derive(Clone, Debug)]
@@ -51,6 +53,7 @@ impl Thumbs {
         &self,
         blobs: &BlobStore,
         id: &str,
+        size: u64,
         mime: &str,
     ) -> Result<Option<PathBuf>, AppError> {
         if !thumbable(mime) {
@@ -75,8 +78,14 @@ impl Thumbs {
         if done.exists() {
             return Ok(Some(done));
         }
-        let (src, dir) = (blobs.path(id), self.dir.clone());
+        // On S3 the image is fetched into tmp/ first (streamed; gone when `copy` drops), unless
+        // it is too big to be one we would decode.
+        let Some(copy) = blobs.local_copy(id, size, MAX_FETCH).await? else {
+            return Ok(None);
+        };
+        let (src, dir) = (copy.path.clone(), self.dir.clone());
         let made = crate::db::blocking(move || make(&src, &dir, &done, &none)).await??;
+        drop(copy);
         Ok(made)
     }
 

@@ -319,8 +319,7 @@ async fn delete_rules_and_blobs() {
         .clone();
     app.upload_one("/a", "1.txt", b"one").await;
     app.upload_one("/a/b/c", "2.txt", b"two").await;
-    let blobs = app.data_dir().join("blobs");
-    assert_eq!(TestApp::files_under(&blobs).len(), 2);
+    assert_eq!(app.stored_blobs().len(), 2);
 
     let r = app
         .call(app.fr("DELETE", &format!("/v4/folders/{}", uuid_of(&top))))
@@ -360,10 +359,7 @@ async fn delete_rules_and_blobs() {
     assert_eq!(root_listing(&app).await["total"], 0);
     let r = app.call(app.fr("GET", "/v4/files?recursive=1")).await;
     assert_eq!(r.json()["total"], 0);
-    assert!(
-        TestApp::files_under(&blobs).is_empty(),
-        "blobs left on disk"
-    );
+    assert!(app.stored_blobs().is_empty(), "blobs left in the store");
 
     // File delete removes its blob; then it is 404.
     let f = app.upload_one("/", "f.txt", b"f").await;
@@ -374,7 +370,7 @@ async fn delete_rules_and_blobs() {
         r.json(),
         json!({"status":"success","msg":format!("Successfully deleted the file with uuid={}", uuid_of(&f))})
     );
-    assert!(TestApp::files_under(&blobs).is_empty());
+    assert!(app.stored_blobs().is_empty());
     let r = app
         .call(app.fr("DELETE", &format!("/v4/files/{}", uuid_of(&f))))
         .await;
@@ -648,7 +644,7 @@ async fn over_the_limit_is_413_and_tmp_is_empty() {
         json!({"status":"error","code":"TOO_LARGE","msg":"The file is larger than the limit of 1000 bytes."})
     );
     assert!(TestApp::files_under(&app.data_dir().join("tmp")).is_empty());
-    assert_eq!(TestApp::files_under(&app.data_dir().join("blobs")).len(), 1);
+    assert_eq!(app.stored_blobs().len(), 1);
     assert_eq!(
         app.call(app.fr("GET", "/v4/files")).await.json()["total"],
         1

@@ -392,7 +392,7 @@ async fn delete_takes_a_folder_with_all_it_holds() {
         Some(&json!({})),
     )
     .await;
-    assert_eq!(files_in(&app, "blobs").len(), 3);
+    assert_eq!(app.stored_blobs().len(), 3);
     let path = format!("/api/admin/asset/{}", id(&lib.docs));
     assert_eq!(
         ok_json(&app, "DELETE", &path, None).await,
@@ -408,7 +408,7 @@ async fn delete_takes_a_folder_with_all_it_holds() {
         let r = app.call(app.fr("GET", &format!("/v4/files/{uuid}"))).await;
         assert_eq!(r.status, 404);
     }
-    assert_eq!(files_in(&app, "blobs").len(), 1);
+    assert_eq!(app.stored_blobs().len(), 1);
     let s = ok_json(
         &app,
         "GET",
@@ -430,7 +430,7 @@ async fn delete_takes_a_folder_with_all_it_holds() {
         "NOT_FOUND",
         &path,
     );
-    assert!(files_in(&app, "blobs").is_empty());
+    assert!(app.stored_blobs().is_empty());
     // The root stays.
     let path = format!("/api/admin/asset/{}", id(&lib.root));
     let r = app.call(api(&app, "DELETE", &path)).await;

@@ -591,7 +591,7 @@ async fn taken_names_continue_or_replace() {
         .nth(4)
         .unwrap()
         .to_string();
-    let blobs_before = files_in(&app, "blobs");
+    let blobs_before = app.stored_blobs();
     assert_eq!(blobs_before.len(), 1);
     // Free-name rule by default ("continue" or nothing).
     let a = upload_chunked(&app, "plan.txt", Some(docs), b"another", 4).await;
@@ -614,10 +614,10 @@ async fn taken_names_continue_or_replace() {
     assert_eq!(a["lastModifiedDate"], "2030-01-15T12:00:05Z");
     assert_eq!(download(&app, old_uuid).await, b"version two");
     assert!(
-        !files_in(&app, "blobs").contains(&blobs_before[0]),
+        !app.stored_blobs().contains(&blobs_before[0]),
         "the old blob stays"
     );
-    assert_eq!(files_in(&app, "blobs").len(), 2);
+    assert_eq!(app.stored_blobs().len(), 2);
     let r = app
         .call(request("GET", &format!("/{ORG}/v4/share/{puid}")))
         .await;
@@ -638,7 +638,7 @@ async fn taken_names_continue_or_replace() {
         (Some(old_uuid), Some("plan.txt"))
     );
     assert_eq!(download(&app, old_uuid).await, b"three");
-    assert_eq!(files_in(&app, "blobs").len(), 2);
+    assert_eq!(app.stored_blobs().len(), 2);
     // A replaced file deleted before completion: 404, and the upload is gone.
     let s = start_upload(
         &app,
@@ -660,7 +660,7 @@ async fn taken_names_continue_or_replace() {
     .await;
     let r = app.call(api(&app, "POST", &complete_path(&s))).await;
     assert_problem(&r, 404, "NOT_FOUND", &complete_path(&s));
-    assert_eq!(files_in(&app, "blobs").len(), 1);
+    assert_eq!(app.stored_blobs().len(), 1);
 }
 
 #[actix_web::test]

@@ -68,7 +68,7 @@ fn versions_8_and_10_count_what_exists_and_keep_counting() {
              INSERT INTO folders (id, uuid, org_id, parent_id, name, created_at, updated_at)
                  VALUES (1, 'root', 1, NULL, '/', 0, 0), (2, 'a', 1, 1, 'a', 0, 0),
                         (3, 'b', 1, 2, 'b', 0, 0);
-             INSERT INTO blobs VALUES ('b1', 10, 'h', 0), ('b2', 200, 'h', 0);
+             INSERT INTO blobs (id, size, sha256, crc32) VALUES ('b1', 10, 'h', 0), ('b2', 200, 'h', 0);
              INSERT INTO files (id, uuid, org_id, folder_id, name, mime, visibility, blob_id,
                                 created_at, modified_at)
                  VALUES (1, 'f1', 1, 2, 'x.txt', 'text/plain', 'PUB', 'b1', 0, 0),
@@ -85,7 +85,7 @@ fn versions_8_and_10_count_what_exists_and_keep_counting() {
 
     let steps = [
         // a new file, a new folder
-        "INSERT INTO blobs VALUES ('b3', 3000, 'h', 0);
+        "INSERT INTO blobs (id, size, sha256, crc32) VALUES ('b3', 3000, 'h', 0);
          INSERT INTO files (id, uuid, org_id, folder_id, name, mime, visibility, blob_id,
                             created_at, modified_at)
              VALUES (4, 'f4', 1, 3, 'w.txt', 'text/plain', 'PUB', 'b3', 0, 0);

@@ -451,10 +451,11 @@ pub fn insert_blob(
     size: i64,
     sha256: &str,
     crc32: u32,
+    store: &str,
 ) -> Result<(), AppError> {
     c.execute(
-        "INSERT INTO blobs (id, size, sha256, crc32) VALUES (?1, ?2, ?3, ?4)",
-        params![id, size, sha256, crc32],
+        "INSERT INTO blobs (id, size, sha256, crc32, store) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id, size, sha256, crc32, store],
     )?;
     Ok(())
 }
@@ -499,17 +500,27 @@ pub fn delete_file(c: &Connection, id: i64) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Deletes the rows of those blobs no file refers to any more; returns their ids, whose
+/// Deletes the rows of those blobs no file refers to any more; returns them with their store,
 /// contents the caller removes from disk after the commit.
-pub fn delete_unreferenced_blobs(c: &Connection, ids: &[String]) -> Result<Vec<String>, AppError> {
+pub fn delete_unreferenced_blobs(
+    c: &Connection,
+    ids: &[String],
+) -> Result<Vec<crate::blob::BlobRef>, AppError> {
     let mut gone = Vec::new();
     for id in ids {
-        let n = c.execute(
-            "DELETE FROM blobs WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM files WHERE blob_id = ?1)",
-            [id],
-        )?;
-        if n > 0 {
-            gone.push(id.clone());
+        let store: Option<String> = c
+            .query_row(
+                "DELETE FROM blobs WHERE id = ?1 \
+                 AND NOT EXISTS (SELECT 1 FROM files WHERE blob_id = ?1) RETURNING store",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(store) = store {
+            gone.push(crate::blob::BlobRef {
+                id: id.clone(),
+                store,
+            });
         }
     }
     Ok(gone)

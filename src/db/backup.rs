@@ -59,28 +59,60 @@ pub fn counts(c: &Connection) -> Result<Counts, AppError> {
     })
 }
 
-/// A blob row: the name of its file under blobs/ and what that file must hold.
+/// A blob row: the name of its file under blobs/ (or object in `store`) and what it must hold.
 #[derive(Debug, Clone)]
 pub struct BlobRow {
     pub id: String,
     pub size: i64,
     pub sha256: String,
+    /// `fs`, or the `s3://bucket/prefix` it is in (schema 12; `fs` before).
+    pub store: String,
+}
+
+/// Whether the blobs table has its `store` column: a data dir not yet opened by a server of
+/// schema 12 lacks it, and then every blob is on `fs`.
+fn has_store(c: &Connection) -> Result<bool, AppError> {
+    Ok(c.query_row(
+        "SELECT 1 FROM pragma_table_info('blobs') WHERE name = 'store'",
+        [],
+        |_| Ok(()),
+    )
+    .optional()?
+    .is_some())
 }
 
 /// Up to `limit` blob rows with an id after `after`, in id order: one short read per page, so a
 /// long walk holds no read transaction open (which would keep the server's WAL from being
 /// checkpointed).
 pub fn blobs_after(c: &Connection, after: &str, limit: i64) -> Result<Vec<BlobRow>, AppError> {
-    let mut st =
-        c.prepare_cached("SELECT id, size, sha256 FROM blobs WHERE id > ?1 ORDER BY id LIMIT ?2")?;
+    let sql = if has_store(c)? {
+        "SELECT id, size, sha256, store FROM blobs WHERE id > ?1 ORDER BY id LIMIT ?2"
+    } else {
+        "SELECT id, size, sha256, 'fs' FROM blobs WHERE id > ?1 ORDER BY id LIMIT ?2"
+    };
+    let mut st = c.prepare_cached(sql)?;
     let rows = st.query_map(params![after, limit], |r| {
         Ok(BlobRow {
             id: r.get(0)?,
             size: r.get(1)?,
             sha256: r.get(2)?,
+            store: r.get(3)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The store of blob `id` (`fs` before schema 12); None when there is no such row.
+pub fn blob_store(c: &Connection, id: &str) -> Result<Option<String>, AppError> {
+    if !has_store(c)? {
+        return Ok(blob_exists(c, id)?.then(|| "fs".to_string()));
+    }
+    Ok(
+        c.query_row("SELECT store FROM blobs WHERE id = ?1", params![id], |r| {
+            r.get(0)
+        })
+        .optional()?,
+    )
 }
 
 /// Whether a blob row with this id exists now.

@@ -60,7 +60,7 @@ fn filled(d: usize, f: usize) -> (tempfile::TempDir, Connection) {
         "INSERT INTO orgs VALUES (1, 'o', 'acme', 's', 0);
          INSERT INTO folders (id, uuid, org_id, parent_id, name, created_at, updated_at)
              VALUES (1, 'root', 1, NULL, '/', 0, 0), (2, 'a', 1, 1, 'a', 0, 0);
-         INSERT INTO blobs VALUES ('b', 1, 'h', 0);",
+         INSERT INTO blobs (id, size, sha256, crc32) VALUES ('b', 1, 'h', 0);",
     )
     .unwrap();
     for i in 0..d {

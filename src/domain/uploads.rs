@@ -579,7 +579,7 @@ impl UploadService {
             }
             Err(e) => {
                 // The bytes are in blobs/ now, not tmp/: the upload cannot be completed again.
-                self.blobs.remove(vec![blob.id]).await;
+                self.blobs.remove(vec![blob.blob_ref()]).await;
                 let id = upload.id;
                 let _ = self.db.write(move |tx| q::delete_upload(tx, id)).await;
                 Err(e)

@@ -155,7 +155,7 @@ fn as_text(bytes: &[u8], cut: bool) -> Option<String> {
 
 /// Reads the starts of the page's first text files, in one trip to the blocking pool.
 async fn text_previews(state: &AppState, files: &mut [FileView], of: &[TreeFile]) {
-    let wanted: Vec<(usize, String, bool)> = of
+    let wanted: Vec<(usize, String, u64, bool)> = of
         .iter()
         .enumerate()
         .filter(|(_, f)| shares::text_like(&f.mime) && f.size > 0)
@@ -164,6 +164,7 @@ async fn text_previews(state: &AppState, files: &mut [FileView], of: &[TreeFile]
             (
                 i,
                 f.blob_id.clone(),
+                f.size as u64,
                 f.size as u64 > TEXT_PREVIEW_BYTES as u64,
             )
         })
@@ -171,19 +172,17 @@ async fn text_previews(state: &AppState, files: &mut [FileView], of: &[TreeFile]
     if wanted.is_empty() {
         return;
     }
-    let blobs = state.blobs.clone();
-    let read = crate::db::blocking(move || {
-        wanted
-            .into_iter()
-            .filter_map(|(i, id, cut)| {
-                let bytes = blobs.read_head(&id, TEXT_PREVIEW_BYTES).ok()?;
-                as_text(&bytes, cut).map(|t| (i, t, cut))
-            })
-            .collect::<Vec<_>>()
-    })
+    // All at once: on S3 each is a round trip to the store.
+    let read = futures_util::future::join_all(wanted.into_iter().map(|(i, id, size, cut)| {
+        let blobs = &state.blobs;
+        async move {
+            // A preview that cannot be read is left out; the file is still listed.
+            let bytes = blobs.read_head(&id, size, TEXT_PREVIEW_BYTES).await.ok()?;
+            as_text(&bytes, cut).map(|t| (i, t, cut))
+        }
+    }))
     .await;
-    // A preview that cannot be read is left out; the file is still listed.
-    for (i, text, cut) in read.unwrap_or_default() {
+    for (i, text, cut) in read.into_iter().flatten() {
         if let Some(v) = files.get_mut(i) {
             v.text = Some((text, cut));
         }
@@ -548,7 +547,8 @@ async fn serve_file(
     let res = blob::serve(
         &req,
         Download {
-            path: state.blobs.path(&f.blob_id),
+            source: state.blobs.source(&f.blob_id).await?,
+            redirect: !preview,
             size: f.size.max(0) as u64,
             sha256: &f.sha256,
             name: &f.name,
@@ -576,7 +576,11 @@ pub async fn thumb(
         Ok((_, f, _)) => f,
         Err(res) => return Ok(private(res)),
     };
-    match state.thumbs.get(&state.blobs, &f.blob_id, &f.mime).await? {
+    match state
+        .thumbs
+        .get(&state.blobs, &f.blob_id, f.size.max(0) as u64, &f.mime)
+        .await?
+    {
         Some(p) => Ok(private(crate::web::thumbnail(p).await?)),
         None => Err(AppError::not_found("A thumbnail of this file")),
     }

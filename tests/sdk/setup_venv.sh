@@ -4,7 +4,8 @@
 #   filerobot        (Filerobot's Python SDK, `from filerobot import Filerobot`)
 #   nomad-media-pip  (Nomad's Python SDK; needs Python >= 3.12)
 #   tuspy            (the Python tus client: `from tusclient import client`)
-# and the tools other tests run: aiosmtpd (an SMTP sink), openapi-spec-validator.
+# and the tools other tests run: aiosmtpd (an SMTP sink), openapi-spec-validator, moto_server
+# (an S3 server).
 #
 # usage: tests/sdk/setup_venv.sh <venv-dir>
 #
@@ -31,6 +32,8 @@ PINS=(
   "aiosmtpd==1.4.6"
   # Validates GET /openapi.json against the OpenAPI 3.x schema (tests/openapi.rs).
   "openapi-spec-validator==0.9.0"
+  # A real S3 server on loopback for the blob-store tests (tests/support/moto.rs); brings boto3.
+  "moto[server]==5.2.6"
 )
 
 die() { echo "setup_venv.sh: $*" >&2; exit 1; }
@@ -118,6 +121,7 @@ import nomad_media_pip  # noqa: F401
 import requests, urllib3  # noqa: F401
 import openapi_spec_validator  # noqa: F401
 from tusclient import client  # noqa: F401
+import moto, boto3  # noqa: F401
 import os
 assert md.version("filerobot") == os.environ["FILEROBOT_VERSION"], md.version("filerobot")
 assert md.version("nomad_media_pip") == os.environ["NOMAD_VERSION"], md.version("nomad_media_pip")

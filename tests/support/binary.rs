@@ -5,7 +5,15 @@
 //!
 //! Include with `#[path = "support/binary.rs"] mod binary;` (every shared module is included this
 //! way; see support/common.rs).
+//!
+//! With `SHAREBOX_TEST_BLOB_STORE=s3`, servers keep their blobs in a bucket of the process's
+//! moto server (one bucket per data dir, so a restart finds them), downloads proxied.
 #![allow(dead_code)]
+
+// A crate may load it through both harnesses (each then starts its own moto when used).
+#[allow(clippy::duplicate_mod)]
+#[path = "moto.rs"]
+pub mod moto;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -27,6 +35,11 @@ const SETTINGS_ENV: &[&str] = &[
     "SHAREBOX_SMTP_URL",
     "SHAREBOX_MAIL_FROM",
     "SHAREBOX_TRUSTED_PROXIES",
+    "SHAREBOX_BLOB_STORE",
+    "SHAREBOX_S3_ENDPOINT",
+    "SHAREBOX_S3_REGION",
+    "SHAREBOX_S3_PATH_STYLE",
+    "SHAREBOX_S3_REDIRECT",
 ];
 
 /// `sharebox` with none of its settings taken from the caller's environment.
@@ -90,6 +103,33 @@ pub fn answer(res: Result<ureq::Response, ureq::Error>) -> (u16, serde_json::Val
     )
 }
 
+/// The blob-store flags of `SHAREBOX_TEST_BLOB_STORE=s3` (none for `fs`, or when the test
+/// gives its own `--blob-store`).
+fn test_store(data: &Path, extra: &[&str]) -> Vec<String> {
+    if !moto::on_s3() || extra.contains(&"--blob-store") {
+        return Vec::new();
+    }
+    let Some(name) = test_bucket(data) else {
+        return Vec::new();
+    };
+    let m = moto::moto();
+    // A bucket that exists already (a restart) answers 409 here: fine.
+    let _ = ureq::put(&format!("{}/{name}", m.endpoint)).call();
+    m.flags(&name, false)
+}
+
+/// With `SHAREBOX_TEST_BLOB_STORE=s3`, the bucket of servers on `data` (blobs under `blobs/`).
+pub fn test_bucket(data: &Path) -> Option<String> {
+    if !moto::on_s3() {
+        return None;
+    }
+    use sha2::Digest;
+    Some(format!(
+        "sb-{}",
+        &hex::encode(sha2::Sha256::digest(data.to_string_lossy().as_bytes()))[..24]
+    ))
+}
+
 pub struct Server {
     child: Child,
     /// `http://127.0.0.1:PORT`, no trailing slash.
@@ -150,6 +190,7 @@ impl Server {
         let mut child = command()
             .args(["serve", "--listen", listen, "--data-dir"])
             .arg(data)
+            .args(test_store(data, extra))
             .args(extra)
             .env("RUST_LOG", rust_log)
             .stdin(Stdio::null())

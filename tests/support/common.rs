@@ -17,8 +17,19 @@
 //! - `output`: what a finished process printed;
 //! - `venv`: the Python venv and the scripts of tests/sdk/ (uses `output`);
 //! - `generated`: large test data made as it is read;
-//! - `browser`: headless Chromium over WebDriver.
+//! - `browser`: headless Chromium over WebDriver;
+//! - `moto`: a real S3 server (moto) on loopback, and its buckets;
+//! - `tcp_proxy`: a TCP proxy a test can take down and bring back (a store that goes away).
+//!
+//! The suites over this harness run against the `fs` blob store, or, with
+//! `SHAREBOX_TEST_BLOB_STORE=s3` (scripts/test.sh runs the public and upload suites a second
+//! time so), against a fresh bucket of a moto server per app, downloads proxied.
 #![allow(dead_code)]
+
+// A crate may load it through both harnesses (each then starts its own moto when used).
+#[allow(clippy::duplicate_mod)]
+#[path = "moto.rs"]
+pub mod moto;
 
 use actix_http::Request;
 use actix_service::boxed::{self, BoxService};
@@ -82,6 +93,23 @@ impl Resp {
     }
 }
 
+/// The store the suites run against: None = `fs`; on s3 (`moto::on_s3`), a new
+/// bucket of the process's moto server (downloads proxied, so every byte passes our checks).
+pub fn test_store() -> Option<(sharebox::blob::s3::S3Url, sharebox::blob::s3::S3Settings)> {
+    if !moto::on_s3() {
+        return None;
+    }
+    let moto = moto::moto();
+    let url = sharebox::blob::s3::S3Url::parse(&format!("s3://{}/t", moto.bucket())).unwrap();
+    let settings = sharebox::blob::s3::S3Settings {
+        endpoint: Some(moto.endpoint.clone()),
+        region: "us-east-1".into(),
+        path_style: true,
+        redirect: false,
+    };
+    Some((url, settings))
+}
+
 impl TestApp {
     pub async fn new() -> TestApp {
         Self::with_config(|_| {}).await
@@ -91,6 +119,10 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = Config::for_data_dir(dir.path().join("data"));
         config.base_url = "http://sharebox.test".into();
+        if let Some(s3) = test_store() {
+            config.blob_store = Some(s3.0);
+            config.s3 = s3.1;
+        }
         tweak(&mut config);
         let clock = Clock::fixed(Utc.with_ymd_and_hms(2030, 1, 15, 12, 0, 0).unwrap());
         let state = AppState::open(config, clock.clone()).expect("open state");
@@ -345,6 +377,25 @@ impl TestApp {
             .await;
         assert_eq!(r.status, 200, "{}", r.text());
         r.json()["folder"].clone()
+    }
+
+    /// The names of the blobs stored now, in whichever store the app runs on (blobs/ files,
+    /// or the keys under the bucket's prefix).
+    pub fn stored_blobs(&self) -> Vec<String> {
+        match &self.state.config.blob_store {
+            Some(u) => moto::moto()
+                .keys(&u.bucket)
+                .into_iter()
+                .filter_map(|k| {
+                    k.strip_prefix(&format!("{}/", u.prefix))
+                        .map(str::to_string)
+                })
+                .collect(),
+            None => Self::files_under(&self.data_dir().join("blobs"))
+                .iter()
+                .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .collect(),
+        }
     }
 
     pub fn data_dir(&self) -> std::path::PathBuf {

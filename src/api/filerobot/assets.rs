@@ -555,7 +555,8 @@ pub async fn download(
     blob::serve(
         &req,
         blob::Download {
-            path: state.blobs.path(&file.blob_id),
+            source: state.blobs.source(&file.blob_id).await?,
+            redirect: false,
             size: file.size as u64,
             sha256: &file.sha256,
             name: &file.name,

@@ -80,7 +80,7 @@ impl AssetService {
             .map(|f| ((f.name, f.mime), f.staged))
             .unzip();
         let stored = self.blobs.persist_all(staged).await?;
-        let ids: Vec<String> = stored.iter().map(|b| b.id.clone()).collect();
+        let refs: Vec<crate::blob::BlobRef> = stored.iter().map(|b| b.blob_ref()).collect();
         let t = db::ts(self.clock.now());
         let result = self
             .db
@@ -94,7 +94,14 @@ impl AssetService {
                 for ((name, mime), blob) in meta.iter().zip(&stored) {
                     let final_name = free_name(tx, target.id, name, &names)?;
                     let uuid = Uuid::new_v4().to_string();
-                    q::insert_blob(tx, &blob.id, blob.size as i64, &blob.sha256, blob.crc32)?;
+                    q::insert_blob(
+                        tx,
+                        &blob.id,
+                        blob.size as i64,
+                        &blob.sha256,
+                        blob.crc32,
+                        &blob.store,
+                    )?;
                     q::insert_file(
                         tx,
                         &uuid,
@@ -120,7 +127,7 @@ impl AssetService {
             })
             .await;
         if result.is_err() {
-            self.blobs.remove(ids).await;
+            self.blobs.remove(refs).await;
         }
         result.map(models)
     }
@@ -147,8 +154,15 @@ pub(crate) fn record_upload(
     target: &UploadTarget,
     blob: &crate::blob::StoredBlob,
     now: i64,
-) -> Result<(FileRow, Vec<String>), AppError> {
-    q::insert_blob(tx, &blob.id, blob.size as i64, &blob.sha256, blob.crc32)?;
+) -> Result<(FileRow, Vec<crate::blob::BlobRef>), AppError> {
+    q::insert_blob(
+        tx,
+        &blob.id,
+        blob.size as i64,
+        &blob.sha256,
+        blob.crc32,
+        &blob.store,
+    )?;
     match target {
         UploadTarget::Replace { uuid } => {
             let file = file_by_uuid(tx, org_id, uuid)?;

@@ -108,7 +108,20 @@ impl ShareService {
                     })
                     .await;
                 match made {
-                    Ok((reader, Ok(piece))) => Some((Ok(piece), Some(reader))),
+                    Ok((mut reader, Ok(piece))) => match reader.remote_part().await {
+                        Ok(None) => Some((Ok(piece), Some(reader))),
+                        Ok(Some(more)) if piece.is_empty() => Some((Ok(more), Some(reader))),
+                        Ok(Some(more)) => {
+                            let mut both = bytes::BytesMut::with_capacity(piece.len() + more.len());
+                            both.extend_from_slice(&piece);
+                            both.extend_from_slice(&more);
+                            Some((Ok(both.freeze()), Some(reader)))
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "a zip download stopped");
+                            Some((Err(e), None))
+                        }
+                    },
                     Ok((_, Err(e))) => {
                         tracing::warn!(error = %e, "a zip download stopped");
                         Some((Err(e), None))

@@ -8,7 +8,7 @@
 use super::model::{items_in, Share};
 use super::tree::{top_in, Top};
 use super::walk::{self, Cursor, Event};
-use crate::blob::BlobStore;
+use crate::blob::{BlobReader, BlobStore, RemoteRead};
 use crate::db::shared as sq;
 use crate::error::AppError;
 use crate::zip::{self, Entry};
@@ -162,7 +162,9 @@ fn plan_in(c: &Connection, share: &Share) -> Result<ZipPlan, AppError> {
 /// Makes the bytes of a planned zip from any offset on, a bounded piece per call.
 pub struct ZipReader {
     plan: Arc<ZipPlan>,
-    blobs: BlobStore,
+    blobs: BlobReader,
+    /// Blob bytes on S3 that end the last piece, read after its database read.
+    remote: Option<RemoteRead>,
     pos: u64,
     end: u64,
     /// The block last read.
@@ -187,7 +189,8 @@ impl ZipReader {
         let end = (start + len).min(plan.length);
         ZipReader {
             plan,
-            blobs,
+            blobs: BlobReader::new(blobs),
+            remote: None,
             pos: start,
             end,
             block: None,
@@ -225,6 +228,15 @@ impl ZipReader {
         self.block.as_ref().ok_or_else(changed)
     }
 
+    /// The bytes on S3 that end the piece `next_piece` returned last, if any (async: after
+    /// its database read, so no read connection waits on the store).
+    pub async fn remote_part(&mut self) -> io::Result<Option<Bytes>> {
+        match self.remote.take() {
+            Some(r) => self.blobs.read_remote(r).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// The next piece, at most `max` bytes (file data is read here: call it on a blocking
     /// thread). Empty once done.
     pub fn next_piece(&mut self, c: &Connection, max: usize) -> io::Result<Bytes> {
@@ -251,7 +263,6 @@ impl ZipReader {
                 .blocks
                 .partition_point(|cp| if central { cp.central } else { cp.local } <= pos)
                 .saturating_sub(1);
-            let blobs = self.blobs.clone();
             let block = self.load(c, b)?;
             let starts = if central {
                 &block.central_at
@@ -279,7 +290,13 @@ impl ZipReader {
             } else if pos < rec_end + data_len {
                 let from = pos - rec_end;
                 let n = ((data_len - from) as usize).min(want);
-                read_at(&blobs, &it.blob_id, from, n, &mut out)?;
+                let (id, size) = (it.blob_id.clone(), e.size);
+                if let Some(r) = self.blobs.read_at(c, &id, from, n, size, &mut out)? {
+                    // The piece ends here; `remote_part` reads these bytes.
+                    self.remote = Some(r);
+                    self.pos += n as u64;
+                    return Ok(Bytes::from(out));
+                }
                 n
             } else {
                 0
@@ -292,14 +309,4 @@ impl ZipReader {
         }
         Ok(Bytes::from(out))
     }
-}
-
-/// Appends `n` bytes of blob `id` from `from` to `out`; a blob shorter than recorded is an
-/// error (the download must not go on with wrong bytes).
-fn read_at(blobs: &BlobStore, id: &str, from: u64, n: usize, out: &mut Vec<u8>) -> io::Result<()> {
-    use std::os::unix::fs::FileExt;
-    let file = std::fs::File::open(blobs.path(id))?;
-    let start = out.len();
-    out.resize(start + n, 0);
-    file.read_exact_at(&mut out[start..], from)
 }

@@ -43,7 +43,8 @@ async fn serve(
     blob::serve(
         &req,
         Download {
-            path: state.blobs.path(&file.blob_id),
+            source: state.blobs.source(&file.blob_id).await?,
+            redirect: false,
             size: file.size as u64,
             sha256: &file.sha256,
             name: &file.name,
@@ -71,7 +72,7 @@ pub async fn thumb(
         .await?;
     match state
         .thumbs
-        .get(&state.blobs, &file.blob_id, &file.mime)
+        .get(&state.blobs, &file.blob_id, file.size as u64, &file.mime)
         .await?
     {
         Some(p) => crate::web::thumbnail(p).await,
