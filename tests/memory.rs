@@ -156,6 +156,16 @@ fn upload_and_download_256_mib_with_flat_server_memory() {
         "server peak RSS {hwm} bytes ({:.1} MiB) is not under 64 MiB",
         mib(hwm)
     );
+    if binary::moto::on_s3() {
+        // Issue 21: on s3 the transfers' own peak stays under idle + 32 MiB.
+        assert!(reset, "the peak could not be reset");
+        assert!(
+            transfer_hwm < start_rss + 32 * MIB,
+            "on s3 the transfers' peak RSS {:.1} MiB is not under idle {:.1} + 32 MiB",
+            mib(transfer_hwm),
+            mib(start_rss)
+        );
+    }
 
     // On disk: nothing left in tmp/, exactly the one blob, whole.
     let tmp = files_in(&data.join("tmp"));
