@@ -634,3 +634,71 @@ fn backup_keeps_s3_blobs_in_their_bucket_and_verify_rehashes_them_there() {
         "{err}"
     );
 }
+
+/// A tus upload whose last PATCH meets the store down gets 503 and keeps its bytes; once the
+/// store is back, the client asks where it stands and sends the rest (or an empty PATCH), and
+/// the file lands whole.
+#[test]
+fn a_tus_upload_whose_completion_meets_the_store_down_finishes_once_it_is_back() {
+    let m = moto();
+    let bucket = m.bucket();
+    let proxy = Proxy::start(m.endpoint.trim_start_matches("http://").to_string());
+    let tmp = tempfile::tempdir().unwrap();
+    let mut args = flags(&bucket, true);
+    args[3] = format!("http://127.0.0.1:{}", proxy.port);
+    let srv = start(&tmp.path().join("data"), &args);
+    let bytes = content(3 * 1024 * 1024, 9);
+    let call = |method: &str, path: &str| {
+        binary::agent()
+            .request(method, &format!("{}{path}", srv.url))
+            .set("X-Filerobot-Key", &srv.key)
+            .set("Tus-Resumable", "1.0.0")
+    };
+    let answer = |res: Result<ureq::Response, ureq::Error>| match res {
+        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("tus: {e}\n{}", srv.stderr()),
+    };
+    let created = answer(
+        call("POST", "/tus/")
+            .set("Upload-Length", &bytes.len().to_string())
+            .set("Upload-Metadata", "filename YWdhaW4uYmlu")
+            .call(),
+    );
+    assert_eq!(created.status(), 201);
+    let at = created.header("location").unwrap().to_string();
+    let path = &at[at.find("/tus/").unwrap()..];
+
+    proxy.set_down(true);
+    let cut = answer(
+        call("PATCH", path)
+            .set("Upload-Offset", "0")
+            .set("Content-Type", "application/offset+octet-stream")
+            .send_bytes(&bytes),
+    );
+    assert_eq!(cut.status(), 503, "{}", srv.stderr());
+    proxy.set_down(false);
+
+    let head = answer(call("HEAD", path).call());
+    assert_eq!(head.status(), 200, "the upload is still there");
+    let offset: usize = head.header("upload-offset").unwrap().parse().unwrap();
+    assert!(offset <= bytes.len());
+    let done = answer(
+        call("PATCH", path)
+            .set("Upload-Offset", &offset.to_string())
+            .set("Content-Type", "application/offset+octet-stream")
+            .send_bytes(&bytes[offset..]),
+    );
+    assert_eq!(done.status(), 204, "{}", srv.stderr());
+    let uuid = done.header("sharebox-file-uuid").unwrap().to_string();
+    let got = answer(
+        binary::agent()
+            .get(&format!("{}/{}/v4/get/{uuid}/download", srv.url, srv.org))
+            .set("X-Filerobot-Key", &srv.key)
+            .call(),
+    );
+    assert_eq!(got.status(), 200);
+    let mut back = Vec::new();
+    got.into_reader().read_to_end(&mut back).unwrap();
+    assert!(back == bytes, "the file landed whole");
+    assert_eq!(m.keys(&bucket).len(), 1, "one object in the bucket");
+}

@@ -143,14 +143,15 @@ impl Staged {
 
 impl Staged {
     /// A finished file written elsewhere on this file system (a tus upload under uploads/),
-    /// with the hashes computed while it was written.
+    /// with the hashes computed while it was written. Kept when storing it fails: the upload's
+    /// last PATCH can be sent again once the store is back.
     pub fn adopt(path: PathBuf, size: u64, sha256: String, crc32: u32) -> Result<Staged, AppError> {
         Ok(Staged {
             file: tempfile::TempPath::try_from_path(path)?,
             size,
             sha256,
             crc32,
-            retryable: false,
+            retryable: true,
         })
     }
 }

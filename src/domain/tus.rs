@@ -570,10 +570,14 @@ impl TusService {
         let file = match stored.map(|mut files| files.pop()) {
             Ok(Some(file)) => file,
             Ok(None) => return Err(AppError::internal("upload stored no file")),
+            // The blob store is down: the bytes stay (the staged file is kept) and so does the
+            // upload, so the client sends its last PATCH again once the store is back.
+            Err(e @ AppError::Unavailable(_)) => return Err(e),
             Err(e) => {
-                // The bytes went with the failed store: the upload cannot finish any more.
+                // Anything else (the folder went): the upload cannot finish any more.
                 let id = row.id;
                 let _ = self.db.write(move |tx| q::delete(tx, id)).await;
+                self.dir.remove(vec![row.uuid.clone()]).await;
                 return Err(e);
             }
         };
