@@ -28,6 +28,7 @@ pub mod requests;
 pub mod session;
 pub mod share_form;
 pub mod shares;
+pub mod window_form;
 
 use crate::error::AppError;
 use crate::state::AppState;

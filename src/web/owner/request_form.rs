@@ -2,7 +2,7 @@
 //! one mapping to the request service's `RequestPatch` (sizes typed in MiB, kept in bytes).
 
 use super::form_errors::{form_field, FormErrors};
-use super::share_form::{window_times, WindowFields};
+use super::window_form::{window_times, WindowFields};
 use super::{see_other, state};
 use crate::api::Params;
 use crate::domain::assets::FolderRef;
