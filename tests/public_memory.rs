@@ -185,9 +185,6 @@ fn zip_of_a_256_mib_share_keeps_server_peak_rss_under_64_mib() {
 /// get 429, and the peak stays within a block a core of where it was.
 #[test]
 fn parallel_password_guesses_are_bounded_in_memory_and_throttled() {
-    const GUESSES: usize = 32;
-    const THROTTLE: usize = 10;
-    let cores = std::thread::available_parallelism().map_or(2, usize::from);
     let dir = tempfile::tempdir().unwrap();
     let srv = Server::start(&dir.path().join("data"), &[]);
     let up = json(
@@ -221,12 +218,44 @@ fn parallel_password_guesses_are_bounded_in_memory_and_throttled() {
         &srv,
     );
     let puid = share["share"]["puid"].as_str().expect("puid").to_string();
-    // The share's create hashed its password: let that block go, then measure from here.
+    guesses_are_bounded(&srv, &format!("{}/s/{puid}/unlock", srv.url));
+}
+
+/// The same 32 guesses at a file request's password gate, which shares the share gate's bound.
+#[test]
+fn parallel_password_guesses_at_a_file_request_are_bounded_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = Server::start(&dir.path().join("data"), &[]);
+    let request = json(
+        ureq::post(&format!("{}/default/v5/requests", srv.url))
+            .set("X-Filerobot-Key", &srv.key)
+            .set("Content-Type", "application/json")
+            .send_string(
+                &serde_json::json!({"title": "Guarded drop", "auth": {"pass": "the right one"}})
+                    .to_string(),
+            ),
+        "create request",
+        &srv,
+    );
+    let puid = request["request"]["puid"]
+        .as_str()
+        .expect("puid")
+        .to_string();
+    guesses_are_bounded(&srv, &format!("{}/r/{puid}/unlock", srv.url));
+}
+
+/// 32 wrong guesses at once at `url` (an unlock form): every one is 401 or 429, at most one a
+/// core past the throttle is checked, and the peak stays within an argon2 block a core.
+fn guesses_are_bounded(srv: &Server, url: &str) {
+    const GUESSES: usize = 32;
+    const THROTTLE: usize = 10;
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    // The create hashed its password: let that block go, then measure from here.
     std::thread::sleep(Duration::from_millis(500));
     let before = srv.proc_status_bytes("VmRSS");
     assert!(srv.reset_peak_rss(), "the kernel refused to reset VmHWM");
 
-    let url = format!("{}/s/{puid}/unlock", srv.url);
+    let url = url.to_string();
     let start = std::sync::Arc::new(std::sync::Barrier::new(GUESSES));
     let guesses: Vec<_> = (0..GUESSES)
         .map(|i| {

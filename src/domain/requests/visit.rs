@@ -10,7 +10,7 @@ use crate::db::requests::{self as q, SentFile, UploaderRow};
 use crate::db::ts;
 use crate::db::tus::RequestUpload;
 use crate::domain::assets::{AssetService, FolderRef, Incoming};
-use crate::domain::auth::verify_password;
+use crate::domain::auth::{argon2_turn, verify_password};
 use crate::domain::throttle::{self, Key};
 use crate::domain::types::Visibility;
 use crate::error::AppError;
@@ -24,7 +24,7 @@ pub const UPLOADER_DAYS: i64 = 7;
 const OWN_FILES_SHOWN: i64 = 200;
 
 /// Why a request's page or routes answer without letting anyone in.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Gate {
     /// Unknown, deleted or revoked: 404.
     NotFound,
@@ -37,13 +37,6 @@ pub enum Gate {
     /// Too many wrong passwords from this address: 429 after this many seconds.
     Throttled(u64),
 }
-
-impl PartialEq for Request {
-    fn eq(&self, other: &Request) -> bool {
-        self.uuid == other.uuid
-    }
-}
-impl Eq for Request {}
 
 impl From<Gate> for AppError {
     fn from(g: Gate) -> AppError {
@@ -178,36 +171,40 @@ impl RequestService {
         Ok((row, token))
     }
 
-    /// `POST /r/{puid}/unlock`: the right password makes an uploader (its cookie token out);
+    /// `POST /r/{puid}/unlock`: the right password makes an uploader (its cookie token and the
+    /// request's slug out);
     /// a wrong one counts against (request, address), throttled as share passwords are.
-    pub async fn unlock(&self, puid: &str, password: &str, addr: &str) -> Result<String, Gate> {
+    pub async fn unlock(
+        &self,
+        puid: &str,
+        password: &str,
+        addr: &str,
+    ) -> Result<(String, String), Gate> {
         let r = self.open(puid).await?;
-        let Some(hash) = r.row.password_hash.clone() else {
-            return self
-                .new_uploader(&r)
-                .await
-                .map(|(_, t)| t)
-                .map_err(|_| Gate::NotFound);
-        };
-        let key = vec![request_addr_key(&r.uuid, addr)];
-        let now = self.clock.now();
-        throttle::check(&self.db, key.clone(), now)
-            .await
-            .map_err(|e| self.throttled(e))?;
-        let candidate = password.to_string();
-        let ok = crate::db::blocking(move || verify_password(&hash, &candidate))
-            .await
-            .unwrap_or(false);
-        if !ok {
-            throttle::fail(&self.db, key, now)
+        if let Some(hash) = r.row.password_hash.clone() {
+            let key = vec![request_addr_key(&r.uuid, addr)];
+            let now = self.clock.now();
+            // One argon2 check at a time, as for shares: each holds 19 MiB.
+            let _turn = argon2_turn().await.map_err(|e| self.throttled(e))?;
+            throttle::check(&self.db, key.clone(), now)
                 .await
                 .map_err(|e| self.throttled(e))?;
-            return Err(Gate::Locked(Box::new(r)));
+            let candidate = password.to_string();
+            let ok = crate::db::blocking(move || verify_password(&hash, &candidate))
+                .await
+                .unwrap_or(false);
+            if !ok {
+                throttle::fail(&self.db, key, now)
+                    .await
+                    .map_err(|e| self.throttled(e))?;
+                return Err(Gate::Locked(Box::new(r)));
+            }
         }
-        self.new_uploader(&r)
-            .await
-            .map(|(_, t)| t)
-            .map_err(|_| Gate::NotFound)
+        let (_, token) = self.new_uploader(&r).await.map_err(|e| {
+            tracing::warn!(error = %e, "uploader not recorded");
+            Gate::NotFound
+        })?;
+        Ok((token, r.slug))
     }
 
     fn throttled(&self, e: AppError) -> Gate {

@@ -313,11 +313,7 @@ pub async fn unlock(
         .unlock(&puid, &form.password, &client_addr(&req))
         .await
     {
-        Ok(token) => {
-            let slug = match state.requests.open(&puid).await {
-                Ok(r) => r.slug,
-                Err(g) => return gate_page(&puid, &g, None),
-            };
+        Ok((token, slug)) => {
             let mut res = HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, format!("/r/{puid}/{slug}")))
                 .finish();
