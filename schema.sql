@@ -642,3 +642,21 @@ CREATE INDEX outbox_request ON outbox(request_id, email, id DESC);
 ALTER TABLE blobs ADD COLUMN store TEXT NOT NULL DEFAULT 'fs';
 -- Which stores are in use (checked at start), and the blobs a migration has left to move.
 CREATE INDEX blobs_store ON blobs(store, id);
+
+-- version: 13
+-- A tus upload into a bucket goes up part by part while it arrives (issue 21): the store and
+-- object it goes to, its multipart upload, the bytes already sent (`sent`, freed on disk) with
+-- the SHA-256 state and CRC-32 after them, so a restart hashes nothing again. Once the object
+-- is whole, `mp_id` is null, `sent` is the length and `sha_state` the final digest.
+ALTER TABLE tus_uploads ADD COLUMN store TEXT NOT NULL DEFAULT 'fs';
+ALTER TABLE tus_uploads ADD COLUMN blob_id TEXT;
+ALTER TABLE tus_uploads ADD COLUMN mp_id TEXT;
+ALTER TABLE tus_uploads ADD COLUMN sent INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tus_uploads ADD COLUMN sha_state BLOB;
+ALTER TABLE tus_uploads ADD COLUMN crc INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE tus_parts (
+    upload_id INTEGER NOT NULL REFERENCES tus_uploads(id) ON DELETE CASCADE,
+    idx       INTEGER NOT NULL,
+    etag      TEXT NOT NULL,
+    PRIMARY KEY (upload_id, idx)
+) WITHOUT ROWID;

@@ -183,12 +183,14 @@ impl PartialDir {
     /// before they were recorded, or a chunk cut off) are dropped first. `hashes` are the ones
     /// kept in memory; when they do not stand at `offset` (after a restart) the file's first
     /// `offset` bytes are hashed again, once. None when the file is gone or shorter than the
-    /// recorded offset.
+    /// recorded offset. Without `hashing` (an upload into a bucket, hashed as its parts are
+    /// sent, whose sent bytes are holes here) nothing is hashed.
     pub async fn open(
         &self,
         uuid: &str,
         offset: u64,
         hashes: Option<Hashes>,
+        hashing: bool,
     ) -> Result<Option<Sink>, AppError> {
         let path = self.path(uuid);
         crate::db::blocking(move || {
@@ -211,12 +213,14 @@ impl PartialDir {
             }
             let hashes = match hashes.filter(|h| h.at == offset) {
                 Some(h) => h,
+                None if !hashing => Hashes::default(),
                 None => rehash(&file, offset)?,
             };
             Ok(Some(Sink {
                 held: None,
                 file,
                 hashes,
+                hashing,
                 check: None,
                 start: offset,
                 written: 0,
@@ -250,8 +254,9 @@ pub type Held = tokio::sync::OwnedMutexGuard<Option<Hashes>>;
 pub struct Sink {
     held: Option<Held>,
     file: File,
-    /// Over the upload's bytes up to `start + written`.
+    /// Over the upload's bytes up to `start + written` (when `hashing`).
     hashes: Hashes,
+    hashing: bool,
     check: Option<Checksum>,
     start: u64,
     written: u64,
@@ -305,9 +310,12 @@ impl Sink {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         let pos = self.start + self.written;
         let (file, hashes, check) = (&self.file, &mut self.hashes, &mut self.check);
+        let whole = self.hashing;
         std::thread::scope(|scope| {
             let hashing = scope.spawn(move || {
-                hashes.update(bytes);
+                if whole {
+                    hashes.update(bytes);
+                }
                 if let Some(c) = check {
                     c.update(bytes);
                 }

@@ -108,6 +108,7 @@ impl AppState {
                 clock.clone(),
                 crate::partial::PartialDir::new(config.uploads_dir()),
                 Policy::library(config.max_upload_bytes),
+                blobs.clone(),
             ),
             request_tus: TusService::new(
                 db.clone(),
@@ -115,6 +116,7 @@ impl AppState {
                 clock.clone(),
                 crate::partial::PartialDir::new(config.uploads_dir()),
                 Policy::request(config.max_upload_bytes),
+                blobs.clone(),
             ),
             requests: RequestService::new(db.clone(), clock.clone(), &config.base_url),
             auth: AuthService::new(db.clone(), clock.clone()),

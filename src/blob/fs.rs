@@ -174,14 +174,13 @@ impl BlobStore {
             crc.update(&buf[..n]);
             size += n as u64;
         }
-        Ok(Some(Staged {
-            file: tempfile::TempPath::try_from_path(path)?,
+        // Adopted: the upload stays open, so its completion may be tried again.
+        Ok(Some(Staged::adopt(
+            path,
             size,
-            sha256: hex::encode(sha.finalize()),
-            crc32: crc.finalize(),
-            // The upload stays open: its completion may be tried again.
-            retryable: true,
-        }))
+            hex::encode(sha.finalize()),
+            crc.finalize(),
+        )?))
     }
 
     /// Removes chunked uploads from tmp/ (a missing one is fine).

@@ -1,6 +1,6 @@
-//! File contents. Uploads stream into `tmp/` while SHA-256, CRC-32 and size are computed,
-//! then go to the blob store under a server-made id: no client name ever becomes a path or a
-//! key. The store is `fs` (`blobs/<id>` under the data dir, the default) or an S3-compatible
+//! File contents. Uploads are hashed (SHA-256, CRC-32, size) as they stream in, into `tmp/`
+//! and then `blobs/`, or on into the bucket part by part while they arrive (`s3_write.rs`),
+//! under a server-made id: no client name ever becomes a path or a key. The store is `fs` (`blobs/<id>` under the data dir, the default) or an S3-compatible
 //! bucket (`s3.rs`); each blob row records its store, and reads use the blob's own store, so a
 //! migration between them can run while the server serves. Downloads stream with Range,
 //! If-Range, ETag and Last-Modified (`serve.rs`); no file is ever held in memory.
@@ -9,10 +9,13 @@ pub mod fs;
 pub mod migrate;
 mod reader;
 pub mod s3;
+mod s3_write;
 mod serve;
+pub mod sha_state;
 
 pub use fs::PieceWriter;
 pub use reader::{BlobReader, RemoteRead};
+pub use s3_write::{punch, read_part};
 pub use serve::{at_end, byte_range, content_disposition, is_risky_type, on_sent, serve, Download};
 
 use crate::db::Db;
@@ -21,6 +24,7 @@ use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 use s3::{S3Settings, S3Url, S3};
+use s3_write::S3Writer;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -121,22 +125,61 @@ pub struct BlobStore {
     any_remote: Arc<std::sync::atomic::AtomicBool>,
 }
 
-/// A finished upload in `tmp/`, deleted on drop unless persisted.
+/// A finished upload: a file in `tmp/` (deleted on drop unless persisted), or already an object
+/// in the bucket (streamed there as it arrived; deleted on drop unless recorded).
 pub struct Staged {
-    file: tempfile::TempPath,
+    body: Body,
     pub size: u64,
     pub sha256: String,
     pub crc32: u32,
-    /// Kept (not deleted) when storing it fails: a chunked upload's file, whose completion
-    /// the client may retry once the store is back.
-    retryable: bool,
 }
 
-impl Staged {
-    /// Drops it after a failed store: deleted, unless its upload may be completed again.
-    fn spare(self) {
-        if self.retryable {
-            let _ = self.file.keep();
+enum Body {
+    Local {
+        file: tempfile::TempPath,
+        /// Kept (not deleted) when storing it fails: a chunked upload's file, whose completion
+        /// the client may retry once the store is back.
+        retryable: bool,
+    },
+    Stored(StoredObject),
+}
+
+/// An object an upload streamed into the bucket, not yet named by a blob row: deleted (in the
+/// background) if it never is.
+pub struct StoredObject {
+    s3: Arc<S3>,
+    id: String,
+    armed: bool,
+}
+
+impl StoredObject {
+    pub fn new(s3: Arc<S3>, id: String) -> StoredObject {
+        StoredObject {
+            s3,
+            id,
+            armed: true,
+        }
+    }
+
+    /// Its store and id, for the blob row that will name it (disarms the delete).
+    fn take(mut self) -> (String, String) {
+        self.armed = false;
+        (self.s3.url.url(), std::mem::take(&mut self.id))
+    }
+}
+
+impl Drop for StoredObject {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            let (s3, id) = (self.s3.clone(), std::mem::take(&mut self.id));
+            rt.spawn(async move {
+                if let Err(e) = s3.delete(&id).await {
+                    tracing::warn!(blob = %id, error = %e, "could not remove an unrecorded object");
+                }
+            });
         }
     }
 }
@@ -147,23 +190,62 @@ impl Staged {
     /// last PATCH can be sent again once the store is back.
     pub fn adopt(path: PathBuf, size: u64, sha256: String, crc32: u32) -> Result<Staged, AppError> {
         Ok(Staged {
-            file: tempfile::TempPath::try_from_path(path)?,
+            body: Body::Local {
+                file: tempfile::TempPath::try_from_path(path)?,
+                retryable: true,
+            },
             size,
             sha256,
             crc32,
-            retryable: true,
         })
+    }
+
+    /// An object already in the bucket (a tus upload sent there part by part).
+    pub fn stored(object: StoredObject, size: u64, sha256: String, crc32: u32) -> Staged {
+        Staged {
+            body: Body::Stored(object),
+            size,
+            sha256,
+            crc32,
+        }
+    }
+
+    fn local(file: tempfile::TempPath, size: u64, sha256: String, crc32: u32) -> Staged {
+        Staged {
+            body: Body::Local {
+                file,
+                retryable: false,
+            },
+            size,
+            sha256,
+            crc32,
+        }
     }
 }
 
-/// Writes one upload into `tmp/`, hashing as it goes, refusing bytes past `limit`.
+/// Drops a staged file after a failed store: deleted, unless its upload may be completed again.
+fn spare(file: tempfile::TempPath, retryable: bool) {
+    if retryable {
+        let _ = file.keep();
+    }
+}
+
+/// Writes one upload into `tmp/` (on `fs`) or streams it into the bucket (on S3), hashing as it
+/// goes, refusing bytes past `limit`.
 pub struct Staging {
-    path: tempfile::TempPath,
-    file: tokio::io::BufWriter<tokio::fs::File>,
+    sink: Sink,
     sha: Sha256,
     crc: crc32fast::Hasher,
     size: u64,
     limit: u64,
+}
+
+enum Sink {
+    Fs {
+        path: tempfile::TempPath,
+        file: tokio::io::BufWriter<tokio::fs::File>,
+    },
+    S3(Box<S3Writer>),
 }
 
 impl Staging {
@@ -174,20 +256,31 @@ impl Staging {
         }
         self.sha.update(bytes);
         self.crc.update(bytes);
-        self.file.write_all(bytes).await?;
+        match &mut self.sink {
+            Sink::Fs { file, .. } => file.write_all(bytes).await?,
+            Sink::S3(w) => w.write(bytes).await?,
+        }
         Ok(())
     }
 
-    pub async fn finish(mut self) -> Result<Staged, AppError> {
-        self.file.flush().await?;
-        self.file.get_mut().sync_data().await?;
-        Ok(Staged {
-            file: self.path,
-            size: self.size,
-            sha256: hex::encode(self.sha.finalize()),
-            crc32: self.crc.finalize(),
-            retryable: false,
-        })
+    pub async fn finish(self) -> Result<Staged, AppError> {
+        let (size, sha256, crc32) = (
+            self.size,
+            hex::encode(self.sha.finalize()),
+            self.crc.finalize(),
+        );
+        match self.sink {
+            Sink::Fs { path, mut file } => {
+                file.flush().await?;
+                file.get_mut().sync_data().await?;
+                Ok(Staged::local(path, size, sha256, crc32))
+            }
+            Sink::S3(w) => {
+                let object = StoredObject::new(w.store().clone(), w.id.clone());
+                w.finish().await?;
+                Ok(Staged::stored(object, size, sha256, crc32))
+            }
+        }
     }
 }
 
@@ -349,12 +442,24 @@ impl BlobStore {
         Ok((tokio::fs::File::from_std(std_file), path))
     }
 
-    /// A new upload in `tmp/` under a random name.
+    /// A new upload: into `tmp/` under a random name, or, when new blobs go to a bucket,
+    /// streamed there through a spool in `tmp/` that holds a few parts at most.
     pub async fn stage(&self, limit: u64) -> Result<Staging, AppError> {
         let (file, path) = self.temp_file("upload-").await?;
+        let sink = match &self.default {
+            None => Sink::Fs {
+                path,
+                file: tokio::io::BufWriter::with_capacity(CHUNK, file),
+            },
+            Some(s3) => Sink::S3(Box::new(S3Writer::new(
+                s3.clone(),
+                self.put_budget.clone(),
+                file.into_std().await,
+                path,
+            )?)),
+        };
         Ok(Staging {
-            path,
-            file: tokio::io::BufWriter::with_capacity(CHUNK, file),
+            sink,
             sha: Sha256::new(),
             crc: crc32fast::Hasher::new(),
             size: 0,
@@ -362,108 +467,112 @@ impl BlobStore {
         })
     }
 
-    /// Stores staged uploads under new ids in the default store, all or none. To S3 the staged
-    /// file streams up in parts (multipart, aborted on failure); a store that is down is 503
+    /// The budget (MiB) uploads to S3 take their parts from.
+    pub fn put_budget(&self) -> &Arc<tokio::sync::Semaphore> {
+        &self.put_budget
+    }
+
+    /// The client of the store new blobs go to; None on `fs`.
+    pub fn default_s3(&self) -> Option<&Arc<S3>> {
+        self.default.as_ref()
+    }
+
+    /// Stores staged uploads under new ids in the default store, all or none. Objects already
+    /// streamed into a bucket only get their rows' values; a staged file goes to `blobs/`, or up
+    /// to the bucket in parts (multipart, aborted on failure). A store that is down is 503
     /// `UNAVAILABLE` and leaves nothing behind.
     pub async fn persist_all(&self, staged: Vec<Staged>) -> Result<Vec<StoredBlob>, AppError> {
-        let Some(s3) = self.default.clone() else {
-            return self.persist_fs(staged).await;
-        };
-        let put = |s: Staged| {
-            let (s3, budget) = (&s3, &self.put_budget);
-            async move {
-                // MiB this one holds in memory at most: the whole file, or its parts in flight.
-                let mib = s
-                    .size
-                    .min(s3::MAX_HELD)
-                    .div_ceil(1 << 20)
-                    .clamp(1, PUT_BUDGET_MIB);
-                let held = budget.acquire_many(mib as u32).await;
-                let id = Uuid::new_v4().simple().to_string();
-                let sent = match held {
-                    Ok(_held) => s3.put_file(&id, &s.file, s.size).await,
-                    Err(_) => Err(AppError::internal("upload budget closed")),
-                };
-                match sent {
-                    // `s` drops here: its tmp/ file goes.
-                    Ok(()) => Ok(StoredBlob {
-                        id,
-                        store: s3.url.url(),
-                        size: s.size,
-                        sha256: s.sha256,
-                        crc32: s.crc32,
-                    }),
-                    Err(e) => {
-                        s.spare();
-                        Err(e)
-                    }
-                }
-            }
-        };
         // Several files at once: each PUT costs a round trip to the store.
         let results: Vec<Result<StoredBlob, AppError>> = futures_util::stream::iter(staged)
-            .map(put)
+            .map(|s| self.persist_one(s))
             .buffered(PUTS_AT_ONCE)
             .collect()
             .await;
         if results.iter().any(Result::is_err) {
             let mut first = None;
+            let mut done = Vec::new();
             for r in results {
                 match r {
-                    Ok(b) => {
-                        let _ = s3.delete(&b.id).await;
-                    }
+                    Ok(b) => done.push(b.blob_ref()),
                     Err(e) => {
                         first.get_or_insert(e);
                     }
                 }
             }
+            self.remove(done).await;
             return Err(first.unwrap_or_else(|| AppError::internal("upload failed")));
         }
         results.into_iter().collect()
     }
 
-    async fn persist_fs(&self, staged: Vec<Staged>) -> Result<Vec<StoredBlob>, AppError> {
-        let store = self.clone();
-        crate::db::blocking(move || {
-            let mut done: Vec<StoredBlob> = Vec::new();
-            let mut staged = staged.into_iter();
-            while let Some(s) = staged.next() {
-                let id = Uuid::new_v4().simple().to_string();
-                let Staged {
-                    file,
-                    size,
-                    sha256,
-                    crc32,
-                    retryable,
-                } = s;
-                if let Err(e) = file.persist(store.path(&id)) {
-                    for b in &done {
-                        let _ = std::fs::remove_file(store.path(&b.id));
-                    }
-                    let cause = e.to_string();
-                    Staged {
-                        file: e.path,
-                        size,
-                        sha256,
-                        crc32,
-                        retryable,
-                    }
-                    .spare();
-                    staged.for_each(Staged::spare);
-                    return Err(AppError::internal(format!("persist blob: {cause}")));
-                }
-                done.push(StoredBlob {
-                    id,
-                    store: FS.to_string(),
-                    size,
-                    sha256,
-                    crc32,
-                });
+    async fn persist_one(&self, s: Staged) -> Result<StoredBlob, AppError> {
+        let Staged {
+            body,
+            size,
+            sha256,
+            crc32,
+        } = s;
+        let blob = |id: String, store: String| StoredBlob {
+            id,
+            store,
+            size,
+            sha256: sha256.clone(),
+            crc32,
+        };
+        let (file, retryable) = match body {
+            Body::Stored(object) => {
+                let (store, id) = object.take();
+                return Ok(blob(id, store));
             }
-            Ok(done)
-        })
-        .await?
+            Body::Local { file, retryable } => (file, retryable),
+        };
+        let id = Uuid::new_v4().simple().to_string();
+        let Some(s3) = self.default.clone() else {
+            let target = self.path(&id);
+            let moved = crate::db::blocking(move || match file.persist(target) {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    spare(e.path, retryable);
+                    Err(AppError::internal(format!("persist blob: {}", e.error)))
+                }
+            })
+            .await?;
+            return moved.map(|()| blob(id, FS.to_string()));
+        };
+        // MiB this one holds in memory at most: the whole file, or its parts in flight.
+        let mib = size
+            .min(s3::MAX_HELD)
+            .div_ceil(1 << 20)
+            .clamp(1, PUT_BUDGET_MIB);
+        let sent = match self.put_budget.acquire_many(mib as u32).await {
+            Ok(_held) => s3.put_file(&id, &file, size).await,
+            Err(_) => Err(AppError::internal("upload budget closed")),
+        };
+        match sent {
+            // `file` drops here: the tmp/ file goes.
+            Ok(()) => Ok(blob(id, s3.url.url())),
+            Err(e) => {
+                spare(file, retryable);
+                Err(e)
+            }
+        }
+    }
+
+    /// Drops staged uploads that will not be stored, deleting the objects already streamed
+    /// into a bucket before returning (their drop alone would delete them in the background).
+    pub async fn discard(&self, staged: Vec<Staged>) {
+        for s in staged {
+            if let Body::Stored(object) = s.body {
+                let (store, id) = object.take();
+                let deleted = match self.remotes.get(&store) {
+                    Ok(s3) => s3.delete(&id).await,
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = deleted {
+                    tracing::warn!(blob = %id, error = %e, "could not remove an unrecorded object");
+                }
+            }
+        }
     }
 
     /// Where thumbnails of these blobs are kept: `thumbs/` beside `blobs/`.

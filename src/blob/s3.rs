@@ -19,8 +19,8 @@ use tokio::io::AsyncReadExt;
 
 /// Multipart part size: S3's smallest allowed part, so an upload holds at most
 /// `PART * (PARTS_IN_FLIGHT + 1)` bytes in memory (the parts in flight and the one being read).
-const PART: usize = 5 * 1024 * 1024;
-const PARTS_IN_FLIGHT: usize = 2;
+pub(crate) const PART: usize = 5 * 1024 * 1024;
+pub(crate) const PARTS_IN_FLIGHT: usize = 2;
 /// The most one upload holds in memory.
 pub(crate) const MAX_HELD: u64 = (PART * (PARTS_IN_FLIGHT + 1)) as u64;
 /// How long a presigned GET stays valid (API.md: at most 60 s).
@@ -253,6 +253,64 @@ impl S3 {
                 Err(e)
             }
         }
+    }
+
+    /// Starts a multipart upload of blob `id` (aborts that failed before are retried first).
+    pub async fn begin(&self, id: &str) -> Result<MultipartId, AppError> {
+        self.retry_aborts().await;
+        self.store
+            .create_multipart(&self.key(id))
+            .await
+            .map_err(store_error)
+    }
+
+    /// Sends part `idx` (0-based) of multipart upload `upload` of blob `id`; returns its ETag.
+    pub async fn part(
+        &self,
+        id: &str,
+        upload: &MultipartId,
+        idx: usize,
+        data: Bytes,
+    ) -> Result<String, AppError> {
+        let part = self
+            .store
+            .put_part(&self.key(id), upload, idx, PutPayload::from(data))
+            .await
+            .map_err(store_error)?;
+        Ok(part.content_id)
+    }
+
+    /// Completes multipart upload `upload` of blob `id` from its parts' ETags, in order.
+    pub async fn complete(
+        &self,
+        id: &str,
+        upload: &MultipartId,
+        etags: Vec<String>,
+    ) -> Result<(), AppError> {
+        let parts = etags
+            .into_iter()
+            .map(|content_id| PartId { content_id })
+            .collect();
+        self.store
+            .complete_multipart(&self.key(id), upload, parts)
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    /// Aborts multipart upload `upload` of blob `id`; when the store does not answer, the abort
+    /// is retried before the next upload.
+    pub async fn abort_upload(&self, id: &str, upload: MultipartId) {
+        self.abort(self.key(id), upload).await;
+    }
+
+    /// Stores `data` as blob `id` in one PUT (what fits one part).
+    pub async fn put_bytes(&self, id: &str, data: Bytes) -> Result<(), AppError> {
+        self.store
+            .put(&self.key(id), PutPayload::from(data))
+            .await
+            .map_err(store_error)?;
+        Ok(())
     }
 
     /// The file's parts, read one `PART` at a time, sent at most `PARTS_IN_FLIGHT` at once.

@@ -23,6 +23,13 @@ pub struct TusRow {
     pub expires_at: i64,
     /// A file request's upload: the request, its uploader and their note (schema 11).
     pub request: Option<RequestUpload>,
+    /// Where its bytes go: `fs`, or a bucket they are sent to part by part (schema 13).
+    pub store: String,
+    /// The object in that bucket, once chosen, and its multipart upload while one is open.
+    pub blob_id: Option<String>,
+    pub mp_id: Option<String>,
+    /// Bytes already in the bucket (freed on disk).
+    pub sent: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -33,7 +40,8 @@ pub struct RequestUpload {
 }
 
 const COLS: &str = "id, uuid, kind, org_id, length, received, filename, filetype, folder_path,
-    folder_uuid, metadata, file_uuid, created_at, expires_at, request_id, uploader_id, note";
+    folder_uuid, metadata, file_uuid, created_at, expires_at, request_id, uploader_id, note,
+    store, blob_id, mp_id, sent";
 
 fn row(r: &Row) -> rusqlite::Result<TusRow> {
     Ok(TusRow {
@@ -59,6 +67,10 @@ fn row(r: &Row) -> rusqlite::Result<TusRow> {
             }),
             _ => None,
         },
+        store: r.get(17)?,
+        blob_id: r.get(18)?,
+        mp_id: r.get(19)?,
+        sent: r.get(20)?,
     })
 }
 
@@ -67,8 +79,8 @@ pub fn insert(c: &Connection, u: &TusRow) -> Result<i64, AppError> {
     c.execute(
         "INSERT INTO tus_uploads (uuid, kind, org_id, length, received, filename, filetype,
             folder_path, folder_uuid, metadata, file_uuid, created_at, expires_at, request_id,
-            uploader_id, note)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            uploader_id, note, store)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
         params![
             u.uuid,
             u.kind,
@@ -85,7 +97,8 @@ pub fn insert(c: &Connection, u: &TusRow) -> Result<i64, AppError> {
             u.expires_at,
             u.request.as_ref().map(|r| r.request_id),
             u.request.as_ref().map(|r| r.uploader_id),
-            u.request.as_ref().and_then(|r| r.note.clone())
+            u.request.as_ref().and_then(|r| r.note.clone()),
+            u.store
         ],
     )?;
     Ok(c.last_insert_rowid())
@@ -129,20 +142,129 @@ pub fn set_completed(
     Ok(())
 }
 
-pub fn delete(c: &Connection, id: i64) -> Result<(), AppError> {
-    c.execute("DELETE FROM tus_uploads WHERE id = ?1", [id])?;
+/// An upload row that went: its file under uploads/ goes next, and its multipart upload (when
+/// one is open) is aborted.
+#[derive(Debug, Clone)]
+pub struct Gone {
+    pub uuid: String,
+    pub store: String,
+    pub blob_id: Option<String>,
+    pub mp_id: Option<String>,
+}
+
+fn gone(r: &Row) -> rusqlite::Result<Gone> {
+    Ok(Gone {
+        uuid: r.get(0)?,
+        store: r.get(1)?,
+        blob_id: r.get(2)?,
+        mp_id: r.get(3)?,
+    })
+}
+
+pub fn delete(c: &Connection, id: i64) -> Result<Option<Gone>, AppError> {
+    Ok(c.query_row(
+        "DELETE FROM tus_uploads WHERE id = ?1 RETURNING uuid, store, blob_id, mp_id",
+        [id],
+        gone,
+    )
+    .optional()?)
+}
+
+/// Deletes the uploads of `kind` expired at `now` (their files and multipart uploads go next).
+pub fn delete_expired(c: &Connection, kind: &str, now: i64) -> Result<Vec<Gone>, AppError> {
+    let mut stmt = c.prepare_cached(
+        "DELETE FROM tus_uploads WHERE kind = ?1 AND expires_at <= ?2
+         RETURNING uuid, store, blob_id, mp_id",
+    )?;
+    let rows = stmt
+        .query_map(params![kind, now], gone)?
+        .collect::<Result<Vec<Gone>, _>>()?;
+    Ok(rows)
+}
+
+/// Where an upload's sending to its bucket stands: the bytes sent, the SHA-256 state (or, once
+/// the object is whole, the digest) and CRC-32 after them.
+#[derive(Debug, Clone)]
+pub struct Shipped {
+    pub blob_id: Option<String>,
+    pub mp_id: Option<String>,
+    pub sent: i64,
+    pub sha_state: Option<Vec<u8>>,
+    pub crc: u32,
+}
+
+pub fn shipped(c: &Connection, id: i64) -> Result<Option<Shipped>, AppError> {
+    Ok(c.query_row(
+        "SELECT blob_id, mp_id, sent, sha_state, crc FROM tus_uploads WHERE id = ?1",
+        [id],
+        |r| {
+            Ok(Shipped {
+                blob_id: r.get(0)?,
+                mp_id: r.get(1)?,
+                sent: r.get(2)?,
+                sha_state: r.get(3)?,
+                crc: r.get(4)?,
+            })
+        },
+    )
+    .optional()?)
+}
+
+/// The ETags of the parts sent, in order.
+pub fn part_etags(c: &Connection, id: i64) -> Result<Vec<String>, AppError> {
+    let mut stmt =
+        c.prepare_cached("SELECT etag FROM tus_parts WHERE upload_id = ?1 ORDER BY idx")?;
+    let etags = stmt
+        .query_map([id], |r| r.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok(etags)
+}
+
+/// Records the object and multipart upload an upload's parts go to.
+pub fn set_multipart(c: &Connection, id: i64, blob_id: &str, mp_id: &str) -> Result<(), AppError> {
+    c.execute(
+        "UPDATE tus_uploads SET blob_id = ?2, mp_id = ?3 WHERE id = ?1",
+        params![id, blob_id, mp_id],
+    )?;
     Ok(())
 }
 
-/// Deletes the uploads of `kind` expired at `now`; returns their uuids (their files go next).
-pub fn delete_expired(c: &Connection, kind: &str, now: i64) -> Result<Vec<String>, AppError> {
-    let mut stmt = c.prepare_cached(
-        "DELETE FROM tus_uploads WHERE kind = ?1 AND expires_at <= ?2 RETURNING uuid",
+/// Records part `idx` sent, and where the hashes stand after it.
+pub fn add_part(
+    c: &Connection,
+    id: i64,
+    idx: i64,
+    etag: &str,
+    sent: i64,
+    sha_state: &[u8],
+    crc: u32,
+) -> Result<(), AppError> {
+    c.execute(
+        "INSERT INTO tus_parts (upload_id, idx, etag) VALUES (?1, ?2, ?3)",
+        params![id, idx, etag],
     )?;
-    let uuids = stmt
-        .query_map(params![kind, now], |r| r.get(0))?
-        .collect::<Result<Vec<String>, _>>()?;
-    Ok(uuids)
+    c.execute(
+        "UPDATE tus_uploads SET sent = ?2, sha_state = ?3, crc = ?4 WHERE id = ?1",
+        params![id, sent, sha_state, crc],
+    )?;
+    Ok(())
+}
+
+/// The object is whole in the bucket: its digest and CRC-32; the parts are done with.
+pub fn set_shipped(
+    c: &Connection,
+    id: i64,
+    blob_id: &str,
+    sha256: &[u8],
+    crc: u32,
+) -> Result<(), AppError> {
+    c.execute(
+        "UPDATE tus_uploads SET blob_id = ?2, mp_id = NULL, sent = length, sha_state = ?3,
+            crc = ?4 WHERE id = ?1",
+        params![id, blob_id, sha256, crc],
+    )?;
+    c.execute("DELETE FROM tus_parts WHERE upload_id = ?1", [id])?;
+    Ok(())
 }
 
 /// Whether any upload (of any kind) has this uuid: a file under uploads/ without one is an

@@ -13,6 +13,8 @@ pub mod requests;
 pub mod shares;
 pub mod throttle;
 pub mod tus;
+pub mod tus_ship;
+pub mod tus_types;
 pub mod types;
 pub mod unlock;
 pub mod uploads;

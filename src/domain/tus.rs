@@ -9,17 +9,19 @@
 //! crash the record is behind what the client sent; HEAD says so and the client resends.
 //! SHA-256 and CRC-32 run while bytes arrive and stay in memory between PATCHes, so completing
 //! reads nothing again; after a restart the next PATCH hashes the bytes already there once.
+//! An upload into a bucket is sent there part by part instead, and hashed as its parts are
+//! sent (`tus_ship.rs`).
 
-use crate::blob::Staged;
+use crate::blob::{BlobStore, Staged, FS};
 use crate::clock::Clock;
-use crate::db::tus::{self as q, RequestUpload, TusRow};
-use crate::db::{from_ts, ts, Db};
+use crate::db::tus::{self as q, TusRow};
+use crate::db::{ts, Db};
 use crate::domain::assets::{detect_type, AssetService, FolderRef, Incoming};
+use crate::domain::tus_ship::Shipper;
 use crate::domain::types::{FolderPath, Name, Visibility};
 use crate::error::AppError;
 use crate::partial::{Checksum, End, Hashes, PartialDir};
 use bytes::Bytes;
-use chrono::{DateTime, Duration, Utc};
 use futures_util::Stream;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -30,88 +32,9 @@ use uuid::Uuid;
 /// Bytes written past the recorded offset before a PATCH syncs and records them.
 const SYNC_EVERY: u64 = 128 * 1024 * 1024;
 
-/// A library upload expires this long after its last PATCH.
-pub const LIBRARY_TTL_HOURS: i64 = 24;
-
-/// What differs between routes that take tus uploads.
-#[derive(Clone, Debug)]
-pub struct Policy {
-    /// Stored with each upload: a route sees only uploads of its own kind.
-    pub kind: &'static str,
-    /// An upload expires this long after its creation or last PATCH.
-    pub ttl: Duration,
-    /// The largest `Upload-Length` taken (`Tus-Max-Size`).
-    pub max_bytes: u64,
-}
-
-/// A file request's upload expires this long after its last PATCH (its slot comes back then).
-pub const REQUEST_TTL_HOURS: i64 = 1;
-
-impl Policy {
-    /// `/r/{puid}/tus/`: uploads through file requests.
-    pub fn request(max_bytes: u64) -> Policy {
-        Policy {
-            kind: "request",
-            ttl: Duration::hours(REQUEST_TTL_HOURS),
-            max_bytes,
-        }
-    }
-
-    /// `/tus/`: the library of the caller's org.
-    pub fn library(max_bytes: u64) -> Policy {
-        Policy {
-            kind: "library",
-            ttl: Duration::hours(LIBRARY_TTL_HOURS),
-            max_bytes,
-        }
-    }
-}
-
-/// A creation request, its metadata parsed.
-#[derive(Debug, Clone)]
-pub struct NewTus {
-    pub length: u64,
-    pub name: Name,
-    pub filetype: Option<String>,
-    pub folder: FolderRef,
-    /// The `Upload-Metadata` header as sent, for HEAD to echo.
-    pub metadata: String,
-    /// Through a file request: it holds a slot of the request while it lives.
-    pub request: Option<RequestUpload>,
-}
-
-/// The body of a creation request (creation-with-upload).
-pub struct FirstChunk<S> {
-    pub check: Option<Checksum>,
-    /// Its Content-Length.
-    pub declared: Option<u64>,
-    pub body: S,
-}
-
-/// An upload as the protocol reports it.
-#[derive(Debug, Clone)]
-pub struct TusState {
-    pub id: String,
-    pub length: u64,
-    pub offset: u64,
-    pub expires_at: DateTime<Utc>,
-    pub metadata: String,
-    /// The library file, once the upload is complete.
-    pub file_uuid: Option<String>,
-}
-
-impl From<&TusRow> for TusState {
-    fn from(r: &TusRow) -> TusState {
-        TusState {
-            id: r.uuid.clone(),
-            length: r.length as u64,
-            offset: r.received as u64,
-            expires_at: from_ts(r.expires_at),
-            metadata: r.metadata.clone(),
-            file_uuid: r.file_uuid.clone(),
-        }
-    }
-}
+pub use super::tus_types::{
+    FirstChunk, NewTus, Policy, TusState, LIBRARY_TTL_HOURS, REQUEST_TTL_HOURS,
+};
 
 /// One upload's in-memory part: its hashes, and whose turn it is. Each PATCH takes a new
 /// turn, which tells an older PATCH still reading a dead connection to stop (its chunk is
@@ -126,6 +49,8 @@ struct Slot {
     written: AtomicU64,
     /// The offset at which background writeback last started (see `Sink::receive`).
     early: AtomicU64,
+    /// Held while the upload's parts go to its bucket (one sender at a time).
+    ship: Arc<tokio::sync::Mutex<()>>,
 }
 
 #[derive(Clone)]
@@ -136,6 +61,8 @@ pub struct TusService {
     dir: PartialDir,
     policy: Policy,
     slots: Arc<Mutex<HashMap<String, Arc<Slot>>>>,
+    /// Sends uploads into a bucket part by part (`tus_ship.rs`).
+    shipper: Shipper,
 }
 
 fn not_found() -> AppError {
@@ -176,8 +103,10 @@ impl TusService {
         clock: Clock,
         dir: PartialDir,
         policy: Policy,
+        blobs: BlobStore,
     ) -> TusService {
         TusService {
+            shipper: Shipper::new(db.clone(), blobs, dir.clone()),
             db,
             assets,
             clock,
@@ -202,7 +131,7 @@ impl TusService {
             .lock()
             .get(&row.uuid)
             .map_or(0, |s| s.written.load(Ordering::SeqCst));
-        written.max(row.received as u64)
+        written.max(row.received as u64).max(row.sent as u64)
     }
 
     fn drop_slot(&self, id: &str) {
@@ -286,6 +215,10 @@ impl TusService {
             created_at: ts(now),
             expires_at: ts(now + self.policy.ttl),
             request: n.request,
+            store: self.shipper.default_store(),
+            blob_id: None,
+            mp_id: None,
+            sent: 0,
         };
         let inserted = row.clone();
         // A request's limits are checked and the slot taken in one transaction, so parallel
@@ -449,7 +382,7 @@ impl TusService {
         }
         let Some(sink) = self
             .dir
-            .open(&row.uuid, offset, held.take())
+            .open(&row.uuid, offset, held.take(), row.store == FS)
             .await
             .map_err(unavailable)?
         else {
@@ -526,6 +459,11 @@ impl TusService {
         if let Some(mut held) = held {
             *held = Some(done);
         }
+        if row.store != FS {
+            self.shipper
+                .ship_kept(&row, slot.ship.clone(), new_offset)
+                .await;
+        }
         match end {
             End::Whole => Ok(TusState {
                 offset: new_offset,
@@ -541,11 +479,18 @@ impl TusService {
     }
 
     /// Moves a whole upload into the library: the file (already fsynced, its hashes known)
-    /// becomes a blob, the file row is recorded, the upload row remembers the file.
+    /// becomes a blob, or, for an upload into a bucket, its last part goes and the object is
+    /// completed; the file row is recorded, the upload row remembers the file.
     async fn complete(&self, row: &TusRow, hashes: Hashes) -> Result<TusState, AppError> {
-        let (sha256, crc32) = hashes.finish();
         let length = row.length as u64;
-        let staged = Staged::adopt(self.dir.path(&row.uuid), length, sha256, crc32)?;
+        let staged = if row.store == FS {
+            let (sha256, crc32) = hashes.finish();
+            Staged::adopt(self.dir.path(&row.uuid), length, sha256, crc32)?
+        } else {
+            let lock = self.slot(&row.uuid).ship.clone();
+            let _sending = lock.lock().await;
+            self.shipper.finish(row).await?
+        };
         let name = Name::parse("filename", &row.filename)?;
         let mime = detect_type(&row.filename, row.filetype.as_deref());
         let folder = match (&row.folder_uuid, &row.folder_path) {
@@ -576,11 +521,17 @@ impl TusService {
             Err(e) => {
                 // Anything else (the folder went): the upload cannot finish any more.
                 let id = row.id;
-                let _ = self.db.write(move |tx| q::delete(tx, id)).await;
+                if let Ok(Some(gone)) = self.db.write(move |tx| q::delete(tx, id)).await {
+                    self.shipper.abandon(&[gone]).await;
+                }
                 self.dir.remove(vec![row.uuid.clone()]).await;
                 return Err(e);
             }
         };
+        if row.store != FS {
+            // Its bytes are in the bucket; the file here is holes and the last part.
+            self.dir.remove(vec![row.uuid.clone()]).await;
+        }
         let expires = self.clock.now() + self.policy.ttl;
         let (row_id, uuid, t) = (row.id, file.uuid.clone(), ts(expires));
         self.db
@@ -599,8 +550,13 @@ impl TusService {
         tracing::warn!(upload = %row.uuid, "tus upload file missing; upload dropped");
         let id = row.id;
         self.drop_slot(&row.uuid);
-        if let Err(e) = self.db.write(move |tx| q::delete(tx, id)).await {
-            return e;
+        match self.db.write(move |tx| q::delete(tx, id)).await {
+            Ok(gone) => {
+                self.shipper
+                    .abandon(&gone.into_iter().collect::<Vec<_>>())
+                    .await
+            }
+            Err(e) => return e,
         }
         not_found()
     }
@@ -612,8 +568,12 @@ impl TusService {
         let slot = self.slot(&row.uuid);
         slot.turn.send_modify(|t| *t += 1);
         let _hashes = slot.hashes.lock().await;
+        let _sending = slot.ship.lock().await;
         let row_id = row.id;
-        self.db.write(move |tx| q::delete(tx, row_id)).await?;
+        let gone = self.db.write(move |tx| q::delete(tx, row_id)).await?;
+        self.shipper
+            .abandon(&gone.into_iter().collect::<Vec<_>>())
+            .await;
         self.dir.remove(vec![row.uuid.clone()]).await;
         self.drop_slot(&row.uuid);
         Ok(())
@@ -627,11 +587,14 @@ impl TusService {
             .db
             .write(move |tx| q::delete_expired(tx, kind, now))
             .await?;
-        for id in &gone {
-            self.drop_slot(id);
+        for g in &gone {
+            self.drop_slot(&g.uuid);
         }
         let n = gone.len();
-        self.dir.remove(gone).await;
+        self.shipper.abandon(&gone).await;
+        self.dir
+            .remove(gone.into_iter().map(|g| g.uuid).collect())
+            .await;
         Ok(n)
     }
 

@@ -57,6 +57,24 @@ pub(crate) async fn stream_into(field: &mut Field, staging: &mut Staging) -> Res
     Ok(())
 }
 
+/// A file part, streamed into the blob store as it arrives, with its type from its name or
+/// its part's Content-Type.
+pub(crate) async fn receive_file(
+    field: &mut Field,
+    state: &AppState,
+    name: Name,
+    limit: u64,
+) -> Result<Incoming, AppError> {
+    let part_type = field.content_type().map(|m| m.essence_str().to_string());
+    let mut staging = state.blobs.stage(limit).await?;
+    stream_into(field, &mut staging).await?;
+    Ok(Incoming {
+        mime: detect_type(name.as_str(), part_type.as_deref()),
+        name,
+        staged: staging.finish().await?,
+    })
+}
+
 /// Standard base64, padding optional, whitespace ignored.
 const B64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
     &base64::alphabet::STANDARD,
@@ -205,50 +223,54 @@ pub async fn receive_upload(
     let mut postactions = None;
     let mut name = None;
     let mut data: Option<Result<crate::blob::Staged, AppError>> = None;
-    while let Some(field) = multipart.next().await {
-        let mut field = field.map_err(multipart_error)?;
-        let part_name = field.name().unwrap_or("").to_string();
-        let filename = field
-            .content_disposition()
-            .and_then(|cd| cd.get_filename())
-            .map(str::to_string);
-        match part_name.as_str() {
-            "visibility" => {
-                visibility = Some(Visibility::parse(
-                    "visibility",
-                    &read_text(&mut field, "visibility").await?,
-                )?)
-            }
-            "postactions" => postactions = Some(read_text(&mut field, "postactions").await?),
-            "name" => name = Some(read_text(&mut field, "name").await?),
-            "data" => {
-                let mut staging = state.blobs.stage(limit).await?;
-                // A bad `data` matters only with postactions=decode_base64, which may come later.
-                data = Some(match stream_base64(&mut field, &mut staging).await {
-                    Ok(()) => staging.finish().await,
-                    Err(e @ AppError::TooLarge { .. }) => return Err(e),
-                    Err(e) => {
-                        while field.next().await.is_some() {}
-                        Err(e)
-                    }
-                });
-            }
-            n if n.starts_with("meta[") || n == "meta" => while field.next().await.is_some() {},
-            _ => match filename.as_deref().filter(|f| !f.is_empty()) {
-                Some(filename) => {
-                    let file_name = Name::parse("file", base_name(filename))?;
-                    let part_type = field.content_type().map(|m| m.essence_str().to_string());
+    // Files already streamed into a bucket are deleted before an error answers.
+    let read = async {
+        while let Some(field) = multipart.next().await {
+            let mut field = field.map_err(multipart_error)?;
+            let part_name = field.name().unwrap_or("").to_string();
+            let filename = field
+                .content_disposition()
+                .and_then(|cd| cd.get_filename())
+                .map(str::to_string);
+            match part_name.as_str() {
+                "visibility" => {
+                    visibility = Some(Visibility::parse(
+                        "visibility",
+                        &read_text(&mut field, "visibility").await?,
+                    )?)
+                }
+                "postactions" => postactions = Some(read_text(&mut field, "postactions").await?),
+                "name" => name = Some(read_text(&mut field, "name").await?),
+                "data" => {
                     let mut staging = state.blobs.stage(limit).await?;
-                    stream_into(&mut field, &mut staging).await?;
-                    files.push(Incoming {
-                        mime: detect_type(file_name.as_str(), part_type.as_deref()),
-                        name: file_name,
-                        staged: staging.finish().await?,
+                    // A bad `data` matters only with postactions=decode_base64, which may come later.
+                    data = Some(match stream_base64(&mut field, &mut staging).await {
+                        Ok(()) => staging.finish().await,
+                        Err(e @ AppError::TooLarge { .. }) => return Err(e),
+                        Err(e) => {
+                            while field.next().await.is_some() {}
+                            Err(e)
+                        }
                     });
                 }
-                None => while field.next().await.is_some() {},
-            },
+                n if n.starts_with("meta[") || n == "meta" => while field.next().await.is_some() {},
+                _ => match filename.as_deref().filter(|f| !f.is_empty()) {
+                    Some(filename) => {
+                        let file_name = Name::parse("file", base_name(filename))?;
+                        files.push(receive_file(&mut field, state, file_name, limit).await?);
+                    }
+                    None => while field.next().await.is_some() {},
+                },
+            }
         }
+        Ok::<(), AppError>(())
+    }
+    .await;
+    if let Err(e) = read {
+        let mut staged: Vec<_> = files.into_iter().map(|f| f.staged).collect();
+        staged.extend(data.and_then(Result::ok));
+        state.blobs.discard(staged).await;
+        return Err(e);
     }
     if postactions.as_deref().map(str::trim) == Some("decode_base64") {
         let name = Name::parse("name", name.as_deref().unwrap_or(""))?;

@@ -3,9 +3,8 @@
 //! removing their own file. Both need the uploader's cookie and its form token.
 
 use super::{app_state, csrf_ok, gate_page, private, token};
-use crate::api::filerobot::upload::{base_name, multipart_error, read_text, stream_into};
+use crate::api::filerobot::upload::{base_name, multipart_error, read_text, receive_file};
 use crate::api::Params;
-use crate::domain::assets::{detect_type, Incoming};
 use crate::domain::requests::{sanitize_name, Uploader};
 use crate::domain::types::{Email, Name};
 use crate::error::AppError;
@@ -106,42 +105,49 @@ pub async fn upload_form(
         });
     let mut multipart = Multipart::new(req.headers(), payload.into_inner());
     let (mut files, mut name, mut email, mut note) = (Vec::new(), None, None, None);
-    while let Some(field) = multipart.next().await {
-        let mut field = field.map_err(multipart_error)?;
-        let part = field.name().unwrap_or("").to_string();
-        let filename = field
-            .content_disposition()
-            .and_then(|cd| cd.get_filename())
-            .map(str::to_string);
-        match (part.as_str(), filename.filter(|f| !f.is_empty())) {
-            ("name", None) => name = Some(read_text(&mut field, "name").await?),
-            ("email", None) => email = Some(read_text(&mut field, "email").await?),
-            ("note", None) => note = Some(read_text(&mut field, "note").await?),
-            (_, Some(filename)) => {
-                let clean = sanitize_name(base_name(&filename));
-                if !u.request.takes_extension(&clean) {
-                    return Err(u.request.extension_refused(&clean));
+    // Files already streamed into a bucket are deleted before an error answers.
+    let read = async {
+        while let Some(field) = multipart.next().await {
+            let mut field = field.map_err(multipart_error)?;
+            let part = field.name().unwrap_or("").to_string();
+            let filename = field
+                .content_disposition()
+                .and_then(|cd| cd.get_filename())
+                .map(str::to_string);
+            match (part.as_str(), filename.filter(|f| !f.is_empty())) {
+                ("name", None) => name = Some(read_text(&mut field, "name").await?),
+                ("email", None) => email = Some(read_text(&mut field, "email").await?),
+                ("note", None) => note = Some(read_text(&mut field, "note").await?),
+                (_, Some(filename)) => {
+                    let clean = sanitize_name(base_name(&filename));
+                    if !u.request.takes_extension(&clean) {
+                        return Err(u.request.extension_refused(&clean));
+                    }
+                    let file_name = Name::parse("file", &clean)?;
+                    files.push(receive_file(&mut field, &state, file_name, limit).await?);
                 }
-                let file_name = Name::parse("file", &clean)?;
-                let part_type = field.content_type().map(|m| m.essence_str().to_string());
-                let mut staging = state.blobs.stage(limit).await?;
-                stream_into(&mut field, &mut staging).await?;
-                files.push(Incoming {
-                    mime: detect_type(file_name.as_str(), part_type.as_deref()),
-                    name: file_name,
-                    staged: staging.finish().await?,
-                });
+                _ => while field.next().await.is_some() {},
             }
-            _ => while field.next().await.is_some() {},
         }
+        if files.is_empty() {
+            return Err(AppError::invalid(
+                "file",
+                "choose at least one file to send",
+            ));
+        }
+        contact(name.take(), email.take(), note.take())
     }
-    if files.is_empty() {
-        return Err(AppError::invalid(
-            "file",
-            "choose at least one file to send",
-        ));
-    }
-    let c = contact(name, email, note)?;
+    .await;
+    let c = match read {
+        Ok(c) => c,
+        Err(e) => {
+            state
+                .blobs
+                .discard(files.into_iter().map(|f| f.staged).collect())
+                .await;
+            return Err(e);
+        }
+    };
     state.requests.set_contact(&u, c.name, c.email).await?;
     state
         .requests
