@@ -155,7 +155,9 @@ impl BlobStore {
     }
 
     /// Hashes the chunked upload `name` (SHA-256, CRC-32) by streaming it, and hands it over as
-    /// a staged upload for `persist_all`; None when the file is gone.
+    /// a staged upload for `persist_all`; None when the file is gone. When new blobs go to a
+    /// bucket, the one read that hashes it also streams it there (parts sent as they fill),
+    /// and the file stays for the caller to remove once the blob is recorded.
     pub async fn stage_piecewise(&self, name: &str) -> Result<Option<Staged>, AppError> {
         let path = self.tmp.join(name);
         let mut file = match tokio::fs::File::open(&path).await {
@@ -163,6 +165,17 @@ impl BlobStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e.into()),
         };
+        if self.default_s3().is_some() {
+            let mut staging = self.stage(u64::MAX).await?;
+            let mut buf = vec![0u8; CHUNK];
+            loop {
+                let n = file.read(&mut buf).await?;
+                if n == 0 {
+                    return Ok(Some(staging.finish().await?));
+                }
+                staging.write(&buf[..n]).await?;
+            }
+        }
         let (mut sha, mut crc, mut size) = (Sha256::new(), crc32fast::Hasher::new(), 0u64);
         let mut buf = vec![0u8; CHUNK];
         loop {

@@ -572,6 +572,10 @@ impl UploadService {
                 Ok(recorded)
             })
             .await;
+        // On `fs` the file became the blob; streamed to a bucket, it is left here.
+        self.blobs
+            .remove_piecewise(vec![upload.tmp_name.clone()])
+            .await;
         match result {
             Ok((file, gone)) => {
                 self.blobs.remove(gone).await;
