@@ -262,6 +262,14 @@ pub struct Sink {
     written: u64,
 }
 
+/// A PATCH whose bytes go on (to a bucket) while they arrive: where the file stands, and how
+/// far the sending is.
+pub struct Flow {
+    pub progress: tokio::sync::watch::Sender<u64>,
+    pub sent: tokio::sync::watch::Receiver<u64>,
+    pub ahead: u64,
+}
+
 /// How a PATCH body ended.
 #[derive(Debug)]
 pub enum End {
@@ -348,9 +356,11 @@ impl Sink {
         .await?
     }
 
-    /// Drops this chunk's bytes: the file ends at the offset it started from. Returns the lock.
-    pub async fn discard(self) -> Result<Option<Held>, AppError> {
-        let start = self.start;
+    /// Drops this chunk's bytes: the file ends at the offset it started from, or at `kept`
+    /// when bytes up to there are no longer the chunk's to drop (already sent on to a bucket).
+    /// Returns the lock.
+    pub async fn discard(self, kept: u64) -> Result<Option<Held>, AppError> {
+        let start = self.start.max(kept);
         crate::db::blocking(move || {
             self.file.set_len(start)?;
             Ok(self.held)
@@ -365,13 +375,16 @@ impl Sink {
     /// `early` is the offset at which writeback last started (in an earlier PATCH, perhaps);
     /// every `EARLY_SYNC` bytes past it an fdatasync starts in the background and is left to
     /// run (nothing waits for it: the offset is recorded only after `commit` syncs). Returns
-    /// the new `early` with the sink.
+    /// the new `early` with the sink. `flow`, when given, hears the offset up to which bytes
+    /// are in the file each time a buffer is written, and holds the body back while it is more
+    /// than `ahead` bytes past what was sent on.
     pub async fn receive<S, E>(
         self,
         mut body: S,
         allowance: u64,
         stop: impl Future<Output = ()>,
         early: u64,
+        flow: Option<Flow>,
     ) -> Result<(Sink, End, u64), AppError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
@@ -388,7 +401,8 @@ impl Sink {
         let mut buf: Vec<u8> = Vec::with_capacity(BUF);
         let mut spare: Option<Vec<u8>> = None;
         let mut received: u64 = 0;
-        let end = loop {
+        let mut flow = flow;
+        let end = 'recv: loop {
             let next = tokio::select! {
                 biased;
                 _ = &mut stop => break End::Superseded,
@@ -407,8 +421,21 @@ impl Sink {
             if buf.len() >= BUF {
                 if let Some(job) = pending.take() {
                     let (s, old) = joined(job.await)?;
+                    let at = s.start + s.written;
                     sink = Some(s);
                     spare = Some(old);
+                    if let Some(f) = &mut flow {
+                        f.progress.send_replace(at);
+                        // Ahead of the sending by too much: wait for it (a sender that
+                        // stopped, the store down, no longer holds the body back).
+                        while at.saturating_sub(*f.sent.borrow()) > f.ahead {
+                            tokio::select! {
+                                biased;
+                                _ = &mut stop => break 'recv End::Superseded,
+                                r = f.sent.changed() => if r.is_err() { break },
+                            }
+                        }
+                    }
                 }
                 let mut s = sink
                     .take()

@@ -318,3 +318,76 @@ fn a_tus_upload_goes_up_part_by_part_survives_a_kill_and_a_terminated_one_is_abo
     assert_eq!(allocated(&uploads), 0);
     assert_eq!(m.keys(&bucket).len(), 1);
 }
+
+#[test]
+fn one_long_tus_patch_goes_up_while_it_arrives_and_a_cut_resumes_past_what_was_sent() {
+    let (m, bucket, _tmp, data, args) = on_a_new_bucket();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let srv = Server::start(&data, &args);
+    let uploads = data.join("uploads");
+    let bytes = content(48 * MIB + 7, 6);
+    let path = tus_create(&srv, bytes.len());
+
+    // One PATCH for everything, sent by hand: 30 MiB, a pause, then the connection drops.
+    let addr = srv.url.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "PATCH {path} HTTP/1.1\r\nHost: {addr}\r\nX-Filerobot-Key: {}\r\nTus-Resumable: 1.0.0\r\n\
+         Upload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\n\
+         Content-Length: {}\r\n\r\n",
+        srv.key,
+        bytes.len()
+    )
+    .unwrap();
+    let mut peak = 0;
+    for chunk in bytes[..30 * MIB].chunks(MIB) {
+        s.write_all(chunk).unwrap();
+        peak = peak.max(allocated(&uploads));
+    }
+    eventually("parts of the PATCH in the bucket", &srv, || {
+        m.multipart_uploads(&bucket).len() == 1
+    });
+    eventually("the parts sent leave the disk", &srv, || {
+        allocated(&uploads) <= 10 * MIB as u64
+    });
+    assert!(
+        peak <= 20 * MIB as u64,
+        "uploads/ held {peak} bytes at its peak"
+    );
+    drop(s);
+
+    // HEAD: at least what went to the bucket; the rest from there completes the upload.
+    let mut offset = None;
+    eventually("HEAD answers once the cut PATCH is done", &srv, || {
+        let (status, at, _) = tus(&srv, "HEAD", &path, &[], b"");
+        offset = at;
+        status == 200 && at.is_some_and(|a| a >= 25 * MIB as u64)
+    });
+    let offset = offset.unwrap() as usize;
+    let (status, end, file) = tus(
+        &srv,
+        "PATCH",
+        &path,
+        &[("Upload-Offset", offset.to_string())],
+        &bytes[offset..],
+    );
+    assert_eq!(status, 204, "{}", srv.stderr());
+    assert_eq!(end, Some(bytes.len() as u64));
+    let uuid = file.expect("the last PATCH names the file");
+    let f = binary::json(
+        binary::agent()
+            .get(&format!("{}/{}/v4/files/{uuid}", srv.url, srv.org))
+            .set("X-Filerobot-Key", &srv.key)
+            .call(),
+        "file",
+        &srv,
+    );
+    assert_eq!(
+        f["file"]["hash"]["sha256"],
+        hex::encode(sha2::Sha256::digest(&bytes)),
+        "{f}"
+    );
+    assert!(m.multipart_uploads(&bucket).is_empty());
+    assert_eq!(allocated(&uploads), 0);
+}

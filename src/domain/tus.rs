@@ -20,7 +20,7 @@ use crate::domain::assets::{detect_type, AssetService, FolderRef, Incoming};
 use crate::domain::tus_ship::Shipper;
 use crate::domain::types::{FolderPath, Name, Visibility};
 use crate::error::AppError;
-use crate::partial::{Checksum, End, Hashes, PartialDir};
+use crate::partial::{Checksum, End, Flow, Hashes, PartialDir};
 use bytes::Bytes;
 use futures_util::Stream;
 use parking_lot::Mutex;
@@ -394,7 +394,24 @@ impl TusService {
                 std::future::pending::<()>().await;
             }
         };
-        let (mut sink, end, early) = sink
+        // Into a bucket, a chunk without a checksum goes on part by part while it arrives
+        // (one with a checksum is all or nothing: it goes once kept).
+        let shipping = (row.store != FS && check.is_none()).then(|| {
+            let (progress, at) = tokio::sync::watch::channel(offset);
+            let (sending, sent) = tokio::sync::watch::channel(row.sent as u64);
+            let job = self
+                .shipper
+                .ship_while(&row, slot.ship.clone(), at, sending);
+            let ahead = 3 * crate::domain::tus_ship::part_size(length);
+            let flow = Flow {
+                progress,
+                sent,
+                ahead,
+            };
+            (flow, tokio::spawn(job))
+        });
+        let (flow, ship_job) = shipping.unzip();
+        let received = sink
             .holding(held)
             .with_checksum(check)
             .receive(
@@ -402,9 +419,18 @@ impl TusService {
                 length - offset,
                 stop,
                 slot.early.load(Ordering::SeqCst),
+                flow,
             )
-            .await
-            .map_err(unavailable)?;
+            .await;
+        // What went on to the bucket is no longer this chunk's to drop.
+        let kept = match ship_job {
+            Some(job) => {
+                let _ = job.await;
+                self.shipper.sent(&row).await?
+            }
+            None => 0,
+        };
+        let (mut sink, end, early) = received.map_err(unavailable)?;
         slot.early.store(early, Ordering::SeqCst);
         let keep = match &end {
             End::Whole => sink.checksum_ok(),
@@ -415,7 +441,7 @@ impl TusService {
             End::TooLong => false,
         };
         if !keep {
-            if let Some(mut held) = sink.discard().await.map_err(unavailable)? {
+            if let Some(mut held) = sink.discard(kept).await.map_err(unavailable)? {
                 *held = Some(base);
             }
             return Err(match end {

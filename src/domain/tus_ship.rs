@@ -5,8 +5,9 @@
 //! completion nor a restart reads anything again. The last part goes at completion, with the
 //! multipart completion; an upload that goes (terminated, expired) aborts its multipart upload.
 //!
-//! Parts are whole chunks kept by PATCHes, never bytes a PATCH may still discard: the disk
-//! holds at most one PATCH's bytes and a part (the owner UI and file requests send 5 MiB).
+//! A PATCH without a checksum sends its parts while it arrives (`ship_while`), and is held back
+//! when it runs three parts ahead; what went is the upload's for good (a cut or superseded
+//! PATCH keeps at least that). A chunk with a checksum is all or nothing: it goes once kept.
 
 use crate::blob::sha_state::ShaState;
 use crate::blob::{punch, read_part, BlobStore, Staged, StoredObject, FS};
@@ -125,6 +126,16 @@ impl Shipper {
     /// Sends the upload's whole parts that lie below `upto` (bytes PATCHes kept), short of the
     /// last one (that goes with the completion). The caller holds the upload's ship lock.
     pub async fn ship(&self, row: &TusRow, upto: u64) -> Result<(), AppError> {
+        self.ship_reporting(row, upto, None).await
+    }
+
+    /// `ship`, telling `report` the bytes sent after each part.
+    async fn ship_reporting(
+        &self,
+        row: &TusRow,
+        upto: u64,
+        report: Option<&tokio::sync::watch::Sender<u64>>,
+    ) -> Result<(), AppError> {
         let length = row.length as u64;
         let part = part_size(length);
         let Some(mut st) = self.shipped(row).await? else {
@@ -167,6 +178,9 @@ impl Shipper {
                 .write(move |tx| q::add_part(tx, id, idx as i64, &etag, sent, &state, crc))
                 .await?;
             st.sent = sent;
+            if let Some(r) = report {
+                r.send_replace(sent as u64);
+            }
             h = next;
             let f = file.clone();
             crate::db::blocking(move || punch(&f, start, part)).await?;
@@ -192,6 +206,33 @@ impl Shipper {
         } else {
             tokio::spawn(job);
         }
+    }
+
+    /// Sends parts while a PATCH arrives: whenever `upto` (bytes in the file) passes a part,
+    /// until the PATCH's body ends (its sender drops). Holds the ship lock meanwhile.
+    pub fn ship_while(
+        &self,
+        row: &TusRow,
+        lock: Arc<tokio::sync::Mutex<()>>,
+        mut upto: tokio::sync::watch::Receiver<u64>,
+        sent: tokio::sync::watch::Sender<u64>,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let (shipper, row) = (self.clone(), row.clone());
+        async move {
+            let _sending = lock.lock().await;
+            while upto.changed().await.is_ok() {
+                let at = *upto.borrow_and_update();
+                if let Err(e) = shipper.ship_reporting(&row, at, Some(&sent)).await {
+                    tracing::warn!(upload = %row.uuid, error = %e, "tus parts not sent yet");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The bytes of the upload already in its bucket (0 when it is gone).
+    pub async fn sent(&self, row: &TusRow) -> Result<u64, AppError> {
+        Ok(self.shipped(row).await?.map_or(0, |s| s.sent as u64))
     }
 
     /// Puts the whole upload in the bucket: the parts left, the last one, the multipart
