@@ -146,19 +146,26 @@ fn a_v4_upload_is_in_the_bucket_while_it_arrives_and_never_whole_on_disk() {
     assert_eq!(allocated(&tmp_dir), 0, "the spool is gone");
     assert!(m.multipart_uploads(&bucket).is_empty());
     assert_eq!(m.keys(&bucket).len(), 1);
-    let file = &answer["file"];
+    assert_library_file(&srv, answer["file"]["uuid"].as_str().unwrap(), &bytes);
+}
+
+/// The library file `uuid` has the SHA-256 of `bytes`, and downloads as exactly `bytes`.
+fn assert_library_file(srv: &Server, uuid: &str, bytes: &[u8]) {
+    let f = binary::json(
+        binary::agent()
+            .get(&format!("{}/{}/v4/files/{uuid}", srv.url, srv.org))
+            .set("X-Filerobot-Key", &srv.key)
+            .call(),
+        "file",
+        srv,
+    );
     assert_eq!(
-        file["hash"]["sha256"].as_str(),
-        Some(hex::encode(sha2::Sha256::digest(&bytes)).as_str()),
-        "{answer}"
+        f["file"]["hash"]["sha256"],
+        hex::encode(sha2::Sha256::digest(bytes)),
+        "{f}"
     );
     let got = binary::agent()
-        .get(&format!(
-            "{}/{}/v4/get/{}/download",
-            srv.url,
-            srv.org,
-            file["uuid"].as_str().unwrap()
-        ))
+        .get(&format!("{}/{}/v4/get/{uuid}/download", srv.url, srv.org))
         .set("X-Filerobot-Key", &srv.key)
         .call()
         .unwrap();
@@ -281,27 +288,7 @@ fn a_tus_upload_goes_up_part_by_part_survives_a_kill_and_a_terminated_one_is_abo
     let (end, file) = tus_send(&srv, &path, &bytes, offset, bytes.len());
     assert_eq!(end as usize, bytes.len());
     let uuid = file.expect("the last PATCH names the file");
-    let f = binary::json(
-        binary::agent()
-            .get(&format!("{}/{}/v4/files/{uuid}", srv.url, srv.org))
-            .set("X-Filerobot-Key", &srv.key)
-            .call(),
-        "file",
-        &srv,
-    );
-    assert_eq!(
-        f["file"]["hash"]["sha256"],
-        hex::encode(sha2::Sha256::digest(&bytes)),
-        "{f}"
-    );
-    let got = binary::agent()
-        .get(&format!("{}/{}/v4/get/{uuid}/download", srv.url, srv.org))
-        .set("X-Filerobot-Key", &srv.key)
-        .call()
-        .unwrap();
-    let mut back = Vec::new();
-    got.into_reader().read_to_end(&mut back).unwrap();
-    assert!(back == bytes, "the object is the upload, byte for byte");
+    assert_library_file(&srv, &uuid, &bytes);
     assert_eq!(allocated(&uploads), 0, "nothing left under uploads/");
     assert!(m.multipart_uploads(&bucket).is_empty());
     assert_eq!(m.keys(&bucket).len(), 1);
@@ -375,19 +362,7 @@ fn one_long_tus_patch_goes_up_while_it_arrives_and_a_cut_resumes_past_what_was_s
     assert_eq!(status, 204, "{}", srv.stderr());
     assert_eq!(end, Some(bytes.len() as u64));
     let uuid = file.expect("the last PATCH names the file");
-    let f = binary::json(
-        binary::agent()
-            .get(&format!("{}/{}/v4/files/{uuid}", srv.url, srv.org))
-            .set("X-Filerobot-Key", &srv.key)
-            .call(),
-        "file",
-        &srv,
-    );
-    assert_eq!(
-        f["file"]["hash"]["sha256"],
-        hex::encode(sha2::Sha256::digest(&bytes)),
-        "{f}"
-    );
+    assert_library_file(&srv, &uuid, &bytes);
     assert!(m.multipart_uploads(&bucket).is_empty());
     assert_eq!(allocated(&uploads), 0);
 }
