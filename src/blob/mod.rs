@@ -276,9 +276,16 @@ impl Staging {
                 Ok(Staged::local(path, size, sha256, crc32))
             }
             Sink::S3(w) => {
-                let object = StoredObject::new(w.store().clone(), w.id.clone());
-                w.finish().await?;
-                Ok(Staged::stored(object, size, sha256, crc32))
+                let (s3, id) = (w.store().clone(), w.id.clone());
+                match w.finish().await? {
+                    Some(small) => Ok(Staged::local(small, size, sha256, crc32)),
+                    None => Ok(Staged::stored(
+                        StoredObject::new(s3, id),
+                        size,
+                        sha256,
+                        crc32,
+                    )),
+                }
             }
         }
     }

@@ -62,7 +62,9 @@ pub struct S3Writer {
     out: tokio::io::BufWriter<tokio::fs::File>,
     /// The spool, for reading parts back and punching them out.
     spool: Arc<std::fs::File>,
-    _temp: tempfile::TempPath,
+    /// The spool's name: it goes with the writer, or with the caller when it holds a whole
+    /// small upload.
+    temp: Option<tempfile::TempPath>,
     written: u64,
     /// Where the part being filled starts.
     part_start: u64,
@@ -87,7 +89,7 @@ impl S3Writer {
             upload: None,
             out: tokio::io::BufWriter::with_capacity(super::CHUNK, tokio::fs::File::from_std(file)),
             spool,
-            _temp: temp,
+            temp: Some(temp),
             written: 0,
             part_start: 0,
             flying: VecDeque::new(),
@@ -157,16 +159,14 @@ impl S3Writer {
         Ok(())
     }
 
-    /// Stores what was written as blob `id`: one PUT when it never filled a part, else the
-    /// last part and the multipart completion.
-    pub async fn finish(mut self) -> Result<(), AppError> {
+    /// Stores what was written as blob `id`: the last part and the multipart completion.
+    /// An upload that never filled a part is not sent here: its spool, which holds all of it,
+    /// is handed back (`Some`) to go up with the request's other files, several at once.
+    pub async fn finish(mut self) -> Result<Option<tempfile::TempPath>, AppError> {
         self.out.flush().await?;
         if self.upload.is_none() {
-            let len = self.written as usize;
-            let (data, _permit) = read_part(self.spool.clone(), 0, len, &self.budget).await?;
-            self.s3.put_bytes(&self.id, data).await?;
             self.done = true;
-            return Ok(());
+            return Ok(self.temp.take());
         }
         if self.written > self.part_start {
             self.send_part().await?;
@@ -178,7 +178,7 @@ impl S3Writer {
         let etags = std::mem::take(&mut self.etags);
         self.s3.complete(&self.id, &upload, etags).await?;
         self.done = true;
-        Ok(())
+        Ok(None)
     }
 }
 
