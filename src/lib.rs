@@ -135,7 +135,10 @@ fn register(cfg: &mut aw::ServiceConfig) -> Vec<(&'static str, &'static str)> {
         "/app/shares/{uuid}/activity" => { get: web::owner::activity::share_activity }
         "/app/requests" => { get: web::owner::requests::list_requests, post: web::owner::request_form::create_request }
         "/app/requests/new" => { get: web::owner::request_form::new_request }
-        "/app/requests/{uuid}" => { get: web::owner::requests::request_detail }
+        "/app/requests/{uuid}" => {
+            get: web::owner::requests::request_detail, post: web::owner::request_form::update_request
+        }
+        "/app/requests/{uuid}/edit" => { get: web::owner::request_form::edit_request }
         // Before `/app/{kind}/{uuid}/delete`, the library's.
         "/app/requests/{uuid}/delete" => {
             get: web::owner::requests::confirm_delete, post: web::owner::requests::delete

@@ -472,13 +472,17 @@ async fn round_flow(
     check_page(c, axe, "share-detail", round, found).await;
     laps.lap(format!("{tag}: share form, panel, shares, detail"));
 
-    // The owner's file request pages: the list, the form, one request.
+    // The owner's file request pages: the list, the form, one request, its edit form.
     for (path, page) in [
         ("/app/requests".to_string(), "requests"),
         ("/app/requests/new".to_string(), "request-form"),
         (
             format!("/app/requests/{}", fx.request_uuid),
             "request-detail",
+        ),
+        (
+            format!("/app/requests/{}/edit", fx.request_uuid),
+            "request-edit",
         ),
     ] {
         c.goto(&format!("{}{path}", srv.url))

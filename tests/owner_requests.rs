@@ -24,6 +24,15 @@ async fn request_count(app: &TestApp) -> i64 {
     r.json()["total"].as_i64().unwrap()
 }
 
+/// A request as the API shows it.
+async fn request_json(app: &TestApp, uuid: &str) -> serde_json::Value {
+    let r = app
+        .call(app.fr("GET", &format!("/v5/requests/{uuid}")))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["request"].clone()
+}
+
 /// POSTs `path` with the session's token and follows the redirect; the confirmation there.
 async fn act(app: &TestApp, s: &Session, path: &str) -> (String, Option<String>) {
     let r = post_form(app, Some(s), path, &[("csrf_token", s.csrf.as_str())]).await;
@@ -320,4 +329,104 @@ async fn the_target_folder_comes_from_the_list_or_a_path() {
         r.text()
     );
     assert_eq!(request_count(&app).await, 2);
+}
+
+#[actix_web::test]
+async fn the_owner_edits_a_request_and_keeps_or_drops_its_password() {
+    let app = TestApp::new().await;
+    let (_, s) = sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD, "/app").await;
+    let s = s.unwrap();
+    let acme = app.mkdir("/Clients/Acme").await;
+    let made = [
+        ("csrf_token", s.csrf.as_str()),
+        ("title", "Contracts"),
+        ("folder_path", "/Clients/Acme"),
+        ("password", "open sesame"),
+        ("max_files", "5"),
+        ("max_file_mib", "1.5"),
+        ("extensions", "pdf"),
+        ("notify", "1"),
+        ("notify_emails", "books@acme.test"),
+        ("expires_at", "2030-02-01T09:30"),
+        ("expires_tz", "Europe/Paris"),
+    ];
+    let r = post_form(&app, Some(&s), "/app/requests", &made).await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let uuid = r
+        .header("location")
+        .unwrap()
+        .trim_start_matches("/app/requests/")
+        .trim_end_matches("?done=created")
+        .to_string();
+    let before = request_json(&app, &uuid).await;
+    let page = format!("/app/requests/{uuid}");
+    assert!(get_as(&app, &s, &page)
+        .await
+        .text()
+        .contains(&format!("href=\"/app/requests/{uuid}/edit\">Edit</a>")));
+
+    // The form, filled in as the request is; the password is never in it.
+    let form = get_as(&app, &s, &format!("{page}/edit")).await;
+    assert_eq!(form.status, 200);
+    let html = form.text();
+    for shown in [
+        "<h1>Edit “Contracts”</h1>".to_string(),
+        format!("action=\"/app/requests/{uuid}\""),
+        "value=\"Contracts\"".into(),
+        "value=\"/Clients/Acme\"".into(),
+        "value=\"5\"".into(),
+        "value=\"1.5\"".into(),
+        "value=\"pdf\"".into(),
+        "value=\"books@acme.test\"".into(),
+        "value=\"2030-02-01T09:30\"".into(),
+        "value=\"Europe/Paris\"".into(),
+        "name=\"keep_password\" value=\"1\" checked".into(),
+    ] {
+        assert!(html.contains(&shown), "{shown} in {html}");
+    }
+    assert!(!html.contains("open sesame"));
+
+    // Saved as posted back, the password kept; the page says so.
+    let mut edit: Vec<(&str, &str)> = made.to_vec();
+    edit.retain(|(k, _)| *k != "password");
+    edit.extend_from_slice(&[
+        ("title", "Contracts 2030"),
+        ("max_files", "10"),
+        ("keep_password", "1"),
+    ]);
+    let forged: Vec<(&str, &str)> = edit.iter().skip(1).copied().collect();
+    assert_eq!(post_form(&app, Some(&s), &page, &forged).await.status, 403);
+    let r = post_form(&app, Some(&s), &page, &edit).await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(
+        r.header("location").unwrap(),
+        format!("{page}?done=updated")
+    );
+    let shown = get_as(&app, &s, &format!("{page}?done=updated")).await;
+    assert_eq!(
+        notice(&shown.text()).as_deref(),
+        Some("Request “Contracts 2030” saved.")
+    );
+    let after = request_json(&app, &uuid).await;
+    assert_eq!(after["title"], "Contracts 2030");
+    assert_eq!(after["max_files"], 10);
+    assert_eq!(after["max_file_bytes"], 1_572_864);
+    assert_eq!(after["folder_uuid"], acme["uuid"]);
+    assert_eq!(after["expires_at"], before["expires_at"]);
+    assert_eq!(after["password_protected"], true);
+    assert_eq!(after["puid"], before["puid"], "the link stays the same");
+
+    // A bad field: 400 beside it, nothing changed.
+    let mut bad = edit.clone();
+    bad.push(("max_files", "x"));
+    let r = post_form(&app, Some(&s), &page, &bad).await;
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("id=\"error-max_files\">"));
+    assert_eq!(request_json(&app, &uuid).await["max_files"], 10);
+
+    // Unticked with an empty password: the password goes.
+    edit.retain(|(k, _)| *k != "keep_password");
+    let r = post_form(&app, Some(&s), &page, &edit).await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(request_json(&app, &uuid).await["password_protected"], false);
 }

@@ -1,14 +1,15 @@
-//! The new file request form: `RequestForm` is what the browser posts, `RequestForm::patch` its
-//! one mapping to the request service's `RequestPatch` (sizes typed in MiB, kept in bytes).
+//! The new and edit file request form: `RequestForm` is what the browser posts,
+//! `RequestForm::patch` its one mapping to the request service's `RequestPatch` (sizes typed
+//! in MiB, kept in bytes).
 
 use super::form_errors::{form_field, FormErrors};
-use super::window_form::{window_times, WindowFields};
+use super::window_form::{local_input, window_times, WindowFields};
 use super::{see_other, state};
 use crate::api::Params;
 use crate::domain::assets::FolderRef;
 use crate::domain::auth::WebUser;
 use crate::domain::paging::{Seek, PAGE_SIZE};
-use crate::domain::requests::RequestPatch;
+use crate::domain::requests::{Request, RequestPatch};
 use crate::domain::shares::{TimeValue, SHARE_PASSWORD_MAX};
 use crate::domain::types::{Email, FolderPath};
 use crate::error::AppError;
@@ -16,7 +17,7 @@ use crate::state::AppState;
 use crate::web::guard::{last, CsrfForm};
 use crate::web::page;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -57,6 +58,12 @@ struct RequestValues {
 struct RequestFormPage {
     email: String,
     csrf: String,
+    heading: String,
+    /// Where the form posts: `/app/requests`, or the request's own URL to edit it.
+    action: String,
+    cancel: String,
+    editing: bool,
+    has_password: bool,
     v: RequestValues,
     /// (uuid, "/Clients/") of the library's top folders, the first page of them.
     folders: Vec<(String, String)>,
@@ -75,6 +82,7 @@ async fn form_page(
     state: &AppState,
     user: &WebUser,
     v: RequestValues,
+    editing: Option<&Request>,
     errors: FormErrors,
 ) -> Result<HttpResponse, AppError> {
     let errors = errors.into_map();
@@ -102,6 +110,18 @@ async fn form_page(
     let mut res = page(&RequestFormPage {
         email: user.email.clone(),
         csrf: user.csrf.clone(),
+        heading: match editing {
+            Some(r) => format!("Edit “{}”", r.title),
+            None => "New file request".into(),
+        },
+        action: editing.map_or("/app/requests".into(), |r| {
+            format!("/app/requests/{}", r.uuid)
+        }),
+        cancel: editing.map_or("/app/requests".into(), |r| {
+            format!("/app/requests/{}", r.uuid)
+        }),
+        editing: editing.is_some(),
+        has_password: editing.is_some_and(|r| r.password_protected),
         v,
         folders,
         more_folders: top.entries.has_next,
@@ -137,6 +157,9 @@ pub struct RequestForm {
     expires_tz: String,
     #[serde(deserialize_with = "last")]
     password: String,
+    /// Editing: a checkbox, "1" to keep the current password when `password` is empty.
+    #[serde(deserialize_with = "last")]
+    keep_password: String,
     #[serde(deserialize_with = "last")]
     max_files: String,
     #[serde(deserialize_with = "last")]
@@ -204,7 +227,7 @@ impl RequestForm {
     /// The form as a patch for the request service. Every field is read before anything is
     /// refused, so the page shows all of its errors at once, each beside its field. The folder
     /// path is resolved by the caller (it needs the library).
-    fn patch(&self, now: DateTime<Utc>) -> Result<RequestPatch, FormErrors> {
+    fn patch(&self, editing: bool, now: DateTime<Utc>) -> Result<RequestPatch, FormErrors> {
         let mut errors = FormErrors::default();
         let title = self.title.trim();
         match title.chars().count() {
@@ -280,6 +303,7 @@ impl RequestForm {
             return Err(errors);
         }
         let zone = |raw: &str| (!raw.trim().is_empty()).then(|| raw.trim().to_string());
+        let keep = editing && self.keep_password == "1" && self.password.is_empty();
         Ok(RequestPatch {
             title: Some(title.to_string()),
             message: Some(self.message.clone()),
@@ -288,7 +312,7 @@ impl RequestForm {
             expires_at: Some(expires_at.map(TimeValue::Instant)),
             starts_tz: Some(zone(&self.starts_tz)),
             expires_tz: Some(zone(&self.expires_tz)),
-            password: Some(Some(self.password.clone()).filter(|p| !p.is_empty())),
+            password: (!keep).then(|| Some(self.password.clone()).filter(|p| !p.is_empty())),
             max_files: Some(max_files),
             max_file_bytes: Some(max_file_bytes),
             max_total_bytes: Some(max_total_bytes),
@@ -338,7 +362,45 @@ pub async fn new_request(
         folder_path,
         ..Default::default()
     };
-    form_page(&state, &user, v, FormErrors::default()).await
+    form_page(&state, &user, v, None, FormErrors::default()).await
+}
+
+/// The form's patch with a typed folder path resolved (it wins over the list: it reaches
+/// folders the list does not show), or the errors to show.
+async fn form_patch(
+    state: &AppState,
+    user: &WebUser,
+    form: &RequestForm,
+    editing: bool,
+) -> Result<RequestPatch, FormErrors> {
+    let mut patch = form.patch(editing, state.clock.now())?;
+    let path = form.folder_path.trim();
+    if path.is_empty() {
+        return Ok(patch);
+    }
+    let found = match FolderPath::parse("folder_path", path) {
+        Ok(p) => {
+            state
+                .assets
+                .get_folder(user.org_id, FolderRef::Path(p))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match found {
+        Ok(f) => {
+            patch.folder_uuid = Some(Some(f.uuid));
+            Ok(patch)
+        }
+        Err(_) => {
+            let mut errors = FormErrors::default();
+            errors.add(
+                "folder_path",
+                format!("There is no folder '{path}' in the library (like /Clients/Acme)."),
+            );
+            Err(errors)
+        }
+    }
 }
 
 /// `POST /app/requests`: the form's errors all at once, or the new request's page.
@@ -348,41 +410,99 @@ pub async fn create_request(
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     let CsrfForm { user, form } = post;
-    let again = |errors: FormErrors| form_page(&state, &user, form.values(), errors);
-    let mut patch = match form.patch(state.clock.now()) {
+    let again = |errors: FormErrors| form_page(&state, &user, form.values(), None, errors);
+    let patch = match form_patch(&state, &user, &form, false).await {
         Ok(p) => p,
         Err(errors) => return again(errors).await,
     };
-    // A path typed wins over the list: it reaches folders the list does not show.
-    let path = form.folder_path.trim();
-    if !path.is_empty() {
-        let found = match FolderPath::parse("folder_path", path) {
-            Ok(p) => {
-                state
-                    .assets
-                    .get_folder(user.org_id, FolderRef::Path(p))
-                    .await
-            }
-            Err(e) => Err(e),
-        };
-        match found {
-            Ok(f) => patch.folder_uuid = Some(Some(f.uuid)),
-            Err(_) => {
-                let mut errors = FormErrors::default();
-                errors.add(
-                    "folder_path",
-                    format!("There is no folder '{path}' in the library (like /Clients/Acme)."),
-                );
-                return again(errors).await;
-            }
-        }
-    }
     match state
         .requests
         .create(user.org_id, Some(user.user_id), patch)
         .await
     {
         Ok(r) => Ok(see_other(&format!("/app/requests/{}?done=created", r.uuid))),
+        Err(e) => match service_errors(&e) {
+            Some(errors) => again(errors).await,
+            None => Err(e),
+        },
+    }
+}
+
+/// MiB for a form field: "10", "0.5", "" for no limit.
+fn mib_text(bytes: Option<i64>) -> String {
+    bytes.map_or_else(String::new, |b| {
+        let m = b as f64 / MIB;
+        let text = format!("{m:.3}");
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    })
+}
+
+/// A request as the form shows it to edit. Its folder is given by path (it may be deep); a
+/// deleted one is left empty, which means "a new /Requests/<title>" as on creation.
+fn values_of(r: &Request, folder_path: String) -> RequestValues {
+    RequestValues {
+        title: r.title.clone(),
+        message: r.message.clone(),
+        folder_uuid: String::new(),
+        folder_path,
+        starts_at: local_input(r.starts_at, &r.starts_tz),
+        starts_tz: r.starts_tz.clone(),
+        expires_in: String::new(),
+        expires_at: local_input(r.expires_at, &r.expires_tz),
+        expires_tz: r.expires_tz.clone(),
+        max_files: r.max_files.map(|n| n.to_string()).unwrap_or_default(),
+        max_file_mib: mib_text(r.max_file_bytes),
+        max_total_mib: mib_text(r.max_total_bytes),
+        extensions: r.extensions.join(", "),
+        notify: r.notify,
+        notify_emails: r.notify_emails.join(", "),
+    }
+}
+
+/// `GET /app/requests/{uuid}/edit`: the form, filled in with the request as it is.
+pub async fn edit_request(
+    req: HttpRequest,
+    user: WebUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let state = state(&req)?;
+    let r = state.requests.get(user.org_id, &path).await?;
+    let folder_path = match &r.folder_uuid {
+        Some(uuid) => state
+            .assets
+            .get_folder(user.org_id, FolderRef::Uuid(uuid.clone()))
+            .await
+            .map(|f| f.path)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    form_page(
+        &state,
+        &user,
+        values_of(&r, folder_path),
+        Some(&r),
+        FormErrors::default(),
+    )
+    .await
+}
+
+/// `POST /app/requests/{uuid}`: saves the form, or shows its errors all at once.
+pub async fn update_request(
+    req: HttpRequest,
+    path: web::Path<String>,
+    post: CsrfForm<RequestForm>,
+) -> Result<HttpResponse, AppError> {
+    let state = state(&req)?;
+    let CsrfForm { user, form } = post;
+    let current = state.requests.get(user.org_id, &path).await?;
+    let again =
+        |errors: FormErrors| form_page(&state, &user, form.values(), Some(&current), errors);
+    let patch = match form_patch(&state, &user, &form, true).await {
+        Ok(p) => p,
+        Err(errors) => return again(errors).await,
+    };
+    match state.requests.update(user.org_id, &path, patch).await {
+        Ok(r) => Ok(see_other(&format!("/app/requests/{}?done=updated", r.uuid))),
         Err(e) => match service_errors(&e) {
             Some(errors) => again(errors).await,
             None => Err(e),
@@ -400,7 +520,7 @@ mod tests {
         let body = "title=Invoices&max_file_mib=1.5&max_total_mib=10&max_files=3\
                     &extensions=pdf%2C+.JPG&notify=1&notify_emails=a%40x.test%2Cb%40x.test";
         let form: RequestForm = parse_form(body.as_bytes()).unwrap();
-        let p = form.patch(Utc::now()).unwrap();
+        let p = form.patch(false, Utc::now()).unwrap();
         assert_eq!(p.max_file_bytes, Some(Some(1_572_864)));
         assert_eq!(p.max_total_bytes, Some(Some(10_485_760)));
         assert_eq!(p.max_files, Some(Some(3)));
@@ -413,7 +533,7 @@ mod tests {
         let bad: RequestForm =
             parse_form(b"title=&max_file_mib=-1&max_files=x&extensions=p-d-f&notify_emails=nope")
                 .unwrap();
-        let map = bad.patch(Utc::now()).unwrap_err().into_map();
+        let map = bad.patch(false, Utc::now()).unwrap_err().into_map();
         for field in [
             "title",
             "max_file_mib",

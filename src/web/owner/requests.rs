@@ -30,6 +30,7 @@ fn flash(code: &str, r: Option<&Request>) -> Option<String> {
         "created" => format!("Request{title} created: send its link to whoever should upload."),
         "revoked" => format!("Request{title} revoked: its link no longer takes files."),
         "restored" => format!("Request{title} restored."),
+        "updated" => format!("Request{title} saved."),
         "deleted" => {
             "The request was deleted; the files it brought stay in the library.".to_string()
         }

@@ -3,7 +3,7 @@
 //! beside its field.
 
 use super::form_errors::FormErrors;
-use super::window_form::{window_times, WindowFields};
+use super::window_form::{local_input, window_times, WindowFields};
 use super::{see_other, state};
 use crate::domain::assets::FolderRef;
 use crate::domain::auth::WebUser;
@@ -504,13 +504,6 @@ pub async fn create_share(
             None => Err(e),
         },
     }
-}
-
-/// An instant as a `datetime-local` value in `zone`.
-fn local_input(t: Option<DateTime<Utc>>, zone: &str) -> String {
-    let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
-    t.map(|t| t.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string())
-        .unwrap_or_default()
 }
 
 fn values_of(s: &Share) -> ShareValues {

@@ -76,3 +76,10 @@ pub(super) fn window_times(
     }
     (starts, expires)
 }
+
+/// An instant as a `datetime-local` value in `zone` (a form filled in to edit).
+pub fn local_input(t: Option<DateTime<Utc>>, zone: &str) -> String {
+    let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
+    t.map(|t| t.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string())
+        .unwrap_or_default()
+}
