@@ -660,3 +660,53 @@ CREATE TABLE tus_parts (
     etag      TEXT NOT NULL,
     PRIMARY KEY (upload_id, idx)
 ) WITHOUT ROWID;
+
+-- version: 14
+-- A request's counts (files that came through it and are still in the library, their bytes,
+-- and the uploaders who sent them), kept by triggers in the transaction of the change, so a
+-- request's page, the list and every upload's limit check read one row, however many files
+-- came. `request_uploaders.live_files` tells when an uploader starts or stops counting. A
+-- file deleted from the library sets `file_id` to null (a foreign key action, which fires
+-- the update trigger); a request deleted takes its rows along, and an uploader is deleted
+-- only with their request or when they sent nothing (`delete_idle_uploaders`).
+ALTER TABLE requests ADD COLUMN live_files INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE requests ADD COLUMN live_bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE requests ADD COLUMN live_uploaders INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE request_uploaders ADD COLUMN live_files INTEGER NOT NULL DEFAULT 0;
+UPDATE request_uploaders SET live_files = (
+    SELECT COUNT(*) FROM request_files f
+    WHERE f.uploader_id = request_uploaders.id AND f.file_id IS NOT NULL);
+UPDATE requests SET
+    live_files = (SELECT COUNT(*) FROM request_files f
+                  WHERE f.request_id = requests.id AND f.file_id IS NOT NULL),
+    live_bytes = (SELECT COALESCE(SUM(f.size), 0) FROM request_files f
+                  WHERE f.request_id = requests.id AND f.file_id IS NOT NULL),
+    live_uploaders = (SELECT COUNT(*) FROM request_uploaders u
+                      WHERE u.request_id = requests.id AND u.live_files > 0);
+CREATE TRIGGER request_files_live_in AFTER INSERT ON request_files
+WHEN NEW.file_id IS NOT NULL
+BEGIN
+    UPDATE request_uploaders SET live_files = live_files + 1 WHERE id = NEW.uploader_id;
+    UPDATE requests SET live_files = live_files + 1, live_bytes = live_bytes + NEW.size,
+        live_uploaders = live_uploaders + COALESCE(
+            (SELECT live_files = 1 FROM request_uploaders WHERE id = NEW.uploader_id), 0)
+    WHERE id = NEW.request_id;
+END;
+CREATE TRIGGER request_files_live_gone AFTER UPDATE OF file_id ON request_files
+WHEN OLD.file_id IS NOT NULL AND NEW.file_id IS NULL
+BEGIN
+    UPDATE request_uploaders SET live_files = live_files - 1 WHERE id = OLD.uploader_id;
+    UPDATE requests SET live_files = live_files - 1, live_bytes = live_bytes - OLD.size,
+        live_uploaders = live_uploaders - COALESCE(
+            (SELECT live_files = 0 FROM request_uploaders WHERE id = OLD.uploader_id), 0)
+    WHERE id = OLD.request_id;
+END;
+CREATE TRIGGER request_files_live_deleted AFTER DELETE ON request_files
+WHEN OLD.file_id IS NOT NULL
+BEGIN
+    UPDATE request_uploaders SET live_files = live_files - 1 WHERE id = OLD.uploader_id;
+    UPDATE requests SET live_files = live_files - 1, live_bytes = live_bytes - OLD.size,
+        live_uploaders = live_uploaders - COALESCE(
+            (SELECT live_files = 0 FROM request_uploaders WHERE id = OLD.uploader_id), 0)
+    WHERE id = OLD.request_id;
+END;

@@ -367,6 +367,8 @@ pub fn from_ts(secs: i64) -> chrono::DateTime<chrono::Utc> {
 
 #[cfg(test)]
 mod aggregates_tests;
+#[cfg(test)]
+mod request_counts_tests;
 
 /// A database at `path` with the schema's sections up to `version` applied, as an older
 /// release left it (for migration tests).

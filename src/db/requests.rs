@@ -198,9 +198,9 @@ pub fn count(c: &Connection, org_id: i64) -> Result<i64, AppError> {
 
 /// What came through a request and is still in the library: (files, bytes, uploaders).
 pub fn counts(c: &Connection, request_id: i64) -> Result<(i64, i64, i64), AppError> {
+    // Kept by triggers (schema 14): one row, however many files came.
     Ok(c.prepare_cached(
-        "SELECT COUNT(*), COALESCE(SUM(size), 0), COUNT(DISTINCT uploader_id)
-             FROM request_files WHERE request_id = ?1 AND file_id IS NOT NULL",
+        "SELECT live_files, live_bytes, live_uploaders FROM requests WHERE id = ?1",
     )?
     .query_row([request_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?)
 }
