@@ -127,16 +127,15 @@ fn apply_fields(
     if let Some(list) = &p.notify_emails {
         row.notify_emails = emails(list)?;
     }
-    let mut t = Times {
-        starts_at: row.starts_at,
-        expires_at: row.expires_at,
-        starts_tz: row.starts_tz.clone(),
-        expires_tz: row.expires_tz.clone(),
-        revoked: row.revoked,
-        password_gen: row.password_gen,
-    };
     apply_window(
-        &mut t,
+        Times {
+            starts_at: &mut row.starts_at,
+            expires_at: &mut row.expires_at,
+            starts_tz: &mut row.starts_tz,
+            expires_tz: &mut row.expires_tz,
+            revoked: &mut row.revoked,
+            password_gen: &mut row.password_gen,
+        },
         TimesPatch {
             starts_at: &p.starts_at,
             expires_at: &p.expires_at,
@@ -146,12 +145,6 @@ fn apply_fields(
         },
         now,
     )?;
-    row.starts_at = t.starts_at;
-    row.expires_at = t.expires_at;
-    row.starts_tz = t.starts_tz;
-    row.expires_tz = t.expires_tz;
-    row.revoked = t.revoked;
-    row.password_gen = t.password_gen;
     row.updated_at = ts(now);
     Ok(())
 }

@@ -282,15 +282,27 @@ pub(super) fn apply_fields(
     Ok(())
 }
 
-/// A window as stored: what a share and a file request both have.
+/// The window fields of a stored row (a share's or a file request's), borrowed to be
+/// changed by `apply_window`.
+#[derive(Debug)]
+pub struct Times<'a> {
+    pub starts_at: &'a mut Option<i64>,
+    pub expires_at: &'a mut Option<i64>,
+    pub starts_tz: &'a mut String,
+    pub expires_tz: &'a mut String,
+    pub revoked: &'a mut bool,
+    pub password_gen: &'a mut i64,
+}
+
+/// A window as `apply_window` works on it: a copy, written back only when all of it is valid.
 #[derive(Debug, Clone)]
-pub struct Times {
-    pub starts_at: Option<i64>,
-    pub expires_at: Option<i64>,
-    pub starts_tz: String,
-    pub expires_tz: String,
-    pub revoked: bool,
-    pub password_gen: i64,
+struct Window {
+    starts_at: Option<i64>,
+    expires_at: Option<i64>,
+    starts_tz: String,
+    expires_tz: String,
+    revoked: bool,
+    password_gen: i64,
 }
 
 /// The window fields of a write: None = leave as is; `Some(None)` = remove.
@@ -304,16 +316,15 @@ pub struct TimesPatch<'a> {
 }
 
 fn apply_times(row: &mut ShareRow, p: &SharePatch, now: DateTime<Utc>) -> Result<(), AppError> {
-    let mut t = Times {
-        starts_at: row.starts_at,
-        expires_at: row.expires_at,
-        starts_tz: row.starts_tz.clone(),
-        expires_tz: row.expires_tz.clone(),
-        revoked: row.revoked,
-        password_gen: row.password_gen,
-    };
     apply_window(
-        &mut t,
+        Times {
+            starts_at: &mut row.starts_at,
+            expires_at: &mut row.expires_at,
+            starts_tz: &mut row.starts_tz,
+            expires_tz: &mut row.expires_tz,
+            revoked: &mut row.revoked,
+            password_gen: &mut row.password_gen,
+        },
         TimesPatch {
             starts_at: &p.starts_at,
             expires_at: &p.expires_at,
@@ -322,22 +333,30 @@ fn apply_times(row: &mut ShareRow, p: &SharePatch, now: DateTime<Utc>) -> Result
             status: p.status,
         },
         now,
-    )?;
-    row.starts_at = t.starts_at;
-    row.expires_at = t.expires_at;
-    row.starts_tz = t.starts_tz;
-    row.expires_tz = t.expires_tz;
-    row.revoked = t.revoked;
-    row.password_gen = t.password_gen;
-    Ok(())
+    )
 }
 
 /// Zones first, since a wall time is read in its (new or current) zone; then the status.
-pub fn apply_window(
-    row: &mut Times,
-    p: TimesPatch<'_>,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
+pub fn apply_window(t: Times<'_>, p: TimesPatch<'_>, now: DateTime<Utc>) -> Result<(), AppError> {
+    let mut w = Window {
+        starts_at: *t.starts_at,
+        expires_at: *t.expires_at,
+        starts_tz: t.starts_tz.clone(),
+        expires_tz: t.expires_tz.clone(),
+        revoked: *t.revoked,
+        password_gen: *t.password_gen,
+    };
+    window_patch(&mut w, p, now)?;
+    *t.starts_at = w.starts_at;
+    *t.expires_at = w.expires_at;
+    *t.starts_tz = w.starts_tz;
+    *t.expires_tz = w.expires_tz;
+    *t.revoked = w.revoked;
+    *t.password_gen = w.password_gen;
+    Ok(())
+}
+
+fn window_patch(row: &mut Window, p: TimesPatch<'_>, now: DateTime<Utc>) -> Result<(), AppError> {
     // Fail closed: only null (or absent) means "none"; a blank string is refused, never read as
     // "no zone" or "no date".
     let zone = |field: Field, z: &Option<String>| -> Result<String, AppError> {
