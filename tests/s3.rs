@@ -348,6 +348,24 @@ fn a_wrong_bucket_stops_the_start() {
     assert!(stdout(&out).contains("copied 0 blobs"), "{}", stdout(&out));
 }
 
+/// A server whose store is a new bucket reached through a TCP proxy this test owns (to cut).
+fn behind_a_proxy() -> (
+    &'static binary::moto::Moto,
+    String,
+    Proxy,
+    tempfile::TempDir,
+    Server,
+) {
+    let m = moto();
+    let bucket = m.bucket();
+    let proxy = Proxy::start(m.endpoint.trim_start_matches("http://").to_string());
+    let tmp = tempfile::tempdir().unwrap();
+    let mut args = flags(&bucket, true);
+    args[3] = format!("http://127.0.0.1:{}", proxy.port);
+    let srv = start(&tmp.path().join("data"), &args);
+    (m, bucket, proxy, tmp, srv)
+}
+
 fn expect_503((status, retry, body): (u16, Option<String>, String), srv: &Server) {
     assert_eq!(status, 503, "{body}\n{}", srv.stderr());
     assert_eq!(retry.as_deref(), Some("5"));
@@ -357,13 +375,7 @@ fn expect_503((status, retry, body): (u16, Option<String>, String), srv: &Server
 
 #[test]
 fn a_store_that_goes_away_is_503_and_leaves_nothing() {
-    let m = moto();
-    let bucket = m.bucket();
-    let proxy = Proxy::start(m.endpoint.trim_start_matches("http://").to_string());
-    let tmp = tempfile::tempdir().unwrap();
-    let mut args = flags(&bucket, true);
-    args[3] = format!("http://127.0.0.1:{}", proxy.port);
-    let srv = start(&tmp.path().join("data"), &args);
+    let (m, bucket, proxy, _tmp, srv) = behind_a_proxy();
     upload(&srv, "first.txt", b"first");
 
     // Down before the upload reaches the store, then down in the middle of its parts.
@@ -640,13 +652,7 @@ fn backup_keeps_s3_blobs_in_their_bucket_and_verify_rehashes_them_there() {
 /// the file lands whole.
 #[test]
 fn a_tus_upload_whose_completion_meets_the_store_down_finishes_once_it_is_back() {
-    let m = moto();
-    let bucket = m.bucket();
-    let proxy = Proxy::start(m.endpoint.trim_start_matches("http://").to_string());
-    let tmp = tempfile::tempdir().unwrap();
-    let mut args = flags(&bucket, true);
-    args[3] = format!("http://127.0.0.1:{}", proxy.port);
-    let srv = start(&tmp.path().join("data"), &args);
+    let (m, bucket, proxy, _tmp, srv) = behind_a_proxy();
     let bytes = content(3 * 1024 * 1024, 9);
     let call = |method: &str, path: &str| {
         binary::agent()

@@ -166,6 +166,18 @@ impl StoredObject {
         self.armed = false;
         (self.s3.url.url(), std::mem::take(&mut self.id))
     }
+
+    /// Deletes the object now (a drop would only start it).
+    async fn delete(mut self) {
+        self.armed = false;
+        remove_object(self.s3.clone(), std::mem::take(&mut self.id)).await;
+    }
+}
+
+async fn remove_object(s3: Arc<S3>, id: String) {
+    if let Err(e) = s3.delete(&id).await {
+        tracing::warn!(blob = %id, error = %e, "could not remove an unrecorded object");
+    }
 }
 
 impl Drop for StoredObject {
@@ -174,12 +186,7 @@ impl Drop for StoredObject {
             return;
         }
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            let (s3, id) = (self.s3.clone(), std::mem::take(&mut self.id));
-            rt.spawn(async move {
-                if let Err(e) = s3.delete(&id).await {
-                    tracing::warn!(blob = %id, error = %e, "could not remove an unrecorded object");
-                }
-            });
+            rt.spawn(remove_object(self.s3.clone(), std::mem::take(&mut self.id)));
         }
     }
 }
@@ -570,14 +577,7 @@ impl BlobStore {
     pub async fn discard(&self, staged: Vec<Staged>) {
         for s in staged {
             if let Body::Stored(object) = s.body {
-                let (store, id) = object.take();
-                let deleted = match self.remotes.get(&store) {
-                    Ok(s3) => s3.delete(&id).await,
-                    Err(e) => Err(e),
-                };
-                if let Err(e) = deleted {
-                    tracing::warn!(blob = %id, error = %e, "could not remove an unrecorded object");
-                }
+                object.delete().await;
             }
         }
     }

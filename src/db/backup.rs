@@ -3,7 +3,7 @@
 
 use super::{OptionalExtension, BUSY_TIMEOUT};
 use crate::error::AppError;
-use r2d2_sqlite::rusqlite::{params, Connection, OpenFlags};
+use r2d2_sqlite::rusqlite::{self, params, Connection, OpenFlags};
 use serde::Serialize;
 use std::path::Path;
 
@@ -59,6 +59,16 @@ pub fn counts(c: &Connection) -> Result<Counts, AppError> {
     })
 }
 
+/// `id, size, sha256, store` as selected, in that order.
+pub(crate) fn blob_row(r: &rusqlite::Row) -> rusqlite::Result<BlobRow> {
+    Ok(BlobRow {
+        id: r.get(0)?,
+        size: r.get(1)?,
+        sha256: r.get(2)?,
+        store: r.get(3)?,
+    })
+}
+
 /// A blob row: the name of its file under blobs/ (or object in `store`) and what it must hold.
 #[derive(Debug, Clone)]
 pub struct BlobRow {
@@ -91,14 +101,7 @@ pub fn blobs_after(c: &Connection, after: &str, limit: i64) -> Result<Vec<BlobRo
         "SELECT id, size, sha256, 'fs' FROM blobs WHERE id > ?1 ORDER BY id LIMIT ?2"
     };
     let mut st = c.prepare_cached(sql)?;
-    let rows = st.query_map(params![after, limit], |r| {
-        Ok(BlobRow {
-            id: r.get(0)?,
-            size: r.get(1)?,
-            sha256: r.get(2)?,
-            store: r.get(3)?,
-        })
-    })?;
+    let rows = st.query_map(params![after, limit], blob_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

@@ -11,14 +11,7 @@ pub fn blob_store(c: &Connection, id: &str) -> Result<Option<String>, AppError> 
         .optional()?)
 }
 
-/// A blob row as `blobs migrate` walks them.
-#[derive(Debug, Clone)]
-pub struct BlobRow {
-    pub id: String,
-    pub size: i64,
-    pub sha256: String,
-    pub store: String,
-}
+pub use super::backup::BlobRow;
 
 /// Up to `limit` blobs not in `store`, with an id after `after`, in id order.
 pub fn blobs_not_in(
@@ -31,14 +24,7 @@ pub fn blobs_not_in(
         "SELECT id, size, sha256, store FROM blobs WHERE id > ?1 AND store <> ?2 \
          ORDER BY id LIMIT ?3",
     )?;
-    let rows = st.query_map(params![after, store, limit], |r| {
-        Ok(BlobRow {
-            id: r.get(0)?,
-            size: r.get(1)?,
-            sha256: r.get(2)?,
-            store: r.get(3)?,
-        })
-    })?;
+    let rows = st.query_map(params![after, store, limit], super::backup::blob_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

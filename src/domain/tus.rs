@@ -577,11 +577,7 @@ impl TusService {
         let id = row.id;
         self.drop_slot(&row.uuid);
         match self.db.write(move |tx| q::delete(tx, id)).await {
-            Ok(gone) => {
-                self.shipper
-                    .abandon(&gone.into_iter().collect::<Vec<_>>())
-                    .await
-            }
+            Ok(gone) => self.shipper.abandon(gone.as_slice()).await,
             Err(e) => return e,
         }
         not_found()
@@ -597,9 +593,7 @@ impl TusService {
         let _sending = slot.ship.lock().await;
         let row_id = row.id;
         let gone = self.db.write(move |tx| q::delete(tx, row_id)).await?;
-        self.shipper
-            .abandon(&gone.into_iter().collect::<Vec<_>>())
-            .await;
+        self.shipper.abandon(gone.as_slice()).await;
         self.dir.remove(vec![row.uuid.clone()]).await;
         self.drop_slot(&row.uuid);
         Ok(())

@@ -115,11 +115,16 @@ impl Shipper {
         })
     }
 
-    fn open(&self, row: &TusRow) -> Result<Arc<std::fs::File>, AppError> {
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(self.dir.path(&row.uuid))?;
+    /// The upload's file, opened on the blocking pool (read for parts, written for holes).
+    async fn open(&self, row: &TusRow) -> Result<Arc<std::fs::File>, AppError> {
+        let path = self.dir.path(&row.uuid);
+        let file = crate::db::blocking(move || {
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(path)
+        })
+        .await??;
         Ok(Arc::new(file))
     }
 
@@ -141,18 +146,15 @@ impl Shipper {
         let Some(mut st) = self.shipped(row).await? else {
             return Ok(());
         };
-        if (st.sent as u64) + part > upto.min(length.saturating_sub(1)) {
+        // A whole part below `upto` that is not the last one.
+        let next_fits = |sent: i64| (sent as u64) + part <= upto && (sent as u64) + part < length;
+        if !next_fits(st.sent) {
             return Ok(());
         }
         let s3 = self.blobs.remotes.get(&row.store)?;
-        let file = crate::db::blocking({
-            let me = self.clone();
-            let row = row.clone();
-            move || me.open(&row)
-        })
-        .await??;
+        let file = self.open(row).await?;
         let mut h = Hashing::resume(&st)?;
-        while (st.sent as u64) + part <= upto && (st.sent as u64) + part < length {
+        while next_fits(st.sent) {
             let (blob_id, mp_id) = match (&st.blob_id, &st.mp_id) {
                 (Some(b), Some(m)) => (b.clone(), m.clone()),
                 _ => {
@@ -255,12 +257,7 @@ impl Shipper {
             let object = StoredObject::new(s3, blob_id);
             return Ok(Staged::stored(object, length, hex::encode(sha), st.crc));
         }
-        let file = crate::db::blocking({
-            let me = self.clone();
-            let row = row.clone();
-            move || me.open(&row)
-        })
-        .await??;
+        let file = self.open(row).await?;
         let start = st.sent as u64;
         let h = Hashing::resume(&st)?;
         let read = self.read(&file, start, length - start, h, true).await?;

@@ -573,9 +573,11 @@ impl UploadService {
             })
             .await;
         // On `fs` the file became the blob; streamed to a bucket, it is left here.
-        self.blobs
-            .remove_piecewise(vec![upload.tmp_name.clone()])
-            .await;
+        if blob.store != crate::blob::FS {
+            self.blobs
+                .remove_piecewise(vec![upload.tmp_name.clone()])
+                .await;
+        }
         match result {
             Ok((file, gone)) => {
                 self.blobs.remove(gone).await;

@@ -94,14 +94,7 @@ impl AssetService {
                 for ((name, mime), blob) in meta.iter().zip(&stored) {
                     let final_name = free_name(tx, target.id, name, &names)?;
                     let uuid = Uuid::new_v4().to_string();
-                    q::insert_blob(
-                        tx,
-                        &blob.id,
-                        blob.size as i64,
-                        &blob.sha256,
-                        blob.crc32,
-                        &blob.store,
-                    )?;
+                    insert_blob(tx, blob)?;
                     q::insert_file(
                         tx,
                         &uuid,
@@ -146,6 +139,18 @@ pub enum UploadTarget {
     Replace { uuid: String },
 }
 
+/// The row of a blob just stored.
+fn insert_blob(tx: &Connection, blob: &crate::blob::StoredBlob) -> Result<(), AppError> {
+    q::insert_blob(
+        tx,
+        &blob.id,
+        blob.size as i64,
+        &blob.sha256,
+        blob.crc32,
+        &blob.store,
+    )
+}
+
 /// Records a stored blob as a file's contents in the caller's transaction. Returns the file and
 /// the blobs no file refers to any more (to remove from disk after the commit).
 pub(crate) fn record_upload(
@@ -155,14 +160,7 @@ pub(crate) fn record_upload(
     blob: &crate::blob::StoredBlob,
     now: i64,
 ) -> Result<(FileRow, Vec<crate::blob::BlobRef>), AppError> {
-    q::insert_blob(
-        tx,
-        &blob.id,
-        blob.size as i64,
-        &blob.sha256,
-        blob.crc32,
-        &blob.store,
-    )?;
+    insert_blob(tx, blob)?;
     match target {
         UploadTarget::Replace { uuid } => {
             let file = file_by_uuid(tx, org_id, uuid)?;

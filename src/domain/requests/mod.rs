@@ -16,7 +16,9 @@ mod visit;
 
 /// A file that came through a request, as its uploader and the owner see it.
 pub use crate::db::requests::SentFile;
-pub use model::{sanitize_name, Request, RequestPatch, RequestState};
+pub use model::{
+    sanitize_name, Request, RequestPatch, RequestState, LIST_MAX, MESSAGE_MAX, TITLE_MAX,
+};
 pub use notify::{deliver, MailOutcome};
 pub use service::RequestService;
 pub use visit::{Gate, Uploader, UPLOADER_DAYS};

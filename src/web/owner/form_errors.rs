@@ -26,6 +26,18 @@ impl FormErrors {
             .or_insert_with(|| form_words(&message.into()));
     }
 
+    /// A title: required, at most `max` characters; `what` is "share", "request"...
+    pub fn check_title(&mut self, title: &str, what: &str, max: usize) {
+        match title.chars().count() {
+            0 => self.add("title", format!("Give the {what} a title.")),
+            n if n > max => self.add(
+                "title",
+                format!("A title has at most {max} characters; this one has {n}."),
+            ),
+            _ => {}
+        }
+    }
+
     /// The value of a parser's answer; its field error noted beside its field.
     pub fn take<T>(&mut self, parsed: Result<T, AppError>) -> Option<T> {
         match parsed {

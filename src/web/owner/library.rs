@@ -1,6 +1,6 @@
 //! The library: folders and files, upload, rename, delete with a confirmation page.
 
-use super::{back_to, day, see_other, state};
+use super::{back_to, confirm_page, day, see_other, state};
 use crate::api::Params;
 use crate::domain::assets::{FolderEntry, FolderRef};
 use crate::domain::auth::WebUser;
@@ -269,16 +269,6 @@ pub async fn rename(
     Ok(see_other(&back_to(&back)))
 }
 
-#[derive(Template)]
-#[template(path = "app/confirm.html")]
-struct Confirm {
-    email: String,
-    csrf: String,
-    question: String,
-    action: String,
-    back: String,
-}
-
 pub async fn confirm_delete(
     req: HttpRequest,
     user: WebUser,
@@ -313,13 +303,7 @@ pub async fn confirm_delete(
         }
         _ => return Err(AppError::not_found("This route")),
     };
-    page(&Confirm {
-        email: user.email.clone(),
-        csrf: user.csrf.clone(),
-        question,
-        action: format!("/app/{kind}/{uuid}/delete"),
-        back,
-    })
+    confirm_page(&user, question, format!("/app/{kind}/{uuid}/delete"), back)
 }
 
 pub async fn delete(

@@ -50,6 +50,33 @@ fn day(t: DateTime<Utc>) -> String {
     t.format("%-d %b %Y, %H:%M UTC").to_string()
 }
 
+/// The page that asks before a delete (works without script): `question`, a button posting
+/// to `action`, and a way `back`.
+#[derive(askama::Template)]
+#[template(path = "app/confirm.html")]
+struct Confirm {
+    email: String,
+    csrf: String,
+    question: String,
+    action: String,
+    back: String,
+}
+
+fn confirm_page(
+    user: &crate::domain::auth::WebUser,
+    question: String,
+    action: String,
+    back: String,
+) -> Result<HttpResponse, AppError> {
+    crate::web::page(&Confirm {
+        email: user.email.clone(),
+        csrf: user.csrf.clone(),
+        question,
+        action,
+        back,
+    })
+}
+
 fn back_to(folder_uuid: &str) -> String {
     if folder_uuid.is_empty() {
         "/app".into()

@@ -9,7 +9,7 @@ use crate::api::Params;
 use crate::domain::assets::FolderRef;
 use crate::domain::auth::WebUser;
 use crate::domain::paging::{Seek, PAGE_SIZE};
-use crate::domain::requests::{Request, RequestPatch};
+use crate::domain::requests::{Request, RequestPatch, LIST_MAX, MESSAGE_MAX, TITLE_MAX};
 use crate::domain::shares::{TimeValue, SHARE_PASSWORD_MAX};
 use crate::domain::types::{Email, FolderPath};
 use crate::error::AppError;
@@ -23,10 +23,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::collections::HashMap;
 
-/// The service's own bounds (it checks them again); here so the form can say all at once.
-const TITLE_MAX: usize = 255;
-const MESSAGE_MAX: usize = 5000;
-const LIST_MAX: usize = 50;
+/// The form's own bound on `max_files` (the service takes any positive number).
 const MAX_FILES_MAX: i64 = 1_000_000;
 /// 1 PiB in MiB: far above any disk, far below an i64 of bytes.
 const MIB_MAX: f64 = 1024.0 * 1024.0 * 1024.0;
@@ -230,14 +227,7 @@ impl RequestForm {
     fn patch(&self, editing: bool, now: DateTime<Utc>) -> Result<RequestPatch, FormErrors> {
         let mut errors = FormErrors::default();
         let title = self.title.trim();
-        match title.chars().count() {
-            0 => errors.add("title", "Give the request a title."),
-            n if n > TITLE_MAX => errors.add(
-                "title",
-                format!("A title has at most {TITLE_MAX} characters; this one has {n}."),
-            ),
-            _ => {}
-        }
+        errors.check_title(title, "request", TITLE_MAX);
         let n = self.message.chars().count();
         if n > MESSAGE_MAX {
             errors.add(

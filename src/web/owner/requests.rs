@@ -2,7 +2,7 @@
 //! came through it, revoke and restore, and delete behind a confirmation page. The form that
 //! makes one is `request_form`.
 
-use super::{day, see_other, state};
+use super::{confirm_page, day, see_other, state};
 use crate::api::Params;
 use crate::domain::assets::FolderRef;
 use crate::domain::auth::WebUser;
@@ -342,16 +342,6 @@ pub async fn request_action(
     Ok(done(code, &r.uuid))
 }
 
-#[derive(Template)]
-#[template(path = "app/confirm.html")]
-struct Confirm {
-    email: String,
-    csrf: String,
-    question: String,
-    action: String,
-    back: String,
-}
-
 /// `GET /app/requests/{uuid}/delete`: the confirmation (works without script).
 pub async fn confirm_delete(
     req: HttpRequest,
@@ -360,17 +350,16 @@ pub async fn confirm_delete(
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
     let r = state.requests.get(user.org_id, &path).await?;
-    page(&Confirm {
-        email: user.email.clone(),
-        csrf: user.csrf.clone(),
-        question: format!(
+    confirm_page(
+        &user,
+        format!(
             "Delete the request “{}”? Its link stops working; the files it brought stay in the \
              library.",
             r.title
         ),
-        action: format!("/app/requests/{}/delete", r.uuid),
-        back: format!("/app/requests/{}", r.uuid),
-    })
+        format!("/app/requests/{}/delete", r.uuid),
+        format!("/app/requests/{}", r.uuid),
+    )
 }
 
 /// `POST /app/requests/{uuid}/delete`: back to the list, which says so.

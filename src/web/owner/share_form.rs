@@ -298,14 +298,7 @@ impl ShareForm {
     fn patch(&self, editing: bool, now: DateTime<Utc>) -> Result<SharePatch, FormErrors> {
         let mut errors = FormErrors::default();
         let title = self.title.trim();
-        match title.chars().count() {
-            0 => errors.add("title", "Give the share a title."),
-            n if n > TITLE_MAX => errors.add(
-                "title",
-                format!("A title has at most {TITLE_MAX} characters; this one has {n}."),
-            ),
-            _ => {}
-        }
+        errors.check_title(title, "share", TITLE_MAX);
         for (field, text) in [
             ("description", &self.description),
             ("message", &self.message),
