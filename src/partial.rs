@@ -1,117 +1,28 @@
 //! tus uploads in progress on disk: `uploads/<uuid>.part` (a server-made name), written at the
-//! upload's offset while SHA-256 and CRC-32 run over the bytes, so completion never re-reads the
-//! file. Bytes past the recorded offset are not the upload's until `commit` has fsynced them;
-//! a chunk whose checksum fails, or that runs past the upload's length, is cut off again.
-//! A start does not clear uploads/: uploads survive restarts.
+//! upload's offset while SHA-256 and CRC-32 run over the bytes on a thread of their own
+//! (`hashing.rs`), so completion never re-reads the file. Bytes past the recorded offset are
+//! not the upload's until they are on disk (`durable.rs`); a chunk whose checksum fails, or
+//! that runs past the upload's length, is cut off again. A start does not clear uploads/:
+//! uploads survive restarts.
+
+mod durable;
+mod hashing;
+
+pub use durable::Durable;
+pub use hashing::{Checksum, Hashes, CHECKSUM_ALGORITHMS};
 
 use crate::error::AppError;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use sha1::Sha1;
-use sha2::{Digest, Sha256};
+use hashing::{Hasher, Kept, Outcome};
 use std::fs::File;
 use std::future::Future;
-use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
-/// Bytes gathered before one write (and hash) on the blocking pool; two are in flight at most
-/// per upload (one being written while the next fills), which keeps memory flat.
+/// Bytes of body pieces gathered before one write on the blocking pool. The pieces are the
+/// body's own (no copy).
 const BUF: usize = 1024 * 1024;
-
-/// How often writeback starts in the background: every this many bytes of an upload, across
-/// PATCHes, so the fdatasync that records an offset finds little left to write.
-const EARLY_SYNC: u64 = 32 * 1024 * 1024;
-
-/// SHA-256 and CRC-32 of an upload's first `at` bytes, kept between PATCHes in memory.
-#[derive(Clone)]
-pub struct Hashes {
-    sha: Sha256,
-    crc: crc32fast::Hasher,
-    pub at: u64,
-}
-
-impl Default for Hashes {
-    fn default() -> Hashes {
-        Hashes {
-            sha: Sha256::new(),
-            crc: crc32fast::Hasher::new(),
-            at: 0,
-        }
-    }
-}
-
-impl Hashes {
-    fn update(&mut self, bytes: &[u8]) {
-        self.sha.update(bytes);
-        self.crc.update(bytes);
-        self.at += bytes.len() as u64;
-    }
-
-    /// (SHA-256 hex, CRC-32).
-    pub fn finish(self) -> (String, u32) {
-        (hex::encode(self.sha.finalize()), self.crc.finalize())
-    }
-}
-
-/// A chunk's `Upload-Checksum`: the algorithm running over the chunk, and the digest it must give.
-pub enum Checksum {
-    Sha1(Sha1, Vec<u8>),
-    Sha256(Sha256, Vec<u8>),
-}
-
-/// What `Tus-Checksum-Algorithm` announces.
-pub const CHECKSUM_ALGORITHMS: &str = "sha1,sha256";
-
-impl Checksum {
-    /// `Upload-Checksum: <algorithm> <base64 digest>`; anything else is a 400 naming the header.
-    pub fn parse(raw: &str) -> Result<Checksum, AppError> {
-        use base64::Engine;
-        let field = "Upload-Checksum";
-        let (algo, digest) = raw.trim().split_once(' ').ok_or_else(|| {
-            AppError::invalid(
-                field,
-                "send `<algorithm> <base64 digest>`, e.g. `sha1 Kq5s...`",
-            )
-        })?;
-        let digest = base64::engine::general_purpose::STANDARD
-            .decode(digest.trim())
-            .map_err(|e| AppError::invalid(field, format!("the digest is not base64: {e}")))?;
-        let (check, want) = match algo.to_ascii_lowercase().as_str() {
-            "sha1" => (Checksum::Sha1(Sha1::new(), digest), 20),
-            "sha256" => (Checksum::Sha256(Sha256::new(), digest), 32),
-            other => {
-                return Err(AppError::invalid(
-                    field,
-                    format!("'{other}' is not supported: use one of {CHECKSUM_ALGORITHMS}"),
-                ))
-            }
-        };
-        let len = match &check {
-            Checksum::Sha1(_, d) | Checksum::Sha256(_, d) => d.len(),
-        };
-        if len != want {
-            return Err(AppError::invalid(
-                field,
-                format!("a {algo} digest has {want} bytes, this one {len}"),
-            ));
-        }
-        Ok(check)
-    }
-
-    fn update(&mut self, bytes: &[u8]) {
-        match self {
-            Checksum::Sha1(h, _) => h.update(bytes),
-            Checksum::Sha256(h, _) => h.update(bytes),
-        }
-    }
-
-    fn matches(self) -> bool {
-        match self {
-            Checksum::Sha1(h, want) => h.finalize().as_slice() == want.as_slice(),
-            Checksum::Sha256(h, want) => h.finalize().as_slice() == want.as_slice(),
-        }
-    }
-}
 
 /// The directory of uploads in progress.
 #[derive(Clone, Debug)]
@@ -180,7 +91,7 @@ impl PartialDir {
     }
 
     /// Opens an upload to take bytes at `offset`, the recorded offset. Bytes past it (a crash
-    /// before they were recorded, or a chunk cut off) are dropped first. `hashes` are the ones
+    /// before they were recorded, or a chunk cut off) are dropped first. `kept` are the hashes
     /// kept in memory; when they do not stand at `offset` (after a restart) the file's first
     /// `offset` bytes are hashed again, once. None when the file is gone or shorter than the
     /// recorded offset. Without `hashing` (an upload into a bucket, hashed as its parts are
@@ -189,9 +100,15 @@ impl PartialDir {
         &self,
         uuid: &str,
         offset: u64,
-        hashes: Option<Hashes>,
+        resume: Option<Resume>,
         hashing: bool,
+        durable: Arc<Durable>,
     ) -> Result<Option<Sink>, AppError> {
+        // The last PATCH's file and hashes, where they stand at the offset: no file system
+        // call, no wait (the upload's lock kept everyone else off the file meanwhile).
+        if let Some(r) = resume.filter(|r| r.len == offset && (!hashing || r.kept.at() == offset)) {
+            return Ok(Some(Sink::new(r.file, r.kept, hashing, offset, durable)));
+        }
         let path = self.path(uuid);
         crate::db::blocking(move || {
             let file = match std::fs::OpenOptions::new()
@@ -209,57 +126,56 @@ impl PartialDir {
                 return Ok(None);
             }
             if len > offset {
+                durable.cut(offset);
                 file.set_len(offset)?;
             }
-            let hashes = match hashes.filter(|h| h.at == offset) {
-                Some(h) => h,
-                None if !hashing => Hashes::default(),
-                None => rehash(&file, offset)?,
+            let prev = match hashing {
+                false => Kept::Known(Hashes::default()),
+                true => Kept::Known(hashing::rehash(&file, offset)?),
             };
-            Ok(Some(Sink {
-                held: None,
-                file,
-                hashes,
-                hashing,
-                check: None,
-                start: offset,
-                written: 0,
-            }))
+            Ok(Some(Sink::new(file, prev, hashing, offset, durable)))
         })
         .await?
     }
 }
 
-/// Hashes the first `len` bytes of `file`: the cost of a PATCH after a restart.
-fn rehash(file: &File, len: u64) -> Result<Hashes, AppError> {
-    let mut hashes = Hashes::default();
-    let mut buf = vec![0u8; BUF];
-    while hashes.at < len {
-        let want = (len - hashes.at).min(BUF as u64) as usize;
-        let n = file.read_at(&mut buf[..want], hashes.at)?;
-        if n == 0 {
-            return Err(AppError::internal("upload file shorter than its offset"));
-        }
-        hashes.update(&buf[..n]);
+/// What a PATCH leaves for the next one of its upload, in memory: the open file and the
+/// hashes. Gone after a restart: then the file is opened and hashed again.
+pub struct Resume {
+    file: File,
+    /// The file's length.
+    len: u64,
+    kept: Kept,
+}
+
+impl Resume {
+    /// The hashes (SHA-256 and CRC-32) of the whole upload, once they are computed.
+    pub async fn settle(self) -> Result<Hashes, AppError> {
+        self.kept.settle().await
     }
-    Ok(hashes)
 }
 
 /// The lock of an upload's in-memory hashes, held by the PATCH writing to it. A `Sink` owns it,
 /// so a write still running on the blocking pool after its request was dropped keeps the next
 /// PATCH of that upload waiting until the file is no longer touched.
-pub type Held = tokio::sync::OwnedMutexGuard<Option<Hashes>>;
+pub type Held = tokio::sync::OwnedMutexGuard<Option<Resume>>;
 
 /// One PATCH's bytes going into an upload file at its offset.
 pub struct Sink {
     held: Option<Held>,
     file: File,
-    /// Over the upload's bytes up to `start + written` (when `hashing`).
-    hashes: Hashes,
+    /// The upload's hashes before this chunk, until `receive` hands them to its hashing thread.
+    prev: Kept,
+    /// That thread, once the chunk ended; then its outcome, once waited for.
+    job: Option<hashing::Job>,
+    outcome: Option<Outcome>,
+    /// Whether SHA-256 and CRC-32 run over the upload here (not when it goes to a bucket).
     hashing: bool,
     check: Option<Checksum>,
+    checked: bool,
     start: u64,
     written: u64,
+    durable: Arc<Durable>,
 }
 
 /// A PATCH whose bytes go on (to a bucket) while they arrive: where the file stands, and how
@@ -284,7 +200,24 @@ pub enum End {
 }
 
 impl Sink {
+    fn new(file: File, prev: Kept, hashing: bool, start: u64, durable: Arc<Durable>) -> Sink {
+        Sink {
+            held: None,
+            file,
+            prev,
+            job: None,
+            outcome: None,
+            hashing,
+            check: None,
+            checked: false,
+            start,
+            written: 0,
+            durable,
+        }
+    }
+
     pub fn with_checksum(mut self, check: Option<Checksum>) -> Sink {
+        self.checked = check.is_some();
         self.check = check;
         self
     }
@@ -303,109 +236,137 @@ impl Sink {
         self.written
     }
 
-    /// The hashes before this chunk: kept again when the chunk is discarded.
-    pub fn hashes_at_start(&self) -> Hashes {
-        self.hashes.clone()
-    }
-
     /// Whether this chunk has a checksum to meet.
     pub fn has_checksum(&self) -> bool {
-        self.check.is_some()
+        self.checked
     }
 
-    /// Writes and hashes `bytes` at once, on two threads: SHA-256 (~0.5 ms a MiB here) is the
-    /// slower half, and the write into the page cache hides behind it.
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        let pos = self.start + self.written;
-        if !self.hashing && self.check.is_none() {
-            // Nothing to hash (an upload into a bucket is hashed as its parts go): no thread.
-            self.file.write_all_at(bytes, pos)?;
-            self.written += bytes.len() as u64;
-            return Ok(());
+    /// The chunk's hashing outcome, once its thread is done.
+    async fn settle(&mut self) -> Result<Option<&Outcome>, AppError> {
+        if let Some(job) = self.job.take() {
+            self.outcome = Some(hashing::wait(job).await?);
         }
-        let (file, hashes, check) = (&self.file, &mut self.hashes, &mut self.check);
-        let whole = self.hashing;
-        std::thread::scope(|scope| {
-            let hashing = scope.spawn(move || {
-                if whole {
-                    hashes.update(bytes);
-                }
-                if let Some(c) = check {
-                    c.update(bytes);
-                }
-            });
-            let written = file.write_all_at(bytes, pos);
-            hashing
-                .join()
-                .map_err(|_| std::io::Error::other("the hashing thread failed"))?;
-            written
-        })?;
-        self.written += bytes.len() as u64;
+        Ok(self.outcome.as_ref())
+    }
+
+    /// Writes a batch of pieces at the upload's end (one `pwritev` for many pieces); the
+    /// hashing thread runs over them meanwhile.
+    fn write_batch(&mut self, batch: &[Bytes]) -> std::io::Result<()> {
+        let mut pos = self.start + self.written;
+        let mut slices: Vec<std::io::IoSlice<'_>> =
+            batch.iter().map(|b| std::io::IoSlice::new(b)).collect();
+        let mut left: &mut [std::io::IoSlice<'_>] = &mut slices;
+        while !left.is_empty() {
+            let n = rustix::io::pwritev(&self.file, &left[..left.len().min(IOV_MAX)], pos)?;
+            if n == 0 {
+                return Err(std::io::ErrorKind::WriteZero.into());
+            }
+            pos += n as u64;
+            std::io::IoSlice::advance_slices(&mut left, n);
+        }
+        self.written += batch.iter().map(|b| b.len() as u64).sum::<u64>();
         Ok(())
     }
 
-    /// Whether the chunk meets its checksum (true without one).
-    pub fn checksum_ok(&mut self) -> bool {
-        self.check.take().is_none_or(Checksum::matches)
+    /// Whether the chunk meets its checksum (true without one): waits for its hashing.
+    pub async fn checksum_ok(&mut self) -> Result<bool, AppError> {
+        if !self.checked {
+            return Ok(true);
+        }
+        Ok(self.settle().await?.and_then(|o| o.check).unwrap_or(false))
     }
 
     /// Keeps the chunk: with `sync`, puts the bytes on disk first (fdatasync). Returns the
-    /// hashes of everything up to the new offset, and the lock.
-    pub async fn commit(self, sync: bool) -> Result<(Hashes, Option<Held>), AppError> {
-        if !sync {
-            return Ok((self.hashes, self.held));
+    /// hashes of everything up to the new offset (still being computed, unless `settled`:
+    /// the upload's last chunk needs them), and the lock.
+    pub async fn commit(
+        mut self,
+        sync: bool,
+        settled: bool,
+    ) -> Result<(Resume, Option<Held>), AppError> {
+        let kept = if !self.hashing {
+            Kept::Known(Hashes::default())
+        } else if settled || self.outcome.is_some() {
+            match self.settle().await? {
+                Some(o) => Kept::Known(o.after.clone()),
+                None => self.prev,
+            }
+        } else {
+            match self.job {
+                Some(job) => Kept::Running {
+                    at: self.start + self.written,
+                    job,
+                },
+                None => self.prev,
+            }
+        };
+        let mut file = self.file;
+        if sync {
+            file = crate::db::blocking(move || file.sync_data().map(|()| file)).await??;
+            self.durable.synced_to(self.start + self.written);
         }
-        crate::db::blocking(move || {
-            self.file.sync_data()?;
-            Ok((self.hashes, self.held))
-        })
-        .await?
+        let len = self.start + self.written;
+        Ok((Resume { file, len, kept }, self.held))
     }
 
     /// Drops this chunk's bytes: the file ends at the offset it started from, or at `kept`
     /// when bytes up to there are no longer the chunk's to drop (already sent on to a bucket).
-    /// Returns the lock.
-    pub async fn discard(self, kept: u64) -> Result<Option<Held>, AppError> {
+    /// The lock, handed back, holds the hashes before the chunk again (none when they were
+    /// lost: the next PATCH hashes the file again).
+    pub async fn discard(mut self, kept: u64) -> Result<Option<Held>, AppError> {
+        let base = match self.settle().await {
+            Ok(Some(o)) => Some(Kept::Known(o.base.clone())),
+            Ok(None) => Some(self.prev),
+            Err(_) => None,
+        };
+        let (file, durable, mut held) = (self.file, self.durable, self.held);
         let start = self.start.max(kept);
         crate::db::blocking(move || {
-            self.file.set_len(start)?;
-            Ok(self.held)
+            durable.cut(start);
+            file.set_len(start)?;
+            if let Some(h) = &mut held {
+                **h = base.map(|kept| Resume {
+                    file,
+                    len: start,
+                    kept,
+                });
+            }
+            Ok(held)
         })
         .await?
     }
 
     /// Writes `body` at the offset, at most `allowance` bytes, until it ends, breaks, runs too
-    /// long or `stop` fires. Bytes arrive in small pieces and go to disk (and the hashers) a
-    /// `BUF` at a time on the blocking pool, the next buffer filling meanwhile.
+    /// long or `stop` fires. The body's pieces are gathered (not copied) into batches of `BUF`
+    /// bytes, each written on the blocking pool while the next fills; the chunk's hashing
+    /// thread (`hashing.rs`) takes the pieces as they come, and may still run when this returns.
     ///
-    /// `early` is the offset at which writeback last started (in an earlier PATCH, perhaps);
-    /// every `EARLY_SYNC` bytes past it an fdatasync starts in the background and is left to
-    /// run (nothing waits for it: the offset is recorded only after `commit` syncs). Returns
-    /// the new `early` with the sink. `flow`, when given, hears the offset up to which bytes
-    /// are in the file each time a buffer is written, and holds the body back while it is more
-    /// than `ahead` bytes past what was sent on.
+    /// Every `EARLY_SYNC` bytes an fdatasync starts in the background (`Durable`), across
+    /// PATCHes, so the bytes are on disk soon without any PATCH waiting for them. `flow`, when
+    /// given, hears the offset up to which bytes are in the file each time a batch is written,
+    /// and holds the body back while it is more than `ahead` bytes past what was sent on.
     pub async fn receive<S, E>(
-        self,
+        mut self,
         mut body: S,
         allowance: u64,
         stop: impl Future<Output = ()>,
-        early: u64,
         flow: Option<Flow>,
-    ) -> Result<(Sink, End, u64), AppError>
+    ) -> Result<(Sink, End), AppError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
         tokio::pin!(stop);
-        let syncer = self.file.try_clone()?;
-        let mut syncing: Option<tokio::task::JoinHandle<std::io::Result<()>>> = None;
-        let start = self.start;
-        let mut handed: u64 = 0;
-        let mut synced_at = early.min(start);
+        // Nothing to hash (an upload into a bucket, hashed as its parts are sent, without a
+        // checksum): no thread.
+        let mut hasher = (self.hashing || self.check.is_some()).then(|| {
+            let prev = std::mem::replace(&mut self.prev, Kept::Known(Hashes::default()));
+            Hasher::start(prev, self.hashing, self.check.take())
+        });
         let mut sink = Some(self);
         let mut pending: Option<Writing> = None;
-        let mut buf: Vec<u8> = Vec::with_capacity(BUF);
-        let mut spare: Option<Vec<u8>> = None;
+        let mut batch: Vec<Bytes> = Vec::new();
+        let mut filled: usize = 0;
         let mut received: u64 = 0;
         let mut flow = flow;
         let end = 'recv: loop {
@@ -423,13 +384,17 @@ impl Sink {
             if received > allowance {
                 break End::TooLong;
             }
-            buf.extend_from_slice(&bytes);
-            if buf.len() >= BUF {
+            filled += bytes.len();
+            if let Some(h) = &mut hasher {
+                h.feed(bytes.clone()).await?;
+            }
+            batch.push(bytes);
+            if filled >= BUF {
                 if let Some(job) = pending.take() {
-                    let (s, old) = joined(job.await)?;
+                    let s = joined(job.await)?;
                     let at = s.start + s.written;
+                    s.durable.maybe_sync(&s.file, at)?;
                     sink = Some(s);
-                    spare = Some(old);
                     if let Some(f) = &mut flow {
                         f.progress.send_replace(at);
                         // Ahead of the sending by too much: wait for it (a sender that
@@ -443,68 +408,42 @@ impl Sink {
                         }
                     }
                 }
-                let mut s = sink
+                let s = sink
                     .take()
                     .ok_or_else(|| AppError::internal("sink missing"))?;
-                let mut next_buf = spare.take().unwrap_or_else(|| Vec::with_capacity(BUF));
-                next_buf.clear();
-                let full = std::mem::replace(&mut buf, next_buf);
-                handed += full.len() as u64;
-                pending = Some(tokio::task::spawn_blocking(move || {
-                    s.write(&full)?;
-                    Ok((s, full))
-                }));
-                if start + handed - synced_at >= EARLY_SYNC
-                    && syncing.as_ref().is_none_or(|j| j.is_finished())
-                {
-                    synced_at = start + handed;
-                    let f = syncer.try_clone()?;
-                    syncing = Some(tokio::task::spawn_blocking(move || f.sync_data()));
-                }
+                filled = 0;
+                pending = Some(write(s, std::mem::take(&mut batch)));
             }
         };
-        // A writeback still running is left to finish on its own (its result only hints).
-        drop(syncing);
         if let Some(job) = pending.take() {
-            let (s, _) = joined(job.await)?;
-            sink = Some(s);
+            sink = Some(joined(job.await)?);
         }
         let mut s = sink.ok_or_else(|| AppError::internal("sink missing"))?;
-        if !buf.is_empty() && !matches!(end, End::TooLong) {
-            s = crate::db::blocking(move || {
-                s.write(&buf)?;
-                Ok::<_, std::io::Error>(s)
-            })
-            .await??;
+        if !batch.is_empty() && !matches!(end, End::TooLong) {
+            s = joined(write(s, batch).await)?;
         }
-        Ok((s, end, synced_at))
+        if let Some(h) = hasher {
+            s.job = Some(h.close().await?);
+        }
+        Ok((s, end))
     }
 }
 
-/// A buffer being written on the blocking pool; gives the sink and the buffer back.
-type Writing = tokio::task::JoinHandle<std::io::Result<(Sink, Vec<u8>)>>;
+/// At most this many pieces per `pwritev` (the kernel's IOV_MAX).
+const IOV_MAX: usize = 1024;
+
+/// Starts writing `batch` on the blocking pool.
+fn write(mut s: Sink, batch: Vec<Bytes>) -> Writing {
+    tokio::task::spawn_blocking(move || {
+        s.write_batch(&batch)?;
+        Ok(s)
+    })
+}
+
+/// A batch being written on the blocking pool; gives the sink back.
+type Writing = tokio::task::JoinHandle<std::io::Result<Sink>>;
 
 fn joined<T>(r: Result<std::io::Result<T>, tokio::task::JoinError>) -> Result<T, AppError> {
     r.map_err(|e| AppError::internal(format!("blocking pool: {e}")))?
         .map_err(AppError::from)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn checksums_parse() {
-        // sha1("abc") and sha256("abc"), base64.
-        let mut c = Checksum::parse("sha1 qZk+NkcGgWq6PiVxeFDCbJzQ2J0=").unwrap();
-        c.update(b"abc");
-        assert!(c.matches());
-        let mut c = Checksum::parse("sha256 ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=").unwrap();
-        c.update(b"ab");
-        assert!(!c.matches());
-        assert!(Checksum::parse("md5 AAAA").is_err());
-        assert!(Checksum::parse("sha1 !!!").is_err());
-        assert!(Checksum::parse("sha1").is_err());
-        assert!(Checksum::parse("sha256 qZk+NkcGgWq6PiVxeFDCbJzQ2J0=").is_err());
-    }
 }

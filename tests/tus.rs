@@ -12,74 +12,13 @@ mod common;
 mod generated;
 #[path = "support/output.rs"]
 mod output;
+#[path = "support/tus.rs"]
+mod tus;
 #[path = "support/venv.rs"]
 mod venv;
 
-use base64::Engine;
 use common::*;
-use sha2::{Digest, Sha256};
-
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
-
-fn meta(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{k} {}", B64.encode(v)))
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-fn tus(app: &TestApp, method: &str, path: &str) -> actix_web::test::TestRequest {
-    request(method, path)
-        .insert_header(("Tus-Resumable", "1.0.0"))
-        .insert_header(("X-Filerobot-Key", app.key.clone()))
-}
-
-/// `POST /tus/` for `len` bytes named `name`; returns the upload's path (`/tus/<id>`).
-async fn create(app: &TestApp, len: u64, metadata: &str) -> String {
-    let r = app
-        .call(
-            tus(app, "POST", "/tus/")
-                .insert_header(("Upload-Length", len.to_string()))
-                .insert_header(("Upload-Metadata", metadata.to_string())),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text());
-    assert_eq!(r.header("tus-resumable"), Some("1.0.0"));
-    assert!(r.header("upload-expires").is_some());
-    let location = r.header("location").unwrap();
-    let path = location
-        .strip_prefix("http://sharebox.test")
-        .unwrap_or_else(|| panic!("Location {location}"));
-    assert!(path.starts_with("/tus/"), "{path}");
-    path.to_string()
-}
-
-fn patch_req(app: &TestApp, path: &str, offset: u64, bytes: &[u8]) -> actix_web::test::TestRequest {
-    tus(app, "PATCH", path)
-        .insert_header(("Content-Type", "application/offset+octet-stream"))
-        .insert_header(("Upload-Offset", offset.to_string()))
-        .set_payload(bytes.to_vec())
-}
-
-fn sha256_b64(bytes: &[u8]) -> String {
-    B64.encode(Sha256::digest(bytes))
-}
-
-async fn offset_of(app: &TestApp, path: &str) -> u64 {
-    let r = app.call(tus(app, "HEAD", path)).await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(r.header("cache-control"), Some("no-store"));
-    r.header("upload-offset").unwrap().parse().unwrap()
-}
-
-fn upload_files(app: &TestApp) -> Vec<std::path::PathBuf> {
-    TestApp::files_under(&app.data_dir().join("uploads"))
-}
-
-fn body(n: usize, seed: u8) -> Vec<u8> {
-    (0..n).map(|i| (i as u8).wrapping_mul(31) ^ seed).collect()
-}
+use tus::*;
 
 #[actix_web::test]
 async fn options_announce_the_protocol() {

@@ -4,23 +4,25 @@
 //! run a second `TusService` with its own policy over the same table and files.
 //!
 //! The offset HEAD reports is always bytes on disk, and so is the recorded one: a PATCH writes
-//! without an fdatasync of its own (one per 5 MiB chunk cost more than the hashing), and the
-//! bytes are synced, then recorded, every `SYNC_EVERY`, at a HEAD and at completion. After a
-//! crash the record is behind what the client sent; HEAD says so and the client resends.
-//! SHA-256 and CRC-32 run while bytes arrive and stay in memory between PATCHes, so completing
-//! reads nothing again; after a restart the next PATCH hashes the bytes already there once.
+//! without an fdatasync of its own (one per 5 MiB chunk cost more than the hashing); it records
+//! what background writeback put on disk (`Durable`), and syncs itself only when that lags
+//! `SYNC_EVERY` behind, at a HEAD and at completion. After a crash the record is behind what the
+//! client sent; HEAD says so and the client resends. SHA-256 and CRC-32 run while bytes arrive,
+//! on a thread that outlives a PATCH answered before its hashing ended; the hashes stay in
+//! memory between PATCHes, so completing reads nothing again; after a restart the next PATCH
+//! hashes the bytes already there once.
 //! An upload into a bucket is sent there part by part instead, and hashed as its parts are
 //! sent (`tus_ship.rs`).
 
 use crate::blob::{BlobStore, Staged, FS};
 use crate::clock::Clock;
 use crate::db::tus::{self as q, TusRow};
-use crate::db::{ts, Db};
+use crate::db::{from_ts, ts, Db};
 use crate::domain::assets::{detect_type, AssetService, FolderRef, Incoming};
 use crate::domain::tus_ship::Shipper;
 use crate::domain::types::{FolderPath, Name, Visibility};
 use crate::error::AppError;
-use crate::partial::{Checksum, End, Flow, Hashes, PartialDir};
+use crate::partial::{Checksum, Durable, End, Flow, Hashes, PartialDir, Resume};
 use bytes::Bytes;
 use futures_util::Stream;
 use parking_lot::Mutex;
@@ -32,6 +34,9 @@ use uuid::Uuid;
 /// Bytes written past the recorded offset before a PATCH syncs and records them.
 const SYNC_EVERY: u64 = 128 * 1024 * 1024;
 
+/// Seconds an upload's recorded expiry may lag behind its last PATCH (of a 24 h lifetime).
+const EXPIRY_STEP: i64 = 60;
+
 pub use super::tus_types::{
     FirstChunk, NewTus, Policy, TusState, LIBRARY_TTL_HOURS, REQUEST_TTL_HOURS,
 };
@@ -41,14 +46,14 @@ pub use super::tus_types::{
 /// dropped); the hashes' lock, held while the file is written, then orders them.
 #[derive(Default)]
 struct Slot {
-    hashes: Arc<tokio::sync::Mutex<Option<Hashes>>>,
+    hashes: Arc<tokio::sync::Mutex<Option<Resume>>>,
     turn: tokio::sync::watch::Sender<u64>,
     /// Where the upload stands in this process: PATCHes write without an fdatasync each, so it
     /// may be ahead of the recorded (synced) offset. 0 when unknown (a restart): the record
     /// holds then.
     written: AtomicU64,
-    /// The offset at which background writeback last started (see `Sink::receive`).
-    early: AtomicU64,
+    /// What background writeback has put on disk (see `Sink::receive`).
+    durable: Arc<Durable>,
     /// Held while the upload's parts go to its bucket (one sender at a time).
     ship: Arc<tokio::sync::Mutex<()>>,
 }
@@ -132,6 +137,14 @@ impl TusService {
             .get(&row.uuid)
             .map_or(0, |s| s.written.load(Ordering::SeqCst));
         written.max(row.received as u64).max(row.sent as u64)
+    }
+
+    /// Whether `slot` is still the upload's (not dropped by completion, termination, expiry).
+    fn is_current(&self, id: &str, slot: &Arc<Slot>) -> bool {
+        self.slots
+            .lock()
+            .get(id)
+            .is_some_and(|s| Arc::ptr_eq(s, slot))
     }
 
     fn drop_slot(&self, id: &str) {
@@ -314,6 +327,7 @@ impl TusService {
             return Ok(TusState::from(&row));
         }
         self.dir.sync(&row.uuid).await.map_err(unavailable)?;
+        slot.durable.synced_to(written);
         let (row_id, expires) = (row.id, row.expires_at);
         self.db
             .write(move |tx| q::set_received(tx, row_id, written as i64, expires))
@@ -375,20 +389,31 @@ impl TusService {
                 "A newer PATCH of this upload arrived meanwhile: HEAD it and resume.".into(),
             ));
         }
-        // Under the lock: an earlier PATCH may have moved the offset while this one waited.
-        let row = self.live(org_id, id).await?;
+        // Under the lock: an earlier PATCH may have moved the offset while this one waited
+        // (the slot tells: `written`), or completed or ended the upload (its slot is gone
+        // then). Only then, or when parts go to a bucket meanwhile, is the row read again.
+        let row = if row.store == FS && self.is_current(&row.uuid, &slot) {
+            row
+        } else {
+            self.live(org_id, id).await?
+        };
         if row.file_uuid.is_some() || offset != self.expected(&row) {
             return Err(mismatch(offset, self.expected(&row)));
         }
         let Some(sink) = self
             .dir
-            .open(&row.uuid, offset, held.take(), row.store == FS)
+            .open(
+                &row.uuid,
+                offset,
+                held.take(),
+                row.store == FS,
+                slot.durable.clone(),
+            )
             .await
             .map_err(unavailable)?
         else {
             return Err(self.forget(&row).await);
         };
-        let base = sink.hashes_at_start();
         let stop = async move {
             if stop.changed().await.is_err() {
                 std::future::pending::<()>().await;
@@ -414,13 +439,7 @@ impl TusService {
         let received = sink
             .holding(held)
             .with_checksum(check)
-            .receive(
-                body,
-                length - offset,
-                stop,
-                slot.early.load(Ordering::SeqCst),
-                flow,
-            )
+            .receive(body, length - offset, stop, flow)
             .await;
         // What went on to the bucket is no longer this chunk's to drop.
         let kept = match ship_job {
@@ -430,10 +449,9 @@ impl TusService {
             }
             None => 0,
         };
-        let (mut sink, end, early) = received.map_err(unavailable)?;
-        slot.early.store(early, Ordering::SeqCst);
+        let (mut sink, end) = received.map_err(unavailable)?;
         let keep = match &end {
-            End::Whole => sink.checksum_ok(),
+            End::Whole => sink.checksum_ok().await.map_err(unavailable)?,
             // A cut chunk without a checksum keeps what arrived; one superseded by a newer
             // PATCH is dropped, so the newer one (sent from the offset HEAD gave) fits.
             End::Cut(_) => !sink.has_checksum(),
@@ -441,9 +459,7 @@ impl TusService {
             End::TooLong => false,
         };
         if !keep {
-            if let Some(mut held) = sink.discard(kept).await.map_err(unavailable)? {
-                *held = Some(base);
-            }
+            sink.discard(kept).await.map_err(unavailable)?;
             return Err(match end {
                 End::Whole => AppError::ChecksumMismatch(
                     "The chunk does not match its Upload-Checksum; it was discarded: send it again."
@@ -463,25 +479,40 @@ impl TusService {
             });
         }
         let new_offset = offset + sink.written();
-        // Synced when the upload completes (its file becomes a blob) or every SYNC_EVERY bytes;
-        // else the bytes wait in the page cache and the record stays at the synced offset, so
-        // after a crash HEAD says less and the client sends those bytes again.
-        let recorded = row.received as u64;
-        let sync = new_offset == length || new_offset - recorded >= SYNC_EVERY;
-        let (done, held) = sink.commit(sync).await.map_err(unavailable)?;
+        // Synced when the upload completes (its file becomes a blob), or when background
+        // writeback fell SYNC_EVERY bytes behind; else the record moves to what writeback put
+        // on disk, the rest waits in the page cache, and after a crash HEAD says less and the
+        // client sends those bytes again.
+        let on_disk = slot
+            .durable
+            .synced()
+            .max(row.received as u64)
+            .min(new_offset);
+        let sync = new_offset == length || new_offset - on_disk >= SYNC_EVERY;
+        // Only the last chunk waits for its hashing; a PATCH before it is answered while its
+        // hashing thread runs on (the next one's starts where it ends).
+        let last = new_offset == length;
+        let (done, held) = sink.commit(sync, last).await.map_err(unavailable)?;
         slot.written.store(new_offset, Ordering::SeqCst);
-        if new_offset == length {
+        if last {
+            let done = done.settle().await.map_err(unavailable)?;
             // Held until the file is in the library: a PATCH waiting meanwhile then sees it done.
             let completed = self.complete(&row, done).await;
             drop(held);
             return completed;
         }
-        let expires = self.clock.now() + self.policy.ttl;
-        let (row_id, t) = (row.id, ts(expires));
-        let recorded = if sync { new_offset } else { recorded };
-        self.db
-            .write(move |tx| q::set_received(tx, row_id, recorded as i64, t))
-            .await?;
+        let recorded = if sync { new_offset } else { on_disk };
+        let mut expires = self.clock.now() + self.policy.ttl;
+        if recorded == row.received as u64 && ts(expires) - row.expires_at < EXPIRY_STEP {
+            // Nothing new to record but an expiry moved by seconds: the row is left as it is
+            // (one write less per chunk), and its expiry is the one to report.
+            expires = from_ts(row.expires_at);
+        } else {
+            let (row_id, t) = (row.id, ts(expires));
+            self.db
+                .write(move |tx| q::set_received(tx, row_id, recorded as i64, t))
+                .await?;
+        }
         if let Some(mut held) = held {
             *held = Some(done);
         }

@@ -12,6 +12,7 @@
 //! - `common`: this harness, the app in-process (`TestApp`, `Resp`, error-envelope asserts,
 //!   uploads, shares, the outbox, the owner UI's sign-in);
 //! - `nomad`: the Nomad dialect over `common`;
+//! - `tus`: tus requests in-process over `common`;
 //! - `fixtures`: tests/fixtures/, the request bodies real clients send;
 //! - `binary`: the real binary (a server on a free port, one-shot subcommands, HTTP to it);
 //! - `output`: what a finished process printed;
