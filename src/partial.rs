@@ -422,6 +422,7 @@ impl Sink {
         if !batch.is_empty() && !matches!(end, End::TooLong) {
             s = joined(write(s, batch).await)?;
         }
+        s.durable.maybe_sync(&s.file, s.start + s.written)?;
         if let Some(h) = hasher {
             s.job = Some(h.close().await?);
         }
