@@ -56,6 +56,10 @@ struct Slot {
     durable: Arc<Durable>,
     /// Held while the upload's parts go to its bucket (one sender at a time).
     ship: Arc<tokio::sync::Mutex<()>>,
+    /// The upload's row as its last PATCH left it (an upload on `fs` only: nothing else
+    /// changes the row but HEAD, which only moves `received` up), so the next PATCH reads none.
+    /// Gone with the slot when the upload completes, ends or expires.
+    row: Mutex<Option<TusRow>>,
 }
 
 #[derive(Clone)]
@@ -263,12 +267,26 @@ impl TusService {
     async fn live(&self, org_id: i64, raw_id: &str) -> Result<TusRow, AppError> {
         let id = parse_upload_id(raw_id).ok_or_else(not_found)?;
         let kind = self.policy.kind;
-        let row = self
-            .db
-            .read(move |c| q::find(c, kind, &id))
-            .await?
-            .filter(|r| r.org_id == org_id)
-            .ok_or_else(not_found)?;
+        let row = self.db.read(move |c| q::find(c, kind, &id)).await?;
+        self.checked(row, org_id)
+    }
+
+    /// `live` from the row the upload's last PATCH left in memory, when there is one.
+    async fn live_cached(&self, org_id: i64, raw_id: &str) -> Result<TusRow, AppError> {
+        let id = parse_upload_id(raw_id).ok_or_else(not_found)?;
+        let cached = self
+            .slots
+            .lock()
+            .get(&id)
+            .and_then(|s| s.row.lock().clone());
+        match cached {
+            Some(row) => self.checked(Some(row), org_id),
+            None => self.live(org_id, raw_id).await,
+        }
+    }
+
+    fn checked(&self, row: Option<TusRow>, org_id: i64) -> Result<TusRow, AppError> {
+        let row = row.filter(|r| r.org_id == org_id).ok_or_else(not_found)?;
         if ts(self.clock.now()) >= row.expires_at {
             return Err(AppError::UploadExpired(
                 "The upload expired: nothing was received for too long. Start a new one.".into(),
@@ -356,7 +374,7 @@ impl TusService {
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        let row = self.live(org_id, id).await?;
+        let row = self.live_cached(org_id, id).await?;
         let length = row.length as u64;
         if row.file_uuid.is_some() {
             // Complete: only a repeat of the last, empty request is answered kindly.
@@ -516,7 +534,13 @@ impl TusService {
         if let Some(mut held) = held {
             *held = Some(done);
         }
-        if row.store != FS {
+        if row.store == FS {
+            *slot.row.lock() = Some(TusRow {
+                received: recorded as i64,
+                expires_at: ts(expires),
+                ..row.clone()
+            });
+        } else {
             self.shipper
                 .ship_kept(&row, slot.ship.clone(), new_offset)
                 .await;
