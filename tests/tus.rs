@@ -85,10 +85,7 @@ async fn chunks_with_sha256_checksums_make_a_library_file() {
         let done = offset == data.len() as u64;
         assert_eq!(r.header("sharebox-file-uuid").is_some(), done);
         if done {
-            let uuid = r.header("sharebox-file-uuid").unwrap();
-            let f = app.call(app.fr("GET", &format!("/v4/files/{uuid}"))).await;
-            assert_eq!(f.status, 200, "{}", f.text());
-            let f = f.json()["file"].clone();
+            let f = landed(&app, &r).await;
             assert_eq!(f["name"], "report.pdf");
             assert_eq!(f["type"], "application/pdf");
             assert_eq!(f["folder"]["name"], "/in/coming");
@@ -108,9 +105,8 @@ async fn chunks_with_sha256_checksums_make_a_library_file() {
     .await;
     let r = app.call(patch_req(&app, &path, 0, b"abc")).await;
     assert_eq!(r.status, 204, "{}", r.text());
-    let uuid = r.header("sharebox-file-uuid").unwrap();
-    let f = app.call(app.fr("GET", &format!("/v4/files/{uuid}"))).await;
-    assert_eq!(f.json()["file"]["name"], "report (2).pdf");
+    let f = landed(&app, &r).await;
+    assert_eq!(f["name"], "report (2).pdf");
 }
 
 #[actix_web::test]
@@ -134,12 +130,8 @@ async fn creation_with_upload_and_empty_files() {
         .replace("http://sharebox.test", "");
     let r = app.call(patch_req(&app, &path, 4, b"456789")).await;
     assert_eq!(r.status, 204, "{}", r.text());
-    let uuid = r.header("sharebox-file-uuid").unwrap();
-    let f = app.call(app.fr("GET", &format!("/v4/files/{uuid}"))).await;
-    assert_eq!(
-        f.json()["file"]["hash"]["sha256"],
-        sha256_hex(b"0123456789")
-    );
+    let f = landed(&app, &r).await;
+    assert_eq!(f["hash"]["sha256"], sha256_hex(b"0123456789"));
 
     // A first chunk that fails its checksum still leaves the upload created, at offset 0.
     let r = app
@@ -165,9 +157,8 @@ async fn creation_with_upload_and_empty_files() {
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text());
-    let uuid = r.header("sharebox-file-uuid").expect("file uuid");
-    let f = app.call(app.fr("GET", &format!("/v4/files/{uuid}"))).await;
-    assert_eq!(f.json()["file"]["size"]["bytes"], 0);
+    let f = landed(&app, &r).await;
+    assert_eq!(f["size"]["bytes"], 0);
 }
 
 #[actix_web::test]
@@ -304,12 +295,8 @@ async fn protocol_errors_change_nothing() {
         )))
         .await;
     assert_eq!(r.status, 204, "{}", r.text());
-    let uuid = r.header("sharebox-file-uuid").unwrap();
-    let f = app.call(app.fr("GET", &format!("/v4/files/{uuid}"))).await;
-    assert_eq!(
-        f.json()["file"]["hash"]["sha256"],
-        sha256_hex(b"0123456789")
-    );
+    let f = landed(&app, &r).await;
+    assert_eq!(f["hash"]["sha256"], sha256_hex(b"0123456789"));
 }
 
 #[actix_web::test]
@@ -424,14 +411,13 @@ async fn a_restart_resumes_from_the_recorded_offset() {
         .call(patch_req(&app, &path, 20_000, &data[20_000..]))
         .await;
     assert_eq!(r.status, 204, "{}", r.text());
-    let uuid = r.header("sharebox-file-uuid").unwrap();
-    let f = app.call(app.fr("GET", &format!("/v4/files/{uuid}"))).await;
-    assert_eq!(f.json()["file"]["hash"]["sha256"], sha256_hex(&data));
+    let f = landed(&app, &r).await;
+    assert_eq!(f["hash"]["sha256"], sha256_hex(&data));
 }
 
-/// A PATCH is answered before its bytes are synced (they are synced every 128 MiB, at a HEAD
-/// and at completion): after a crash the record is behind, HEAD says where, and the client
-/// resends from there to a whole, right file.
+/// A PATCH is answered before its bytes are synced (background writeback syncs them every
+/// 32 MiB; a HEAD and completion sync them): after a crash the record is behind, HEAD says
+/// where, and the client resends from there to a whole, right file.
 #[actix_web::test]
 async fn a_crash_before_the_sync_rewinds_to_the_recorded_offset() {
     let mut app = TestApp::new().await;
@@ -456,9 +442,8 @@ async fn a_crash_before_the_sync_rewinds_to_the_recorded_offset() {
         .call(patch_req(&app, &path, 10_000, &data[10_000..]))
         .await;
     assert_eq!(r.status, 204, "{}", r.text());
-    let uuid = r.header("sharebox-file-uuid").unwrap();
-    let f = app.call(app.fr("GET", &format!("/v4/files/{uuid}"))).await;
-    assert_eq!(f.json()["file"]["hash"]["sha256"], sha256_hex(&data));
+    let f = landed(&app, &r).await;
+    assert_eq!(f["hash"]["sha256"], sha256_hex(&data));
 }
 
 // The real binary and a real client.

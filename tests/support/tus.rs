@@ -74,3 +74,13 @@ pub fn upload_files(app: &TestApp) -> Vec<std::path::PathBuf> {
 pub fn body(n: usize, seed: u8) -> Vec<u8> {
     (0..n).map(|i| (i as u8).wrapping_mul(31) ^ seed).collect()
 }
+
+/// The library file an upload's last answer names (`Sharebox-File-Uuid`), as v4 shows it.
+pub async fn landed(app: &TestApp, r: &Resp) -> serde_json::Value {
+    let uuid = r
+        .header("sharebox-file-uuid")
+        .unwrap_or_else(|| panic!("no Sharebox-File-Uuid: {} {}", r.status, r.text()));
+    let f = app.call(app.fr("GET", &format!("/v4/files/{uuid}"))).await;
+    assert_eq!(f.status, 200, "{}", f.text());
+    f.json()["file"].clone()
+}
