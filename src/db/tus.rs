@@ -170,6 +170,18 @@ pub fn delete(c: &Connection, id: i64) -> Result<Option<Gone>, AppError> {
     .optional()?)
 }
 
+/// Deletes the uploads in progress through request `request_id` (deleted next, in the same
+/// transaction; their files and multipart uploads go after it).
+pub fn delete_for_request(c: &Connection, request_id: i64) -> Result<Vec<Gone>, AppError> {
+    let mut stmt = c.prepare_cached(
+        "DELETE FROM tus_uploads WHERE request_id = ?1 RETURNING uuid, store, blob_id, mp_id",
+    )?;
+    let rows = stmt
+        .query_map([request_id], gone)?
+        .collect::<Result<Vec<Gone>, _>>()?;
+    Ok(rows)
+}
+
 /// Deletes the uploads of `kind` expired at `now` (their files and multipart uploads go next).
 pub fn delete_expired(c: &Connection, kind: &str, now: i64) -> Result<Vec<Gone>, AppError> {
     let mut stmt = c.prepare_cached(

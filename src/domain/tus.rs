@@ -662,15 +662,23 @@ impl TusService {
             .db
             .write(move |tx| q::delete_expired(tx, kind, now))
             .await?;
-        for g in &gone {
-            self.drop_slot(&g.uuid);
-        }
         let n = gone.len();
+        self.clean(gone).await;
+        Ok(n)
+    }
+
+    /// After their rows were deleted (expired, or their file request deleted): stops a PATCH
+    /// still writing to each upload, and drops its memory, its file and its multipart upload.
+    pub async fn clean(&self, gone: Vec<q::Gone>) {
+        for g in &gone {
+            if let Some(slot) = self.slots.lock().remove(&g.uuid) {
+                slot.turn.send_modify(|t| *t += 1);
+            }
+        }
         self.shipper.abandon(&gone).await;
         self.dir
             .remove(gone.into_iter().map(|g| g.uuid).collect())
             .await;
-        Ok(n)
     }
 
     /// At start: removes files under uploads/ that no upload row names (a crash between

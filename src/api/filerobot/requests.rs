@@ -226,7 +226,8 @@ pub async fn delete(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    let r = state.requests.delete(p.org_id, &path.1).await?;
+    let (r, uploads) = state.requests.delete(p.org_id, &path.1).await?;
+    state.request_tus.clean(uploads).await;
     success(RequestDeleted {
         status: "success",
         msg: format!("Successfully deleted the file request with uuid={}", r.uuid),

@@ -329,12 +329,24 @@ impl RequestService {
         self.update(org_id, uuid, p).await
     }
 
-    /// Deletes the request; the files it brought stay in the library.
-    pub async fn delete(&self, org_id: i64, uuid: &str) -> Result<Request, AppError> {
+    /// Deletes the request; the files it brought stay in the library. Its uploads in progress
+    /// go with it: their rows are returned, for the request's `TusService::clean`.
+    pub async fn delete(
+        &self,
+        org_id: i64,
+        uuid: &str,
+    ) -> Result<(Request, Vec<crate::db::tus::Gone>), AppError> {
         let gone = self.get(org_id, uuid).await?;
         let id = gone.row.id;
-        self.db.write(move |tx| q::delete(tx, id)).await?;
-        Ok(gone)
+        let uploads = self
+            .db
+            .write(move |tx| {
+                let uploads = crate::db::tus::delete_for_request(tx, id)?;
+                q::delete(tx, id)?;
+                Ok(uploads)
+            })
+            .await?;
+        Ok((gone, uploads))
     }
 
     /// The folder the request's files land in: a new `/Requests/<title>` when the one it had

@@ -369,6 +369,7 @@ pub async fn delete(
     post: CsrfForm,
 ) -> Result<HttpResponse, AppError> {
     let state = state(&req)?;
-    state.requests.delete(post.user.org_id, &path).await?;
+    let (_, uploads) = state.requests.delete(post.user.org_id, &path).await?;
+    state.request_tus.clean(uploads).await;
     Ok(see_other("/app/requests?done=deleted"))
 }
