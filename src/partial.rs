@@ -228,10 +228,6 @@ impl Sink {
         self
     }
 
-    pub fn start(&self) -> u64 {
-        self.start
-    }
-
     pub fn written(&self) -> u64 {
         self.written
     }
@@ -241,12 +237,12 @@ impl Sink {
         self.checked
     }
 
-    /// The chunk's hashing outcome, once its thread is done.
-    async fn settle(&mut self) -> Result<Option<&Outcome>, AppError> {
-        if let Some(job) = self.job.take() {
-            self.outcome = Some(hashing::wait(job).await?);
+    /// The chunk's hashing outcome, once its thread is done (None when nothing was hashed).
+    async fn settle(&mut self) -> Result<Option<Outcome>, AppError> {
+        match self.job.take() {
+            Some(job) => Ok(Some(hashing::wait(job).await?)),
+            None => Ok(self.outcome.take()),
         }
-        Ok(self.outcome.as_ref())
     }
 
     /// Writes a batch of pieces at the upload's end (one `pwritev` for many pieces); the
@@ -273,32 +269,25 @@ impl Sink {
         if !self.checked {
             return Ok(true);
         }
-        Ok(self.settle().await?.and_then(|o| o.check).unwrap_or(false))
+        let outcome = self.settle().await?;
+        let ok = outcome.as_ref().and_then(|o| o.check).unwrap_or(false);
+        // Kept for `commit` or `discard`, which need its hashes.
+        self.outcome = outcome;
+        Ok(ok)
     }
 
     /// Keeps the chunk: with `sync`, puts the bytes on disk first (fdatasync). Returns the
-    /// hashes of everything up to the new offset (still being computed, unless `settled`:
-    /// the upload's last chunk needs them), and the lock.
-    pub async fn commit(
-        mut self,
-        sync: bool,
-        settled: bool,
-    ) -> Result<(Resume, Option<Held>), AppError> {
-        let kept = if !self.hashing {
-            Kept::Known(Hashes::default())
-        } else if settled || self.outcome.is_some() {
-            match self.settle().await? {
-                Some(o) => Kept::Known(o.after.clone()),
-                None => self.prev,
-            }
-        } else {
-            match self.job {
-                Some(job) => Kept::Running {
-                    at: self.start + self.written,
-                    job,
-                },
-                None => self.prev,
-            }
+    /// hashes of everything up to the new offset (still being computed unless the chunk's
+    /// checksum was waited for: `Resume::settle` waits), and the lock.
+    pub async fn commit(mut self, sync: bool) -> Result<(Resume, Option<Held>), AppError> {
+        let kept = match (self.hashing, self.outcome.take(), self.job.take()) {
+            (false, _, _) => Kept::Known(Hashes::default()),
+            (true, Some(o), _) => Kept::Known(o.after),
+            (true, None, Some(job)) => Kept::Running {
+                at: self.start + self.written,
+                job,
+            },
+            (true, None, None) => self.prev,
         };
         let mut file = self.file;
         if sync {
@@ -315,7 +304,7 @@ impl Sink {
     /// lost: the next PATCH hashes the file again).
     pub async fn discard(mut self, kept: u64) -> Result<Option<Held>, AppError> {
         let base = match self.settle().await {
-            Ok(Some(o)) => Some(Kept::Known(o.base.clone())),
+            Ok(Some(o)) => Some(Kept::Known(o.base)),
             Ok(None) => Some(self.prev),
             Err(_) => None,
         };

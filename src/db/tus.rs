@@ -173,23 +173,25 @@ pub fn delete(c: &Connection, id: i64) -> Result<Option<Gone>, AppError> {
 /// Deletes the uploads in progress through request `request_id` (deleted next, in the same
 /// transaction; their files and multipart uploads go after it).
 pub fn delete_for_request(c: &Connection, request_id: i64) -> Result<Vec<Gone>, AppError> {
-    let mut stmt = c.prepare_cached(
-        "DELETE FROM tus_uploads WHERE request_id = ?1 RETURNING uuid, store, blob_id, mp_id",
-    )?;
-    let rows = stmt
-        .query_map([request_id], gone)?
-        .collect::<Result<Vec<Gone>, _>>()?;
-    Ok(rows)
+    delete_where(c, "request_id = ?1", [request_id])
 }
 
 /// Deletes the uploads of `kind` expired at `now` (their files and multipart uploads go next).
 pub fn delete_expired(c: &Connection, kind: &str, now: i64) -> Result<Vec<Gone>, AppError> {
-    let mut stmt = c.prepare_cached(
-        "DELETE FROM tus_uploads WHERE kind = ?1 AND expires_at <= ?2
-         RETURNING uuid, store, blob_id, mp_id",
-    )?;
+    delete_where(c, "kind = ?1 AND expires_at <= ?2", params![kind, now])
+}
+
+/// Deletes the uploads `condition` picks; what each left to clean up.
+fn delete_where(
+    c: &Connection,
+    condition: &str,
+    args: impl rusqlite::Params,
+) -> Result<Vec<Gone>, AppError> {
+    let mut stmt = c.prepare_cached(&format!(
+        "DELETE FROM tus_uploads WHERE {condition} RETURNING uuid, store, blob_id, mp_id"
+    ))?;
     let rows = stmt
-        .query_map(params![kind, now], gone)?
+        .query_map(args, gone)?
         .collect::<Result<Vec<Gone>, _>>()?;
     Ok(rows)
 }

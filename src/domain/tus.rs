@@ -33,7 +33,7 @@ use uuid::Uuid;
 
 mod ending;
 
-/// Bytes written past the recorded offset before a PATCH syncs and records them.
+/// Bytes written past what is on disk before a PATCH syncs and records them itself.
 const SYNC_EVERY: u64 = 128 * 1024 * 1024;
 
 /// Seconds an upload's recorded expiry may lag behind its last PATCH (of a 24 h lifetime).
@@ -509,10 +509,10 @@ impl TusService {
             .max(row.received as u64)
             .min(new_offset);
         let sync = new_offset == length || new_offset - on_disk >= SYNC_EVERY;
-        // Only the last chunk waits for its hashing; a PATCH before it is answered while its
-        // hashing thread runs on (the next one's starts where it ends).
+        // Only the last chunk waits for its hashing (`settle` below); a PATCH before it is
+        // answered while its hashing thread runs on (the next one's starts where it ends).
         let last = new_offset == length;
-        let (done, held) = sink.commit(sync, last).await.map_err(unavailable)?;
+        let (done, held) = sink.commit(sync).await.map_err(unavailable)?;
         slot.written.store(new_offset, Ordering::SeqCst);
         if last {
             let done = done.settle().await.map_err(unavailable)?;

@@ -139,7 +139,7 @@ impl Kept {
     pub async fn settle(self) -> Result<Hashes, AppError> {
         match self {
             Kept::Known(h) => Ok(h),
-            Kept::Running { job, .. } => Ok(outcome(job.await)?.after),
+            Kept::Running { job, .. } => Ok(wait(job).await?.after),
         }
     }
 
